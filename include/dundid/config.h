@@ -1,0 +1,134 @@
+/* Configuration snapshot: dundi.conf syntax plus dundid's own sections.
+ * Loaded whole, validated, then swapped in; never modified while in use. */
+#ifndef DUNDID_CONFIG_H
+#define DUNDID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dundid/eid.h"
+#include "dundid/pattern.h"
+#include "dundid/trans.h"
+
+#define CONF_NAME_MAX 80 /* contexts, key names: 79 characters as the reference */
+#define CONF_STR_MAX 256
+
+enum model { MODEL_NONE = 0, MODEL_INBOUND = 1, MODEL_OUTBOUND = 2, MODEL_SYMMETRIC = 3 };
+
+/* One include/noinclude or permit/deny rule. Last matching rule wins. */
+struct rule {
+    char name[CONF_NAME_MAX];
+    bool allow;
+};
+
+struct rulelist {
+    struct rule *v;
+    size_t n;
+};
+
+bool rules_allow(const struct rulelist *l, const char *context);
+
+enum peer_order { ORDER_PRIMARY, ORDER_SECONDARY, ORDER_TERTIARY, ORDER_QUARTIARY };
+
+struct peer_conf {
+    eid_t eid;
+    bool wildcard; /* the [*] section */
+    int line;
+    char host[CONF_STR_MAX];
+    bool dynamic;
+    bool has_addr;
+    struct dundi_addr addr; /* static host, resolved at load */
+    uint16_t port;
+    int model;
+    int pcmodel; /* precache model */
+    struct rulelist include, permit;
+    int order;
+    char inkey[CONF_NAME_MAX];
+    char outkey[CONF_NAME_MAX];
+    int qualify_ms; /* 0 = off */
+    bool reg;       /* register = yes */
+    bool has_ustothem;
+    eid_t us_eid; /* the EID we present to this peer */
+    int autokill_ms; /* -1 = the global value */
+};
+
+/* Option bits of a mapping beyond the wire flags. */
+#define MAP_OPT_NOPARTIAL 0x10000u
+
+struct mapping {
+    char dcontext[CONF_NAME_MAX];
+    char lcontext[CONF_NAME_MAX]; /* empty: the context is declared without local answers */
+    int weight;                   /* when weight_expr is empty */
+    char weight_expr[CONF_STR_MAX];
+    int proto;
+    char dest[CONF_STR_MAX];
+    unsigned options; /* DUNDI_FLAG_* option bits | MAP_OPT_NOPARTIAL */
+    int line;
+};
+
+/* A static local context: [context NAME] with exten => PATTERN lines. */
+struct local_context {
+    char name[CONF_NAME_MAX];
+    int line;
+    struct pattern *exten;
+    size_t nexten;
+    struct pattern *ignorepat;
+    size_t nignorepat;
+};
+
+struct config {
+    char path[CONF_STR_MAX];
+    /* [general] */
+    struct dundi_addr bindaddr;
+    struct dundi_addr bindaddr2;
+    bool has_bindaddr2;
+    uint16_t port;
+    int tos;
+    eid_t eid;
+    bool has_eid;
+    int ttl;
+    int autokill_ms;
+    int cachetime;
+    bool storehistory;
+    char department[CONF_NAME_MAX], organization[CONF_NAME_MAX], locality[CONF_NAME_MAX],
+        stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
+    char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
+    int max_transactions;
+    int loglevel; /* -1 = leave as started */
+
+    struct mapping *maps; /* in file order */
+    size_t nmaps;
+    struct peer_conf *peers; /* in file order */
+    size_t npeers;
+    struct local_context *contexts;
+    size_t ncontexts;
+};
+
+/* Diagnostics collected while loading, each "FILE:LINE: reason". */
+struct config_diag {
+    char **msg;
+    bool *is_error;
+    size_t n;
+    size_t errors, warnings;
+};
+
+void config_diag_free(struct config_diag *d);
+
+/* Load and validate FILE. Returns the snapshot, or NULL when any error was
+ * found (every one of them is in diag). Warnings never fail a load. */
+struct config *config_load(const char *path, struct config_diag *diag);
+void config_free(struct config *c);
+
+const struct peer_conf *config_find_peer(const struct config *c, const eid_t *eid);
+const struct local_context *config_find_context(const struct config *c, const char *name);
+/* Does any mapping exist for this DUNDi context (case-insensitive)? */
+bool config_has_dcontext(const struct config *c, const char *dcontext);
+/* The EID we present to a peer (ustothem or the global one). */
+const eid_t *config_us_eid(const struct config *c, const struct peer_conf *p);
+int config_peer_autokill(const struct config *c, const struct peer_conf *p);
+
+const char *model_name(int model);
+
+#endif

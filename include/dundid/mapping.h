@@ -1,0 +1,38 @@
+/* Local answers: evaluate [mappings] against static contexts (protocol 8.4),
+ * with ${VARIABLE} templates in destinations and weights. Pure. */
+#ifndef DUNDID_MAPPING_H
+#define DUNDID_MAPPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dundid/config.h"
+#include "dundid/wire.h"
+
+struct answer_vars {
+    const char *number;
+    const eid_t *us_eid; /* the EID we present to the requester */
+    const char *secret;  /* current rotating ${SECRET} */
+    const char *ipaddr;
+};
+
+struct local_result {
+    unsigned n;
+    struct dundi_answer answers[DUNDI_MAX_ANSWERS];
+    uint16_t hint_flags; /* starts DONT_ASK | UNAFFECTED */
+    char hint_data[DUNDI_MAX_NUMBER + 1];
+    unsigned dropped; /* answers whose destination did not fit an ANSWER IE */
+};
+
+/* Is NAME one of the variables templates may use? */
+bool mapping_var_known(const char *name, size_t len);
+/* Expand ${VAR} in tmpl. Returns the length, or -1 if it does not fit outlen
+ * (including the NUL) or names an unknown variable. */
+int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen);
+/* Wire flags (EXISTS/CANMATCH/MATCHMORE/IGNOREPAT) of number in a context. */
+uint16_t context_flags(const struct local_context *lc, const char *number);
+/* Every mapping of dcontext, in the reference's order (last line first). */
+void mapping_answer(const struct config *c, const char *dcontext, const struct answer_vars *v,
+                    struct local_result *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* libevent glue: UDP sockets and the timer queue driven by one event. */
+#ifndef DUNDID_NET_H
+#define DUNDID_NET_H
+
+#include <event2/event.h>
+
+#include "dundid/timerq.h"
+#include "dundid/trans.h"
+
+/* The timer queue on an event_base: one libevent timer armed for the
+ * earliest deadline, re-armed by loop_sync() after every batch of work. */
+struct loop {
+    struct event_base *base;
+    struct event *tick;
+    struct timerq tq;
+    uint64_t armed_for;
+};
+
+int loop_init(struct loop *l, struct event_base *base);
+void loop_free(struct loop *l);
+/* Call after anything that may have armed or cancelled timers. */
+void loop_sync(struct loop *l);
+
+/* Bind a UDP socket (non-blocking, close-on-exec, TOS set). Returns fd or -1
+ * with errno; errbuf gets a readable reason. */
+int udp_bind(const struct dundi_addr *addr, int tos, char *errbuf, size_t errlen);
+/* Send one datagram. Returns 0 or -1 (errno). */
+int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/* A min-heap of timers read against clock_now_ms(). The event loop arms one
+ * libevent timer for the earliest deadline; tests call timerq_run() directly. */
+#ifndef DUNDID_TIMERQ_H
+#define DUNDID_TIMERQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct timer {
+    uint64_t when;
+    size_t slot; /* heap index + 1; 0 when not armed */
+    void (*fire)(void *arg);
+    void *arg;
+};
+
+struct timerq {
+    struct timer **heap;
+    size_t n, cap;
+};
+
+void timerq_init(struct timerq *q);
+void timerq_free(struct timerq *q);
+void timer_init(struct timer *t, void (*fire)(void *), void *arg);
+/* (Re)arm t to fire at absolute time when (ms). Returns 0 or -1 on memory failure. */
+int timerq_arm(struct timerq *q, struct timer *t, uint64_t when);
+void timerq_cancel(struct timerq *q, struct timer *t);
+static inline bool timer_armed(const struct timer *t) { return t->slot != 0; }
+/* Earliest deadline, or UINT64_MAX when empty. */
+uint64_t timerq_next(const struct timerq *q);
+/* Fire every timer due at or before now. Returns how many fired. */
+unsigned timerq_run(struct timerq *q, uint64_t now);
+
+#endif

@@ -1,0 +1,112 @@
+/* DUNDi transactions: ids, sequence numbers, ACKs, retransmission, INVALID,
+ * autokill. Sockets are reached only through the engine's send callback and
+ * time only through the timer queue, so the whole state machine runs in tests. */
+#ifndef DUNDID_TRANS_H
+#define DUNDID_TRANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dundid/timerq.h"
+#include "dundid/wire.h"
+
+#define TRANS_ID_SPACE 32768
+#define TRANS_REXMIT_MS 1000
+#define TRANS_RETRIES 4 /* so at most 5 transmissions */
+/* A transaction with no traffic for this long is ended: peers that vanish
+ * mid-transaction leave no lasting state (longer than any lookup may wait). */
+#define TRANS_IDLE_MS 60000
+
+struct dundi_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+bool dundi_addr_equal(const struct dundi_addr *a, const struct dundi_addr *b);
+/* "1.2.3.4:4520" or "[::1]:4520" */
+char *dundi_addr_str(const struct dundi_addr *a, char *buf, size_t len);
+
+enum trans_end {
+    TRANS_END_DONE,     /* final exchange completed */
+    TRANS_END_TIMEOUT,  /* retransmissions exhausted */
+    TRANS_END_AUTOKILL, /* no acknowledgement within the autokill time */
+    TRANS_END_ABORT,    /* ended by us (cancel, reload, shutdown) */
+};
+
+struct trans;
+
+struct trans_handler {
+    /* A non-ACK command arrived in order (after the generic ACK rules). ies
+     * points into the datagram; the handler may trans_send() replies. */
+    void (*on_command)(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t ieslen);
+    /* Called once, just before the transaction is freed. */
+    void (*on_end)(struct trans *t, enum trans_end why);
+};
+
+struct trans_pkt; /* an outstanding packet awaiting its ACK */
+
+struct trans {
+    struct trans_engine *eng;
+    uint16_t id;        /* ours, 1..32766 */
+    uint16_t remote_id; /* theirs, 0 until known */
+    struct dundi_addr addr;
+    uint8_t iseqno, oseqno, prev_iseqno, acked_iseqno;
+    bool final_sent;
+    bool dead;
+    unsigned rexmit_ms;
+    unsigned autokill_ms; /* 0 = off */
+    struct timer autokill;
+    struct timer idle;
+    struct trans_pkt *out;
+    const struct trans_handler *handler;
+    void *owner; /* the handler's per-transaction data */
+    /* hash chains and the list of all transactions */
+    struct trans *next_remote, *prev_all, *next_all;
+};
+
+struct trans_stats {
+    uint64_t rx, tx, rx_bytes, tx_bytes;
+    uint64_t rx_malformed;    /* shorter than a header or longer than the limit */
+    uint64_t rx_unknown;      /* no transaction and may not open one */
+    uint64_t rx_duplicate;    /* repeats of the last packet, re-ACKed */
+    uint64_t rx_out_of_window;
+    uint64_t tx_invalid, tx_retransmit;
+    uint64_t created, timeouts, autokilled, idle_ended, refused_full;
+};
+
+struct trans_engine {
+    struct timerq *tq;
+    int (*send)(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len);
+    void *send_ctx;
+    const struct trans_handler *inbound; /* for transactions peers open */
+    size_t count, max;
+    uint16_t next_id;
+    struct trans *by_id[TRANS_ID_SPACE];
+    struct trans *by_remote[TRANS_ID_SPACE];
+    struct trans *all;
+    struct trans *zombies; /* destroyed during input, freed when it returns */
+    unsigned depth;
+    struct trans_stats stats;
+};
+
+/* max = live transaction limit (0 = 32766). Allocated on the heap (it is big). */
+struct trans_engine *trans_engine_new(struct timerq *tq, const struct trans_handler *inbound, size_t max);
+void trans_engine_free(struct trans_engine *e);
+
+/* Feed one received datagram. */
+void trans_engine_input(struct trans_engine *e, const struct dundi_addr *from, const uint8_t *pkt, size_t len);
+
+/* Open a transaction towards a peer. NULL when the table is full. */
+struct trans *trans_open(struct trans_engine *e, const struct dundi_addr *to, const struct trans_handler *h,
+                         void *owner);
+/* Send cmd (with F when final) carrying ies (may be NULL). Returns 0 or a DUNDI_E_* error. */
+int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies);
+/* End a transaction now, silently (no packet). Safe inside handlers. */
+void trans_destroy(struct trans *t, enum trans_end why);
+/* Generic reaction to a command the handler does not otherwise handle
+ * (responses without F get CANCEL, unknown commands get UNKNOWN). */
+void trans_default_command(struct trans *t, const struct dundi_hdr *h);
+
+#endif

@@ -1,0 +1,153 @@
+/* Answers from [mappings] over static [context NAME] sections. */
+#include "dundid/mapping.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const known_vars[] = {"NUMBER", "EID", "SECRET", "IPADDR"};
+
+bool mapping_var_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(known_vars) / sizeof(known_vars[0]); i++)
+        if (strlen(known_vars[i]) == len && !strncmp(known_vars[i], name, len))
+            return true;
+    return false;
+}
+
+static const char *var_value(const char *name, size_t len, const struct answer_vars *v, char *eidbuf)
+{
+    if (len == 6 && !strncmp(name, "NUMBER", 6))
+        return v->number ? v->number : "";
+    if (len == 3 && !strncmp(name, "EID", 3))
+        return v->us_eid ? eid_to_str(v->us_eid, eidbuf) : "";
+    if (len == 6 && !strncmp(name, "SECRET", 6))
+        return v->secret ? v->secret : "";
+    if (len == 6 && !strncmp(name, "IPADDR", 6))
+        return v->ipaddr ? v->ipaddr : "";
+    return NULL;
+}
+
+int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen)
+{
+    size_t o = 0;
+    char eidbuf[EID_STR_LEN];
+
+    if (!outlen)
+        return -1;
+    for (const char *p = tmpl; *p;) {
+        const char *val = NULL;
+        size_t vlen;
+        if (p[0] == '$' && p[1] == '{') {
+            const char *end = strchr(p + 2, '}');
+            if (!end || !(val = var_value(p + 2, (size_t)(end - p - 2), v, eidbuf)))
+                return -1;
+            vlen = strlen(val);
+            p = end + 1;
+        } else {
+            val = p++;
+            vlen = 1;
+        }
+        if (o + vlen >= outlen)
+            return -1;
+        memcpy(out + o, val, vlen);
+        o += vlen;
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+uint16_t context_flags(const struct local_context *lc, const char *number)
+{
+    unsigned pm = 0;
+    uint16_t flags = 0;
+    for (size_t i = 0; i < lc->nexten && pm != (PM_EXISTS | PM_CANMATCH | PM_MATCHMORE); i++)
+        pm |= pattern_match(&lc->exten[i], number);
+    if (pm & PM_EXISTS)
+        flags |= DUNDI_FLAG_EXISTS;
+    if (pm & PM_CANMATCH)
+        flags |= DUNDI_FLAG_CANMATCH;
+    if (pm & PM_MATCHMORE)
+        flags |= DUNDI_FLAG_MATCHMORE;
+    for (size_t i = 0; i < lc->nignorepat; i++)
+        if (pattern_match(&lc->ignorepat[i], number) & PM_EXISTS) {
+            flags |= DUNDI_FLAG_IGNOREPAT;
+            break;
+        }
+    return flags;
+}
+
+/* Shortest prefix of number that nothing in lc can match (DONT_ASK hint). */
+static size_t dont_ask_prefix(const struct local_context *lc, const char *number)
+{
+    char prefix[DUNDI_MAX_NUMBER + 1];
+    size_t n = strlen(number);
+    for (size_t len = 1; len <= n && len <= DUNDI_MAX_NUMBER; len++) {
+        memcpy(prefix, number, len);
+        prefix[len] = '\0';
+        if (!(context_flags(lc, prefix) & DUNDI_FLAG_CANMATCH))
+            return len;
+    }
+    return 0;
+}
+
+static int eval_weight(const struct mapping *m, const struct answer_vars *v)
+{
+    char buf[64], *end;
+    if (!m->weight_expr[0])
+        return m->weight;
+    if (mapping_expand(m->weight_expr, v, buf, sizeof(buf)) < 0)
+        return 59999;
+    long w = strtol(buf, &end, 10);
+    /* Like the reference: anything but an integer in range weighs 59999. */
+    return (end == buf || *end || w < 0 || w > 59999) ? 59999 : (int)w;
+}
+
+void mapping_answer(const struct config *c, const char *dcontext, const struct answer_vars *v,
+                    struct local_result *out)
+{
+    out->n = 0;
+    out->dropped = 0;
+    out->hint_flags = DUNDI_HINT_DONT_ASK | DUNDI_HINT_UNAFFECTED;
+    out->hint_data[0] = '\0';
+
+    for (size_t i = c->nmaps; i-- > 0;) {
+        const struct mapping *m = &c->maps[i];
+        if (strcasecmp(m->dcontext, dcontext) || !m->lcontext[0])
+            continue;
+        const struct local_context *lc = config_find_context(c, m->lcontext);
+        if (!lc)
+            continue;
+        uint16_t flags = context_flags(lc, v->number);
+        if (flags)
+            out->hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
+        if (m->options & MAP_OPT_NOPARTIAL)
+            flags &= (uint16_t)~(DUNDI_FLAG_MATCHMORE | DUNDI_FLAG_CANMATCH);
+        if (!flags) {
+            size_t len = (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(lc, v->number) : 0;
+            if (len > strlen(out->hint_data)) {
+                memcpy(out->hint_data, v->number, len);
+                out->hint_data[len] = '\0';
+            }
+            continue;
+        }
+        if (out->n >= DUNDI_MAX_ANSWERS) {
+            out->dropped++;
+            continue;
+        }
+        struct dundi_answer *a = &out->answers[out->n];
+        a->eid = *v->us_eid;
+        a->proto = (uint8_t)m->proto;
+        a->flags = (uint16_t)(flags | (m->options & 0xffffu));
+        a->weight = (uint16_t)eval_weight(m, v);
+        a->dest[0] = '\0';
+        if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
+            out->dropped++; /* longer than an ANSWER can carry */
+            continue;
+        }
+        out->n++;
+    }
+    if (!(out->hint_flags & DUNDI_HINT_DONT_ASK))
+        out->hint_data[0] = '\0';
+}

@@ -1,0 +1,799 @@
+/* dundi.conf semantics: [general], [mappings], peer sections, [context NAME].
+ * Every problem is reported as FILE:LINE: reason; the snapshot is only
+ * returned when there were no errors. */
+#include "dundid/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "dundid/conf_reader.h"
+#include "dundid/log.h"
+#include "dundid/wire.h"
+
+enum section_kind { SEC_NONE, SEC_GENERAL, SEC_MAPPINGS, SEC_PEER, SEC_CONTEXT, SEC_SKIP };
+
+struct loader {
+    struct config *c;
+    struct config_diag *d;
+    const char *file;
+    enum section_kind kind;
+    size_t idx; /* peer or context index */
+    bool seen_general, seen_mappings;
+    char bindaddr[CONF_STR_MAX], bindaddr2[CONF_STR_MAX];
+    int bindaddr_line, bindaddr2_line;
+};
+
+/* ---- diagnostics ---- */
+
+static void diag_add(struct loader *ld, bool error, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void diag_add(struct loader *ld, bool error, int line, const char *fmt, ...)
+{
+    struct config_diag *d = ld->d;
+    char reason[512], *msg;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    if (asprintf(&msg, "%s:%d: %s%s", ld->file, line, error ? "" : "warning: ", reason) < 0)
+        return;
+    char **m = realloc(d->msg, (d->n + 1) * sizeof(*m));
+    bool *e = realloc(d->is_error, (d->n + 1) * sizeof(*e));
+    if (m)
+        d->msg = m;
+    if (e)
+        d->is_error = e;
+    if (!m || !e) {
+        free(msg);
+        return;
+    }
+    d->msg[d->n] = msg;
+    d->is_error[d->n++] = error;
+    if (error)
+        d->errors++;
+    else
+        d->warnings++;
+}
+
+#define ERR(ld, line, ...) diag_add(ld, true, line, __VA_ARGS__)
+#define WARN(ld, line, ...) diag_add(ld, false, line, __VA_ARGS__)
+
+void config_diag_free(struct config_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->msg[i]);
+    free(d->msg);
+    free(d->is_error);
+    memset(d, 0, sizeof(*d));
+}
+
+/* ---- small parsers ---- */
+
+static bool parse_int(const char *s, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* yes/no as Asterisk's ast_true/ast_false understand them. */
+static int parse_bool(const char *s)
+{
+    static const char *const yes[] = {"yes", "true", "y", "t", "1", "on"};
+    static const char *const no[] = {"no", "false", "n", "f", "0", "off"};
+    for (size_t i = 0; i < 6; i++) {
+        if (!strcasecmp(s, yes[i]))
+            return 1;
+        if (!strcasecmp(s, no[i]))
+            return 0;
+    }
+    return -1;
+}
+
+static bool copy_bounded(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+const char *model_name(int model)
+{
+    switch (model) {
+    case MODEL_INBOUND: return "Inbound";
+    case MODEL_OUTBOUND: return "Outbound";
+    case MODEL_SYMMETRIC: return "Symmetric";
+    }
+    return "Unknown";
+}
+
+static int parse_model(const char *s, bool precache)
+{
+    if (!strcasecmp(s, "inbound") || !strcasecmp(s, "in"))
+        return MODEL_INBOUND;
+    if (!strcasecmp(s, "outbound") || !strcasecmp(s, "out"))
+        return MODEL_OUTBOUND;
+    if (!strcasecmp(s, "symmetric") || !strcasecmp(s, "both"))
+        return MODEL_SYMMETRIC;
+    if (!strcasecmp(s, "none"))
+        return MODEL_NONE;
+    /* Aliases people write for precache (the reference would ignore them). */
+    if (precache && !strcasecmp(s, "incoming"))
+        return MODEL_INBOUND;
+    if (precache && !strcasecmp(s, "outgoing"))
+        return MODEL_OUTBOUND;
+    return -1;
+}
+
+/* DSCP/TOS: a number 0..255 or a DiffServ class name. */
+static int parse_tos(const char *s)
+{
+    static const struct {
+        const char *name;
+        int dscp;
+    } names[] = {
+        {"cs0", 0},   {"cs1", 8},   {"cs2", 16},  {"cs3", 24},  {"cs4", 32},  {"cs5", 40},  {"cs6", 48},
+        {"cs7", 56},  {"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18}, {"af22", 20}, {"af23", 22},
+        {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38}, {"ef", 46},
+    };
+    int v;
+    if (parse_int(s, 0, 255, &v))
+        return v;
+    if (!strncasecmp(s, "0x", 2)) {
+        char *end;
+        long x = strtol(s, &end, 16);
+        return (*end || x < 0 || x > 255) ? -1 : (int)x;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcasecmp(s, names[i].name))
+            return names[i].dscp << 2;
+    return -1;
+}
+
+/* Resolve host (name or literal) into addr with port. */
+static int resolve(const char *host, uint16_t port, int family, struct dundi_addr *out, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_DGRAM}, *res;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc) {
+        snprintf(err, errlen, "%s", gai_strerror(rc));
+        return -1;
+    }
+    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+    out->len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* ---- sections ---- */
+
+static void *grow(void *v, size_t n, size_t size)
+{
+    void *p = realloc(v, (n + 1) * size);
+    if (p)
+        memset((char *)p + n * size, 0, size);
+    return p;
+}
+
+static void on_section(void *user, const char *name, int line)
+{
+    struct loader *ld = user;
+    struct config *c = ld->c;
+    eid_t e;
+
+    if (!strcasecmp(name, "general")) {
+        if (ld->seen_general)
+            WARN(ld, line, "[general] appears again; its keys are merged");
+        ld->seen_general = true;
+        ld->kind = SEC_GENERAL;
+    } else if (!strcasecmp(name, "mappings")) {
+        ld->seen_mappings = true;
+        ld->kind = SEC_MAPPINGS;
+    } else if (!strcmp(name, "*") || eid_parse(&e, name) == 0) {
+        bool wild = !strcmp(name, "*");
+        if (wild)
+            memset(&e, 0, sizeof(e));
+        for (size_t i = 0; i < c->npeers; i++)
+            if (c->peers[i].wildcard == wild && eid_equal(&c->peers[i].eid, &e)) {
+                ERR(ld, line, "peer [%s] is already defined at line %d", name, c->peers[i].line);
+                ld->kind = SEC_SKIP;
+                return;
+            }
+        struct peer_conf *p = grow(c->peers, c->npeers, sizeof(*p));
+        if (!p) {
+            ERR(ld, line, "out of memory");
+            ld->kind = SEC_SKIP;
+            return;
+        }
+        c->peers = p;
+        p = &c->peers[c->npeers];
+        p->eid = e;
+        p->wildcard = wild;
+        p->line = line;
+        p->port = DUNDI_PORT;
+        p->autokill_ms = -1;
+        ld->idx = c->npeers++;
+        ld->kind = SEC_PEER;
+    } else if (!strncasecmp(name, "context", 7) && isspace((unsigned char)name[7])) {
+        const char *cname = name + 8;
+        while (isspace((unsigned char)*cname))
+            cname++;
+        if (!*cname || strlen(cname) >= CONF_NAME_MAX) {
+            ERR(ld, line, "[context NAME]: the name must be 1..%d characters", CONF_NAME_MAX - 1);
+            ld->kind = SEC_SKIP;
+            return;
+        }
+        for (size_t i = 0; i < c->ncontexts; i++)
+            if (!strcasecmp(c->contexts[i].name, cname)) {
+                ERR(ld, line, "context '%s' is already defined at line %d", cname, c->contexts[i].line);
+                ld->kind = SEC_SKIP;
+                return;
+            }
+        struct local_context *lc = grow(c->contexts, c->ncontexts, sizeof(*lc));
+        if (!lc) {
+            ld->kind = SEC_SKIP;
+            return;
+        }
+        c->contexts = lc;
+        lc = &c->contexts[c->ncontexts];
+        snprintf(lc->name, sizeof(lc->name), "%s", cname);
+        lc->line = line;
+        ld->idx = c->ncontexts++;
+        ld->kind = SEC_CONTEXT;
+    } else {
+        ERR(ld, line, "unknown section [%s] (expected general, mappings, a peer EID, * or 'context NAME')",
+            name);
+        ld->kind = SEC_SKIP;
+    }
+}
+
+/* ---- [general] ---- */
+
+static char *contact_slot(struct config *c, const char *key)
+{
+    if (!strcasecmp(key, "department"))
+        return c->department;
+    if (!strcasecmp(key, "organization"))
+        return c->organization;
+    if (!strcasecmp(key, "locality"))
+        return c->locality;
+    if (!strcasecmp(key, "stateprov"))
+        return c->stateprov;
+    if (!strcasecmp(key, "country"))
+        return c->country;
+    if (!strcasecmp(key, "email"))
+        return c->email;
+    if (!strcasecmp(key, "phone"))
+        return c->phone;
+    return NULL;
+}
+
+static void general_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct config *c = ld->c;
+    int n;
+    char *slot;
+
+    if (!strcasecmp(k, "port")) {
+        if (!parse_int(v, 1, 65535, &n))
+            ERR(ld, line, "port: '%s' is not a port number (1..65535)", v);
+        else
+            c->port = (uint16_t)n;
+    } else if (!strcasecmp(k, "bindaddr")) {
+        copy_bounded(ld->bindaddr, sizeof(ld->bindaddr), v);
+        ld->bindaddr_line = line;
+    } else if (!strcasecmp(k, "bindaddr2")) {
+        copy_bounded(ld->bindaddr2, sizeof(ld->bindaddr2), v);
+        ld->bindaddr2_line = line;
+    } else if (!strcasecmp(k, "tos")) {
+        if ((n = parse_tos(v)) < 0)
+            ERR(ld, line, "tos: '%s' is not a number 0..255 or a DSCP name (cs0..cs7, af11..af43, ef)", v);
+        else
+            c->tos = n;
+    } else if (!strcasecmp(k, "entityid")) {
+        if (eid_parse(&c->eid, v) < 0 || eid_is_zero(&c->eid))
+            ERR(ld, line, "entityid: '%s' is not an EID like 00:11:22:33:44:55 (and not all zero)", v);
+        else
+            c->has_eid = true;
+    } else if (!strcasecmp(k, "ttl")) {
+        /* The reference accepts 1..119 only. */
+        if (!parse_int(v, 1, 119, &n))
+            ERR(ld, line, "ttl: '%s' must be 1..119", v);
+        else
+            c->ttl = n;
+    } else if (!strcasecmp(k, "autokill")) {
+        int b = parse_bool(v);
+        if (b == 1)
+            c->autokill_ms = 2000;
+        else if (b == 0)
+            c->autokill_ms = 0;
+        else if (!parse_int(v, 0, 3600000, &n))
+            ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
+        else
+            c->autokill_ms = n;
+    } else if (!strcasecmp(k, "cachetime")) {
+        if (!parse_int(v, 0, 65535, &n))
+            ERR(ld, line, "cachetime: '%s' must be 0..65535 seconds", v);
+        else
+            c->cachetime = n;
+    } else if (!strcasecmp(k, "storehistory")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "storehistory: '%s' must be yes or no", v);
+        else
+            c->storehistory = n;
+    } else if ((slot = contact_slot(c, k))) {
+        if (!copy_bounded(slot, CONF_NAME_MAX, v))
+            ERR(ld, line, "%s: longer than %d characters", k, CONF_NAME_MAX - 1);
+    } else if (!strcasecmp(k, "ipaddr")) {
+        struct in6_addr a6;
+        struct in_addr a4;
+        if (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1)
+            ERR(ld, line, "ipaddr: '%s' is not an IP address", v);
+        else
+            copy_bounded(c->ipaddr, sizeof(c->ipaddr), v);
+    } else if (!strcasecmp(k, "max_transactions")) {
+        if (!parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
+            ERR(ld, line, "max_transactions: '%s' must be 1..%d", v, TRANS_ID_SPACE - 2);
+        else
+            c->max_transactions = n;
+    } else if (!strcasecmp(k, "loglevel")) {
+        if ((n = log_level_from_name(v)) < 0)
+            ERR(ld, line, "loglevel: '%s' must be error, warning, notice, info or debug", v);
+        else
+            c->loglevel = n;
+    } else if (!strcasecmp(k, "authdebug") || !strcasecmp(k, "outgoing_sip_tech") ||
+               !strcasecmp(k, "pjsip_outgoing_endpoint") || !strcasecmp(k, "secretpath")) {
+        WARN(ld, line, "%s: Asterisk option with no effect in dundid; ignored", k);
+    } else {
+        ERR(ld, line, "unknown option '%s' in [general]", k);
+    }
+}
+
+/* ---- [mappings] ---- */
+
+static char *field(char **s)
+{
+    char *f = *s, *comma;
+    if (!f)
+        return NULL;
+    comma = strchr(f, ',');
+    if (comma) {
+        *comma = '\0';
+        *s = comma + 1;
+    } else {
+        *s = NULL;
+    }
+    /* trim */
+    while (isspace((unsigned char)*f))
+        f++;
+    size_t n = strlen(f);
+    while (n && isspace((unsigned char)f[n - 1]))
+        f[--n] = '\0';
+    return f;
+}
+
+static const struct {
+    const char *name;
+    unsigned bits;
+} map_options[] = {
+    {"nounsolicited", DUNDI_FLAG_NOUNSOLICITED},
+    {"nocomunsolicit", DUNDI_FLAG_NOCOMUNSOLICIT},
+    {"residential", DUNDI_FLAG_RESIDENTIAL},
+    {"commercial", DUNDI_FLAG_COMMERCIAL},
+    {"mobile", DUNDI_FLAG_MOBILE},
+    {"nopartial", MAP_OPT_NOPARTIAL},
+};
+
+static void mapping_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct config *c = ld->c;
+    struct mapping m = {.line = line};
+    char buf[1024], *rest = buf, *f;
+
+    if (!copy_bounded(m.dcontext, sizeof(m.dcontext), k) || !*k) {
+        ERR(ld, line, "mapping: DUNDi context name must be 1..%d characters", CONF_NAME_MAX - 1);
+        return;
+    }
+    copy_bounded(buf, sizeof(buf), v);
+    if (*v) {
+        char *lctx = field(&rest), *weight = field(&rest), *tech = field(&rest), *dest = field(&rest);
+        if (!lctx || !weight || !tech || !dest) {
+            ERR(ld, line, "mapping '%s': expected 'local_context,weight,tech,destination[,options]'", k);
+            return;
+        }
+        if (!*lctx || !copy_bounded(m.lcontext, sizeof(m.lcontext), lctx)) {
+            ERR(ld, line, "mapping '%s': bad local context '%s'", k, lctx);
+            return;
+        }
+        if (!strncmp(weight, "${", 2)) {
+            copy_bounded(m.weight_expr, sizeof(m.weight_expr), weight);
+        } else if (!parse_int(weight, 0, 59999, &m.weight)) {
+            ERR(ld, line, "mapping '%s': weight '%s' must be 0..59999 or ${VARIABLE}", k, weight);
+            return;
+        }
+        if ((m.proto = dundi_proto_from_name(tech)) < 0) {
+            ERR(ld, line, "mapping '%s': unknown technology '%s' (IAX2, SIP, PJSIP, H323)", k, tech);
+            return;
+        }
+        if (!copy_bounded(m.dest, sizeof(m.dest), dest)) {
+            ERR(ld, line, "mapping '%s': destination too long", k);
+            return;
+        }
+        while ((f = field(&rest))) {
+            size_t i;
+            for (i = 0; i < sizeof(map_options) / sizeof(map_options[0]); i++)
+                if (!strcasecmp(f, map_options[i].name)) {
+                    m.options |= map_options[i].bits;
+                    break;
+                }
+            if (i == sizeof(map_options) / sizeof(map_options[0]) && *f)
+                WARN(ld, line, "mapping '%s': unknown option '%s' ignored", k, f);
+        }
+    }
+    /* The reference keeps one mapping per (dcontext, lcontext): the last wins. */
+    for (size_t i = 0; i < c->nmaps; i++)
+        if (!strcasecmp(c->maps[i].dcontext, m.dcontext) && !strcasecmp(c->maps[i].lcontext, m.lcontext)) {
+            WARN(ld, line, "mapping '%s' to '%s' replaces the one at line %d (as Asterisk does)", m.dcontext,
+                 m.lcontext[0] ? m.lcontext : "(none)", c->maps[i].line);
+            c->maps[i] = m;
+            return;
+        }
+    struct mapping *mm = grow(c->maps, c->nmaps, sizeof(*mm));
+    if (!mm)
+        return;
+    c->maps = mm;
+    c->maps[c->nmaps++] = m;
+}
+
+/* ---- peers ---- */
+
+static bool add_rule(struct loader *ld, struct rulelist *l, const char *name, bool allow, int line)
+{
+    struct rule *r = realloc(l->v, (l->n + 1) * sizeof(*r));
+    if (!r)
+        return false;
+    l->v = r;
+    if (!copy_bounded(r[l->n].name, sizeof(r[l->n].name), name) || !*name) {
+        ERR(ld, line, "context name must be 1..%d characters", CONF_NAME_MAX - 1);
+        return false;
+    }
+    r[l->n++].allow = allow;
+    return true;
+}
+
+static void peer_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct peer_conf *p = &ld->c->peers[ld->idx];
+    int n;
+
+    if (!strcasecmp(k, "host")) {
+        if (!strcasecmp(v, "dynamic")) {
+            p->dynamic = true;
+        } else if (!*v || !copy_bounded(p->host, sizeof(p->host), v)) {
+            ERR(ld, line, "host: '%s' is not a host name or address", v);
+        }
+    } else if (!strcasecmp(k, "port")) {
+        if (!parse_int(v, 1, 65535, &n))
+            ERR(ld, line, "port: '%s' is not a port number (1..65535)", v);
+        else
+            p->port = (uint16_t)n;
+    } else if (!strcasecmp(k, "model")) {
+        if ((p->model = parse_model(v, false)) < 0)
+            ERR(ld, line, "model: '%s' must be inbound, outbound, symmetric or none", v);
+    } else if (!strcasecmp(k, "precache")) {
+        if ((p->pcmodel = parse_model(v, true)) < 0)
+            ERR(ld, line, "precache: '%s' must be inbound, outbound, symmetric or none", v);
+    } else if (!strcasecmp(k, "include") || !strcasecmp(k, "noinclude")) {
+        add_rule(ld, &p->include, v, tolower((unsigned char)k[0]) == 'i', line);
+    } else if (!strcasecmp(k, "permit") || !strcasecmp(k, "deny")) {
+        add_rule(ld, &p->permit, v, tolower((unsigned char)k[0]) == 'p', line);
+    } else if (!strcasecmp(k, "order")) {
+        static const char *const orders[] = {"primary", "secondary", "tertiary", "quartiary"};
+        for (n = 0; n < 4 && strcasecmp(v, orders[n]); n++)
+            ;
+        if (n == 4)
+            ERR(ld, line, "order: '%s' must be primary, secondary, tertiary or quartiary", v);
+        else
+            p->order = n;
+    } else if (!strcasecmp(k, "inkey") || !strcasecmp(k, "outkey")) {
+        char *dst = tolower((unsigned char)k[0]) == 'i' ? p->inkey : p->outkey;
+        if (!*v || strchr(v, '/') || !copy_bounded(dst, CONF_NAME_MAX, v))
+            ERR(ld, line, "%s: '%s' is not a key name (a file name without .pub/.key)", k, v);
+    } else if (!strcasecmp(k, "qualify")) {
+        int b = parse_bool(v);
+        if (b >= 0)
+            p->qualify_ms = b ? 2000 : 0;
+        else if (!parse_int(v, 1, 60000, &p->qualify_ms))
+            ERR(ld, line, "qualify: '%s' must be yes, no or milliseconds", v);
+    } else if (!strcasecmp(k, "register")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "register: '%s' must be yes or no", v);
+        else
+            p->reg = n;
+    } else if (!strcasecmp(k, "ustothem")) {
+        if (eid_parse(&p->us_eid, v) < 0)
+            ERR(ld, line, "ustothem: '%s' is not an EID", v);
+        else
+            p->has_ustothem = true;
+    } else if (!strcasecmp(k, "autokill")) {
+        int b = parse_bool(v);
+        if (b >= 0)
+            p->autokill_ms = b ? 2000 : 0;
+        else if (!parse_int(v, 0, 3600000, &p->autokill_ms))
+            ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
+    } else {
+        ERR(ld, line, "unknown peer option '%s'", k);
+    }
+}
+
+/* ---- [context NAME] ---- */
+
+static bool add_pattern(struct loader *ld, struct pattern **v, size_t *n, const char *text, int line)
+{
+    char buf[256], err[128], *rest = buf;
+    copy_bounded(buf, sizeof(buf), text);
+    /* Accept both "exten => 1001" and extensions.conf's "exten => 1001,1,NoOp()". */
+    char *pat = field(&rest);
+    struct pattern *pv = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!pv)
+        return false;
+    *v = pv;
+    if (pattern_compile(&pv[*n], pat ? pat : "", err, sizeof(err)) < 0) {
+        ERR(ld, line, "bad pattern '%s': %s", pat ? pat : "", err);
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
+static void context_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct local_context *lc = &ld->c->contexts[ld->idx];
+    if (!strcasecmp(k, "exten"))
+        add_pattern(ld, &lc->exten, &lc->nexten, v, line);
+    else if (!strcasecmp(k, "ignorepat"))
+        add_pattern(ld, &lc->ignorepat, &lc->nignorepat, v, line);
+    else if (!strcasecmp(k, "same"))
+        ; /* extensions.conf continuation: no new extension */
+    else
+        ERR(ld, line, "unknown key '%s' in a context (expected exten or ignorepat)", k);
+}
+
+static void on_keyval(void *user, const char *key, const char *value, int line)
+{
+    struct loader *ld = user;
+    switch (ld->kind) {
+    case SEC_GENERAL: general_key(ld, key, value, line); break;
+    case SEC_MAPPINGS: mapping_key(ld, key, value, line); break;
+    case SEC_PEER: peer_key(ld, key, value, line); break;
+    case SEC_CONTEXT: context_key(ld, key, value, line); break;
+    case SEC_SKIP: break;
+    case SEC_NONE: ERR(ld, line, "'%s' outside of any section", key); break;
+    }
+}
+
+static void on_error(void *user, const char *reason, int line) { ERR((struct loader *)user, line, "%s", reason); }
+
+/* ---- validation after the whole file is read ---- */
+
+static void derive_ipaddr(struct loader *ld)
+{
+    struct config *c = ld->c;
+    int fam = c->bindaddr.ss.ss_family;
+    char host[256];
+
+    if (c->ipaddr[0])
+        return;
+    if (fam == AF_INET) {
+        const struct sockaddr_in *s = (const void *)&c->bindaddr.ss;
+        if (s->sin_addr.s_addr != htonl(INADDR_ANY)) {
+            inet_ntop(AF_INET, &s->sin_addr, c->ipaddr, sizeof(c->ipaddr));
+            return;
+        }
+    } else if (fam == AF_INET6) {
+        const struct sockaddr_in6 *s = (const void *)&c->bindaddr.ss;
+        if (!IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr)) {
+            inet_ntop(AF_INET6, &s->sin6_addr, c->ipaddr, sizeof(c->ipaddr));
+            return;
+        }
+    }
+    /* Like the reference: our host name, resolved in bindaddr's family. */
+    struct dundi_addr a;
+    char err[128];
+    if (gethostname(host, sizeof(host)) == 0 && resolve(host, 0, fam, &a, err, sizeof(err)) == 0) {
+        if (fam == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&a.ss)->sin_addr, c->ipaddr, sizeof(c->ipaddr));
+        else
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a.ss)->sin6_addr, c->ipaddr, sizeof(c->ipaddr));
+    }
+}
+
+static void validate(struct loader *ld)
+{
+    struct config *c = ld->c;
+    char err[128];
+
+    if (resolve(ld->bindaddr[0] ? ld->bindaddr : "0.0.0.0", c->port, AF_UNSPEC, &c->bindaddr, err, sizeof(err)))
+        ERR(ld, ld->bindaddr_line, "bindaddr: cannot resolve '%s': %s", ld->bindaddr, err);
+    if (ld->bindaddr2[0]) {
+        if (resolve(ld->bindaddr2, c->port, AF_UNSPEC, &c->bindaddr2, err, sizeof(err)))
+            ERR(ld, ld->bindaddr2_line, "bindaddr2: cannot resolve '%s': %s", ld->bindaddr2, err);
+        else if (c->bindaddr2.ss.ss_family == c->bindaddr.ss.ss_family)
+            ERR(ld, ld->bindaddr2_line, "bindaddr2 must be of the other address family than bindaddr");
+        else
+            c->has_bindaddr2 = true;
+    }
+    if (!c->has_eid) {
+        if (eid_from_host(&c->eid) == 0)
+            c->has_eid = true;
+        else
+            ERR(ld, 1, "no entityid set and no network interface with a MAC address to take it from");
+    }
+    derive_ipaddr(ld);
+
+    for (size_t i = 0; i < c->nmaps; i++) {
+        struct mapping *m = &c->maps[i];
+        if (m->lcontext[0] && !config_find_context(c, m->lcontext))
+            ERR(ld, m->line, "mapping '%s': unknown local context '%s' (define it as [context %s])", m->dcontext,
+                m->lcontext, m->lcontext);
+    }
+    for (size_t i = 0; i < c->npeers; i++) {
+        struct peer_conf *p = &c->peers[i];
+        char name[EID_STR_LEN];
+        const char *pn = p->wildcard ? "*" : eid_to_str(&p->eid, name);
+        bool in = p->model & MODEL_INBOUND, out = p->model & MODEL_OUTBOUND;
+        if (p->model == MODEL_NONE && p->pcmodel == MODEL_NONE)
+            ERR(ld, p->line, "peer [%s]: neither model nor precache is set, so it could do nothing", pn);
+        if (in && (p->pcmodel & MODEL_OUTBOUND))
+            ERR(ld, p->line, "peer [%s]: model inbound/symmetric cannot be combined with precache outbound", pn);
+        if (out && (p->pcmodel & MODEL_INBOUND))
+            ERR(ld, p->line, "peer [%s]: model outbound/symmetric cannot be combined with precache inbound", pn);
+        if (p->include.n && !out && !(p->pcmodel & MODEL_INBOUND))
+            WARN(ld, p->line, "peer [%s]: include rules have no effect unless model is outbound or symmetric", pn);
+        if (p->permit.n && !in && !(p->pcmodel & MODEL_OUTBOUND))
+            WARN(ld, p->line, "peer [%s]: permit rules have no effect unless model is inbound or symmetric", pn);
+        if (p->host[0]) {
+            if (resolve(p->host, p->port, AF_UNSPEC, &p->addr, err, sizeof(err)))
+                ERR(ld, p->line, "peer [%s]: cannot resolve host '%s': %s", pn, p->host, err);
+            else
+                p->has_addr = true;
+        }
+        if (p->inkey[0] && !p->outkey[0])
+            ERR(ld, p->line, "peer [%s]: inkey without outkey (encryption needs both)", pn);
+        if (p->outkey[0] && !p->inkey[0])
+            ERR(ld, p->line, "peer [%s]: outkey without inkey (encryption needs both)", pn);
+    }
+}
+
+struct config *config_load(const char *path, struct config_diag *diag)
+{
+    struct config *c = calloc(1, sizeof(*c));
+    struct loader ld = {.c = c, .d = diag, .file = path, .kind = SEC_NONE};
+
+    memset(diag, 0, sizeof(*diag));
+    if (!c)
+        return NULL;
+    copy_bounded(c->path, sizeof(c->path), path);
+    c->port = DUNDI_PORT;
+    c->ttl = 120;
+    c->cachetime = 3600;
+    c->loglevel = -1;
+
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        char *msg;
+        if (asprintf(&msg, "%s: cannot open: %s", path, strerror(errno)) >= 0) {
+            diag->msg = malloc(sizeof(char *));
+            diag->is_error = malloc(sizeof(bool));
+            if (diag->msg && diag->is_error) {
+                diag->msg[0] = msg;
+                diag->is_error[0] = true;
+                diag->n = 1;
+            } else {
+                free(msg);
+            }
+        }
+        diag->errors = 1;
+        config_free(c);
+        return NULL;
+    }
+    if (conf_read(f, &(struct conf_reader_ops){on_section, on_keyval, on_error}, &ld) < 0)
+        ERR(&ld, 0, "read error");
+    fclose(f);
+    validate(&ld);
+    if (diag->errors) {
+        config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npeers; i++) {
+        free(c->peers[i].include.v);
+        free(c->peers[i].permit.v);
+    }
+    for (size_t i = 0; i < c->ncontexts; i++) {
+        free(c->contexts[i].exten);
+        free(c->contexts[i].ignorepat);
+    }
+    free(c->peers);
+    free(c->maps);
+    free(c->contexts);
+    free(c);
+}
+
+/* ---- queries ---- */
+
+bool rules_allow(const struct rulelist *l, const char *context)
+{
+    bool allow = false;
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcasecmp(l->v[i].name, "all") || !strcasecmp(l->v[i].name, context))
+            allow = l->v[i].allow;
+    return allow;
+}
+
+const struct peer_conf *config_find_peer(const struct config *c, const eid_t *eid)
+{
+    const struct peer_conf *wild = NULL;
+    for (size_t i = 0; i < c->npeers; i++) {
+        if (c->peers[i].wildcard)
+            wild = &c->peers[i];
+        else if (eid && eid_equal(&c->peers[i].eid, eid))
+            return &c->peers[i];
+    }
+    return wild;
+}
+
+const struct local_context *config_find_context(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->ncontexts; i++)
+        if (!strcasecmp(c->contexts[i].name, name))
+            return &c->contexts[i];
+    return NULL;
+}
+
+bool config_has_dcontext(const struct config *c, const char *dcontext)
+{
+    for (size_t i = 0; i < c->nmaps; i++)
+        if (!strcasecmp(c->maps[i].dcontext, dcontext))
+            return true;
+    return false;
+}
+
+const eid_t *config_us_eid(const struct config *c, const struct peer_conf *p)
+{
+    return p && p->has_ustothem ? &p->us_eid : &c->eid;
+}
+
+int config_peer_autokill(const struct config *c, const struct peer_conf *p)
+{
+    if (p && p->qualify_ms)
+        return p->qualify_ms;
+    if (p && p->autokill_ms >= 0)
+        return p->autokill_ms;
+    return c->autokill_ms;
+}

@@ -1,0 +1,490 @@
+/* DUNDi transaction state machine (protocol sections 1.3-1.8). */
+#include "dundid/trans.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "dundid/clock.h"
+
+struct trans_pkt {
+    struct trans_pkt *next;
+    struct trans *t;
+    struct timer timer;
+    unsigned retries;
+    uint8_t oseqno;
+    size_t len;
+    uint8_t data[];
+};
+
+bool dundi_addr_equal(const struct dundi_addr *a, const struct dundi_addr *b)
+{
+    if (a->ss.ss_family != b->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+    }
+    return false;
+}
+
+char *dundi_addr_str(const struct dundi_addr *a, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const void *)&a->ss;
+        inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+        snprintf(buf, len, "%s:%u", host, ntohs(s->sin_port));
+    } else if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const void *)&a->ss;
+        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+        snprintf(buf, len, "[%s]:%u", host, ntohs(s->sin6_port));
+    } else {
+        snprintf(buf, len, "(none)");
+    }
+    return buf;
+}
+
+/* Hash of (address, remote id) for recognising repeats of a first packet. */
+static size_t remote_slot(const struct dundi_addr *a, uint16_t rid)
+{
+    uint32_t h = 2166136261u;
+    const uint8_t *p;
+    size_t n;
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const void *)&a->ss;
+        p = (const uint8_t *)&s->sin_addr;
+        n = 4;
+        h = (h ^ s->sin_port) * 16777619u;
+    } else {
+        const struct sockaddr_in6 *s = (const void *)&a->ss;
+        p = (const uint8_t *)&s->sin6_addr;
+        n = 16;
+        h = (h ^ s->sin6_port) * 16777619u;
+    }
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ rid) * 16777619u;
+    return h & (TRANS_ID_SPACE - 1);
+}
+
+static void remote_unlink(struct trans *t)
+{
+    if (!t->remote_id)
+        return;
+    struct trans **pp = &t->eng->by_remote[remote_slot(&t->addr, t->remote_id)];
+    for (; *pp; pp = &(*pp)->next_remote)
+        if (*pp == t) {
+            *pp = t->next_remote;
+            break;
+        }
+    t->next_remote = NULL;
+}
+
+static void set_remote_id(struct trans *t, uint16_t rid)
+{
+    if (rid == t->remote_id)
+        return;
+    remote_unlink(t);
+    t->remote_id = rid;
+    if (rid) {
+        struct trans **head = &t->eng->by_remote[remote_slot(&t->addr, rid)];
+        t->next_remote = *head;
+        *head = t;
+    }
+}
+
+struct trans_engine *trans_engine_new(struct timerq *tq, const struct trans_handler *inbound, size_t max)
+{
+    struct trans_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->tq = tq;
+    e->inbound = inbound;
+    e->max = max && max < TRANS_ID_SPACE - 2 ? max : TRANS_ID_SPACE - 2;
+    /* Random start as the reference does, so restarts do not reuse ids at once. */
+    uint16_t r;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = 1;
+    e->next_id = (uint16_t)(r % (TRANS_ID_SPACE - 2) + 1);
+    return e;
+}
+
+static void free_zombies(struct trans_engine *e)
+{
+    while (e->zombies) {
+        struct trans *t = e->zombies;
+        e->zombies = t->next_all;
+        free(t);
+    }
+}
+
+void trans_engine_free(struct trans_engine *e)
+{
+    if (!e)
+        return;
+    e->depth++;
+    while (e->all)
+        trans_destroy(e->all, TRANS_END_ABORT);
+    e->depth--;
+    free_zombies(e);
+    free(e);
+}
+
+static uint16_t alloc_id(struct trans_engine *e)
+{
+    for (unsigned n = 0; n < TRANS_ID_SPACE; n++) {
+        uint16_t id = e->next_id;
+        e->next_id = (uint16_t)(id >= TRANS_ID_SPACE - 2 ? 1 : id + 1);
+        if (!e->by_id[id])
+            return id;
+    }
+    return 0;
+}
+
+static void autokill_fire(void *arg)
+{
+    struct trans *t = arg;
+    t->eng->stats.autokilled++;
+    trans_destroy(t, TRANS_END_AUTOKILL);
+}
+
+static void idle_fire(void *arg)
+{
+    struct trans *t = arg;
+    t->eng->stats.idle_ended++;
+    trans_destroy(t, TRANS_END_TIMEOUT);
+}
+
+static struct trans *trans_new(struct trans_engine *e, const struct dundi_addr *addr, const struct trans_handler *h,
+                               void *owner)
+{
+    if (e->count >= e->max) {
+        e->stats.refused_full++;
+        return NULL;
+    }
+    struct trans *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->id = alloc_id(e);
+    if (!t->id) {
+        free(t);
+        return NULL;
+    }
+    t->eng = e;
+    t->addr = *addr;
+    t->rexmit_ms = TRANS_REXMIT_MS;
+    t->handler = h;
+    t->owner = owner;
+    timer_init(&t->autokill, autokill_fire, t);
+    timer_init(&t->idle, idle_fire, t);
+    timerq_arm(e->tq, &t->idle, clock_now_ms() + TRANS_IDLE_MS);
+    e->by_id[t->id] = t;
+    t->next_all = e->all;
+    if (e->all)
+        e->all->prev_all = t;
+    e->all = t;
+    e->count++;
+    e->stats.created++;
+    return t;
+}
+
+struct trans *trans_open(struct trans_engine *e, const struct dundi_addr *to, const struct trans_handler *h,
+                         void *owner)
+{
+    return trans_new(e, to, h, owner);
+}
+
+static void pkt_free(struct trans_engine *e, struct trans_pkt *p)
+{
+    timerq_cancel(e->tq, &p->timer);
+    free(p);
+}
+
+void trans_destroy(struct trans *t, enum trans_end why)
+{
+    struct trans_engine *e = t->eng;
+    if (t->dead)
+        return;
+    t->dead = true;
+    timerq_cancel(e->tq, &t->autokill);
+    timerq_cancel(e->tq, &t->idle);
+    while (t->out) {
+        struct trans_pkt *p = t->out;
+        t->out = p->next;
+        pkt_free(e, p);
+    }
+    remote_unlink(t);
+    e->by_id[t->id] = NULL;
+    if (t->prev_all)
+        t->prev_all->next_all = t->next_all;
+    else
+        e->all = t->next_all;
+    if (t->next_all)
+        t->next_all->prev_all = t->prev_all;
+    e->count--;
+    if (t->handler && t->handler->on_end)
+        t->handler->on_end(t, why);
+    /* Input processing may still hold a pointer: free it when input returns. */
+    t->next_all = e->zombies;
+    e->zombies = t;
+    if (!e->depth)
+        free_zombies(e);
+}
+
+static void xmit(struct trans_engine *e, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
+{
+    e->stats.tx++;
+    e->stats.tx_bytes += len;
+    e->send(e->send_ctx, to, pkt, len);
+}
+
+static void rexmit_fire(void *arg)
+{
+    struct trans_pkt *p = arg;
+    struct trans *t = p->t;
+    struct trans_engine *e = t->eng;
+
+    if (p->retries >= TRANS_RETRIES) {
+        e->stats.timeouts++;
+        e->depth++;
+        trans_destroy(t, TRANS_END_TIMEOUT);
+        e->depth--;
+        free_zombies(e);
+        return;
+    }
+    p->retries++;
+    e->stats.tx_retransmit++;
+    /* Byte-identical copy: the reference never sets the retransmission bit. */
+    xmit(e, &t->addr, p->data, p->len);
+    timerq_arm(e->tq, &p->timer, clock_now_ms() + t->rexmit_ms);
+}
+
+static bool arms_autokill(uint8_t cmd)
+{
+    return cmd == DUNDI_CMD_DPDISCOVER || cmd == DUNDI_CMD_EIDQUERY || cmd == DUNDI_CMD_PRECACHERQ;
+}
+
+int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies)
+{
+    struct trans_engine *e = t->eng;
+    size_t ieslen = ies ? ies->len : 0;
+    size_t len = DUNDI_HDR_LEN + ieslen;
+
+    if (t->dead)
+        return DUNDI_E_NO_SPACE;
+    if (ies && ies->err)
+        return ies->err;
+    if (len > DUNDI_MAX_PACKET)
+        return DUNDI_E_NO_SPACE;
+    struct dundi_hdr h = {
+        .strans = t->id,
+        .dtrans = t->remote_id,
+        .iseqno = t->iseqno,
+        .oseqno = t->oseqno,
+        .cmdresp = (uint8_t)(cmd | (final ? DUNDI_FLAG_FINAL : 0)),
+        .cmdflags = 0,
+    };
+    bool is_ack = cmd == DUNDI_CMD_ACK;
+    struct trans_pkt *p = NULL;
+    uint8_t stackbuf[DUNDI_HDR_LEN];
+    uint8_t *buf = stackbuf;
+
+    if (!is_ack) {
+        p = malloc(sizeof(*p) + len);
+        if (!p)
+            return DUNDI_E_NO_SPACE;
+        p->t = t;
+        p->retries = 0;
+        p->oseqno = t->oseqno;
+        p->len = len;
+        timer_init(&p->timer, rexmit_fire, p);
+        buf = p->data;
+    } else if (ieslen) {
+        return DUNDI_E_NO_SPACE; /* ACKs carry no IEs */
+    }
+    dundi_hdr_encode(&h, buf);
+    if (ieslen)
+        memcpy(buf + DUNDI_HDR_LEN, ies->buf, ieslen);
+    if (p) {
+        p->next = t->out;
+        t->out = p;
+        timerq_arm(e->tq, &p->timer, clock_now_ms() + t->rexmit_ms);
+        t->oseqno++;
+        if (t->autokill_ms && arms_autokill(cmd))
+            timerq_arm(e->tq, &t->autokill, clock_now_ms() + t->autokill_ms);
+    }
+    t->acked_iseqno = t->iseqno;
+    if (final)
+        t->final_sent = true;
+    xmit(e, &t->addr, buf, len);
+    return DUNDI_OK;
+}
+
+static void send_ack(struct trans *t, bool final) { trans_send(t, DUNDI_CMD_ACK, final, NULL); }
+
+/* INVALID for a datagram of no transaction: header fields mirrored (1.7). */
+static void send_invalid(struct trans_engine *e, const struct dundi_addr *to, const struct dundi_hdr *rx)
+{
+    struct dundi_hdr h = {
+        .strans = rx->dtrans,
+        .dtrans = rx->strans,
+        .iseqno = rx->oseqno,
+        .oseqno = rx->iseqno,
+        .cmdresp = DUNDI_CMD_INVALID,
+    };
+    uint8_t buf[DUNDI_HDR_LEN];
+    dundi_hdr_encode(&h, buf);
+    e->stats.tx_invalid++;
+    xmit(e, to, buf, sizeof(buf));
+}
+
+static bool may_open(uint8_t cmd)
+{
+    switch (cmd) {
+    case DUNDI_CMD_DPDISCOVER:
+    case DUNDI_CMD_EIDQUERY:
+    case DUNDI_CMD_PRECACHERQ:
+    case DUNDI_CMD_NULL:
+    case DUNDI_CMD_REGREQ:
+    case DUNDI_CMD_ENCRYPT: return true;
+    }
+    return false;
+}
+
+static struct trans *find(struct trans_engine *e, const struct dundi_addr *from, const struct dundi_hdr *h)
+{
+    uint16_t did = h->dtrans & DUNDI_TRANS_MASK;
+    struct trans *t = did ? e->by_id[did] : NULL;
+    if (t && dundi_addr_equal(&t->addr, from))
+        return t;
+    /* A repeat of a first packet: the raw dtrans is 0 and strans is known. */
+    uint16_t sid = h->strans & DUNDI_TRANS_MASK;
+    if (h->dtrans == 0 && sid) {
+        for (t = e->by_remote[remote_slot(from, sid)]; t; t = t->next_remote)
+            if (t->remote_id == sid && dundi_addr_equal(&t->addr, from))
+                return t;
+    }
+    return NULL;
+}
+
+/* Our outstanding packet n is acknowledged by iseqno n+1 (mod 255, as the reference computes). */
+static bool ack_outstanding(struct trans *t, uint8_t iseqno)
+{
+    for (struct trans_pkt **pp = &t->out; *pp; pp = &(*pp)->next) {
+        struct trans_pkt *p = *pp;
+        if ((uint8_t)((p->oseqno + 1) % 255) == iseqno) {
+            *pp = p->next;
+            pkt_free(t->eng, p);
+            timerq_cancel(t->eng->tq, &t->autokill);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void input(struct trans_engine *e, const struct dundi_addr *from, const uint8_t *pkt, size_t len)
+{
+    struct dundi_hdr h;
+
+    e->stats.rx++;
+    e->stats.rx_bytes += len;
+    if (dundi_hdr_decode(pkt, len, &h) != DUNDI_OK) {
+        e->stats.rx_malformed++;
+        return;
+    }
+    uint8_t cmd = dundi_hdr_cmd(&h);
+    struct trans *t = find(e, from, &h);
+    if (!t) {
+        if (may_open(cmd) && (h.strans & DUNDI_TRANS_MASK)) {
+            t = trans_new(e, from, e->inbound, NULL);
+            if (!t)
+                return; /* table full: counted; the peer retransmits */
+        } else {
+            e->stats.rx_unknown++;
+            if (h.cmdresp != DUNDI_CMD_INVALID)
+                send_invalid(e, from, &h);
+            return;
+        }
+    }
+    if (h.strans)
+        set_remote_id(t, h.strans & DUNDI_TRANS_MASK);
+    timerq_arm(e->tq, &t->idle, clock_now_ms() + TRANS_IDLE_MS);
+
+    if (h.oseqno == t->iseqno) {
+        if (ack_outstanding(t, h.iseqno) && t->final_sent) {
+            trans_destroy(t, TRANS_END_DONE);
+            return;
+        }
+        if (h.cmdresp != DUNDI_CMD_ACK) {
+            t->prev_iseqno = t->iseqno;
+            t->iseqno++;
+            /* An ACK with F is counted but, like any unknown final command, not processed. */
+            if (cmd != DUNDI_CMD_ACK && t->handler && t->handler->on_command)
+                t->handler->on_command(t, &h, pkt + DUNDI_HDR_LEN, len - DUNDI_HDR_LEN);
+            if (t->dead)
+                return;
+        }
+        if (t->acked_iseqno != t->iseqno)
+            send_ack(t, dundi_hdr_final(&h));
+        if (dundi_hdr_final(&h))
+            trans_destroy(t, TRANS_END_DONE);
+    } else if (h.oseqno == t->prev_iseqno && cmd != DUNDI_CMD_ACK) {
+        e->stats.rx_duplicate++;
+        send_ack(t, false);
+    } else {
+        e->stats.rx_out_of_window++;
+    }
+}
+
+void trans_engine_input(struct trans_engine *e, const struct dundi_addr *from, const uint8_t *pkt, size_t len)
+{
+    e->depth++;
+    input(e, from, pkt, len);
+    e->depth--;
+    if (!e->depth)
+        free_zombies(e);
+}
+
+void trans_default_command(struct trans *t, const struct dundi_hdr *h)
+{
+    uint8_t cmd = dundi_hdr_cmd(h);
+    bool final = dundi_hdr_final(h);
+
+    switch (cmd) {
+    case DUNDI_CMD_DPRESPONSE:
+    case DUNDI_CMD_EIDRESPONSE:
+    case DUNDI_CMD_PRECACHERP:
+    case DUNDI_CMD_REGRESPONSE:
+    case DUNDI_CMD_NULL:
+    case DUNDI_CMD_INVALID:
+        if (!final)
+            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+        break;
+    case DUNDI_CMD_CANCEL:
+    case DUNDI_CMD_UNKNOWN:
+        /* The peer gave up or did not understand us: end quietly once ACKed. */
+        if (!final) {
+            send_ack(t, false);
+            trans_destroy(t, TRANS_END_DONE);
+        }
+        break;
+    default:
+        if (!final) {
+            struct dundi_ieb ies;
+            dundi_ieb_init(&ies, 0);
+            dundi_ie_put_raw(&ies, DUNDI_IE_UNKNOWN, &cmd, 1);
+            /* Always final: two reference-like peers would bounce a non-final UNKNOWN. */
+            trans_send(t, DUNDI_CMD_UNKNOWN, true, &ies);
+        }
+        break;
+    }
+}

@@ -1,0 +1,215 @@
+/* Answering requests that peers send us (protocol 2.3, 4.3, 7.4, 7.6). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dundid/clock.h"
+#include "dundid/log.h"
+#include "dundid/mapping.h"
+#include "dundid/server.h"
+
+#define NOAUTH_UNENCRYPTED "Unencrypted responses not permitted"
+#define NOAUTH_DENIED "Permission to context denied"
+#define NOAUTH_CONTEXT "Unsupported DUNDI Context"
+#define GENERAL_MISSING "Invalid or missing number/entity"
+
+static struct server *server_of(struct trans *t) { return t->eng->send_ctx; }
+
+static const char *peer_name(const struct trans *t, char *buf, size_t len)
+{
+    return dundi_addr_str(&t->addr, buf, len);
+}
+
+static void reply_cause(struct trans *t, uint8_t resp, uint8_t cause, const char *text)
+{
+    struct dundi_ieb b;
+    dundi_ieb_init(&b, 0);
+    dundi_ie_put_cause(&b, cause, text);
+    trans_send(t, resp, true, &b);
+    server_of(t)->stats.refused++;
+}
+
+/* Numbers and contexts live in 80-byte buffers in the reference: cut at 79. */
+static void clamp79(char *s)
+{
+    if (strlen(s) > DUNDI_MAX_NUMBER)
+        s[DUNDI_MAX_NUMBER] = '\0';
+}
+
+/* TTL for our own forwarded lookup: one less than received, never below 0. */
+static int next_ttl(const struct dundi_ies *ie) { return ie->ttl > 0 ? ie->ttl - 1 : 0; }
+
+static int answer_query(struct server *s, struct trans *t, const eid_t *us, const char *ctx,
+                        const struct dundi_ies *ie)
+{
+    const struct config *c = s->conf;
+    struct local_result lr;
+    struct dundi_ieb b;
+    char who[64];
+
+    if (!config_has_dcontext(c, ctx))
+        return -1;
+    secret_refresh(&s->secret, clock_wall_s());
+    struct answer_vars v = {ie->called_number, us, s->secret.current, c->ipaddr};
+    mapping_answer(c, ctx, &v, &lr);
+    if (lr.dropped)
+        log_warning("%s@%s: %u answer(s) dropped (destination longer than %d bytes or more than %d answers)",
+                    ie->called_number, ctx, lr.dropped, DUNDI_MAX_DEST, DUNDI_MAX_ANSWERS);
+
+    bool canonical = false;
+    for (unsigned i = 0; i < lr.n; i++)
+        canonical |= lr.answers[i].weight == 0;
+    /* Forwarding to peers is where a TTL of 0 stops the search (4.4). */
+    if (!canonical && next_ttl(ie) == 0)
+        lr.hint_flags |= DUNDI_HINT_TTL_EXPIRED;
+
+    dundi_ieb_init(&b, 0);
+    for (unsigned i = 0; i < lr.n; i++)
+        dundi_ie_put_answer(&b, &lr.answers[i]);
+    dundi_ie_put_hint(&b, lr.hint_flags, lr.hint_data);
+    dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, (uint16_t)c->cachetime);
+    if (trans_send(t, DUNDI_CMD_DPRESPONSE, true, &b) != DUNDI_OK)
+        log_warning("%s: response for %s@%s did not fit a packet", peer_name(t, who, sizeof(who)),
+                    ie->called_number, ctx);
+    log_debug("%s: %s@%s -> %u answer(s), hint %04x '%s'", peer_name(t, who, sizeof(who)), ie->called_number, ctx,
+              lr.n, lr.hint_flags, lr.hint_data);
+    s->stats.answered++;
+    return 0;
+}
+
+static void answer_entity(struct server *s, struct trans *t, const eid_t *us, const struct dundi_ies *ie)
+{
+    const struct config *c = s->conf;
+    struct dundi_ieb b;
+
+    dundi_ieb_init(&b, 0);
+    if (eid_equal(&ie->reqeid, us)) {
+        dundi_ie_put_str(&b, DUNDI_IE_DEPARTMENT, c->department);
+        dundi_ie_put_str(&b, DUNDI_IE_ORGANIZATION, c->organization);
+        dundi_ie_put_str(&b, DUNDI_IE_LOCALITY, c->locality);
+        dundi_ie_put_str(&b, DUNDI_IE_STATE_PROV, c->stateprov);
+        dundi_ie_put_str(&b, DUNDI_IE_COUNTRY, c->country);
+        dundi_ie_put_str(&b, DUNDI_IE_EMAIL, c->email);
+        dundi_ie_put_str(&b, DUNDI_IE_PHONE, c->phone);
+        dundi_ie_put_hint(&b, 0, "");
+    } else {
+        /* Not us: nothing further to ask yet, so "not found" (HINT only). */
+        dundi_ie_put_hint(&b, next_ttl(ie) == 0 ? DUNDI_HINT_TTL_EXPIRED : 0, "");
+    }
+    trans_send(t, DUNDI_CMD_EIDRESPONSE, true, &b);
+    s->stats.answered++;
+}
+
+/* DPDISCOVER, EIDQUERY, PRECACHERQ: authenticate, authorise, answer (4.3.1). */
+static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct dundi_ies *ie, bool encrypted)
+{
+    const struct config *c = s->conf;
+    uint8_t resp = cmd == DUNDI_CMD_DPDISCOVER ? DUNDI_CMD_DPRESPONSE
+                   : cmd == DUNDI_CMD_EIDQUERY ? DUNDI_CMD_EIDRESPONSE
+                                               : DUNDI_CMD_PRECACHERP;
+    char who[64], eidstr[EID_STR_LEN];
+
+    s->stats.requests++;
+    const struct peer_conf *p = config_find_peer(c, ie->eidcount ? &ie->eids[0] : NULL);
+    peer_name(t, who, sizeof(who));
+    if (ie->eidcount)
+        eid_to_str(&ie->eids[0], eidstr);
+    else
+        strcpy(eidstr, "(none)");
+    if (!p) {
+        log_info("%s: %s from unknown EID %s refused", who, dundi_cmd_name(cmd), eidstr);
+        reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
+    const eid_t *us = config_us_eid(c, p);
+    if (p->inkey[0] && !encrypted) {
+        log_info("%s: unencrypted %s from keyed peer %s refused", who, dundi_cmd_name(cmd), eidstr);
+        reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_UNENCRYPTED);
+        return;
+    }
+    if (!ie->has_called_context || !ie->called_context[0])
+        strcpy(ie->called_context, "e164");
+    clamp79(ie->called_context);
+    clamp79(ie->called_number);
+    const char *ctx = ie->called_context;
+
+    if (cmd == DUNDI_CMD_EIDQUERY) {
+        if (!ie->has_reqeid) /* the reference would crash here */
+            reply_cause(t, resp, DUNDI_CAUSE_GENERAL, GENERAL_MISSING);
+        else
+            answer_entity(s, t, us, ie);
+        return;
+    }
+    if (!ie->called_number[0]) {
+        reply_cause(t, resp, DUNDI_CAUSE_GENERAL, GENERAL_MISSING);
+        return;
+    }
+    if (cmd == DUNDI_CMD_DPDISCOVER && (p->model & MODEL_INBOUND) && rules_allow(&p->permit, ctx)) {
+        if (answer_query(s, t, us, ctx, ie) < 0)
+            reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_CONTEXT);
+        return;
+    }
+    if (cmd == DUNDI_CMD_PRECACHERQ && (p->pcmodel & MODEL_INBOUND) && rules_allow(&p->include, ctx)) {
+        if (!config_has_dcontext(c, ctx)) {
+            reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_CONTEXT);
+            return;
+        }
+        /* Accepted. There is no answer cache to keep the pushed answers in yet. */
+        trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
+        return;
+    }
+    log_info("%s: %s for %s@%s from %s denied by model/permit", who, dundi_cmd_name(cmd), ie->called_number, ctx,
+             eidstr);
+    reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_DENIED);
+}
+
+/* REGREQ from a dynamic peer (7.4). */
+static void handle_regreq(struct server *s, struct trans *t, const struct dundi_ies *ie, bool encrypted)
+{
+    char who[64], eidstr[EID_STR_LEN];
+    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+
+    if (!p || !p->dynamic) {
+        reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
+    if (p->inkey[0] && !encrypted)
+        return; /* as the reference: no reply at all, only the generic ACK */
+    if (server_register(s, &ie->eids[0], &t->addr))
+        log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
+                   dundi_addr_str(&t->addr, who, sizeof(who)));
+    struct dundi_ieb b;
+    dundi_ieb_init(&b, 0);
+    dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, REG_EXPIRATION_S);
+    trans_send(t, DUNDI_CMD_REGRESPONSE, true, &b);
+}
+
+static void on_command(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t len)
+{
+    struct server *s = server_of(t);
+    uint8_t cmd = dundi_hdr_cmd(h);
+    char who[64];
+
+    int rc = dundi_ies_decode(ies, len, s->ies);
+    if (rc < 0) {
+        s->stats.ies_malformed++;
+        log_info("%s: %s ignored: %s", peer_name(t, who, sizeof(who)), dundi_cmd_name(cmd) ? dundi_cmd_name(cmd) : "?",
+                 dundi_strerror(rc));
+        return;
+    }
+    switch (cmd) {
+    case DUNDI_CMD_DPDISCOVER:
+    case DUNDI_CMD_EIDQUERY:
+    case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, s->ies, false); break;
+    case DUNDI_CMD_REGREQ: handle_regreq(s, t, s->ies, false); break;
+    case DUNDI_CMD_ENCRYPT:
+        /* No keys loaded for anyone yet: we cannot decrypt, so reject (6.6). */
+        if (!dundi_hdr_final(h)) {
+            s->stats.encrej_sent++;
+            trans_send(t, DUNDI_CMD_ENCREJ, true, NULL);
+        }
+        break;
+    default: trans_default_command(t, h); break;
+    }
+}
+
+const struct trans_handler respond_handler = {.on_command = on_command, .on_end = NULL};

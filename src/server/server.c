@@ -1,0 +1,183 @@
+/* Server lifecycle: sockets on the event loop, snapshot swaps, registrations. */
+#include "dundid/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dundid/clock.h"
+#include "dundid/log.h"
+
+#define RECV_BATCH 64 /* datagrams per readiness event, so timers still run */
+
+static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
+{
+    struct server *s = ctx;
+    /* Replies leave from the socket of the destination's family. */
+    for (int i = 0; i < 2; i++)
+        if (s->fd[i] >= 0 && s->family[i] == to->ss.ss_family)
+            return udp_send(s->fd[i], to, pkt, len);
+    return -1;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    uint8_t buf[DUNDI_MAX_PACKET + 1];
+    (void)what;
+
+    for (int n = 0; n < RECV_BATCH; n++) {
+        struct dundi_addr from;
+        from.len = sizeof(from.ss);
+        ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &from.len);
+        if (got < 0)
+            break;
+        /* One byte more than the limit is read so oversize datagrams are seen and dropped. */
+        trans_engine_input(s->eng, &from, buf, (size_t)got);
+    }
+    loop_sync(&s->loop);
+}
+
+int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd[0] = s->fd[1] = -1;
+    s->base = base;
+    s->conf = conf;
+    secret_init(&s->secret, clock_wall_s());
+    s->ies = malloc(sizeof(*s->ies));
+    if (!s->ies || loop_init(&s->loop, base) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->eng = trans_engine_new(&s->loop.tq, &respond_handler, (size_t)conf->max_transactions);
+    if (!s->eng) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->eng->send = server_send;
+    s->eng->send_ctx = s;
+
+    const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!addrs[i])
+            continue;
+        s->fd[i] = udp_bind(addrs[i], conf->tos, err, errlen);
+        if (s->fd[i] < 0)
+            return -1;
+        s->family[i] = addrs[i]->ss.ss_family;
+        s->ev[i] = event_new(base, s->fd[i], EV_READ | EV_PERSIST, on_readable, s);
+        if (!s->ev[i] || event_add(s->ev[i], NULL) < 0) {
+            snprintf(err, errlen, "cannot watch the socket");
+            return -1;
+        }
+        char where[64];
+        log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
+    }
+    return 0;
+}
+
+static void reg_free(struct server *s, struct registration *r)
+{
+    timerq_cancel(&s->loop.tq, &r->expiry);
+    free(r);
+}
+
+void server_free(struct server *s)
+{
+    trans_engine_free(s->eng);
+    while (s->regs) {
+        struct registration *r = s->regs;
+        s->regs = r->next;
+        reg_free(s, r);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (s->ev[i])
+            event_free(s->ev[i]);
+        if (s->fd[i] >= 0)
+            close(s->fd[i]);
+    }
+    loop_free(&s->loop);
+    config_free(s->conf);
+    free(s->ies);
+    memset(s, 0, sizeof(*s));
+}
+
+void server_reload(struct server *s, struct config *conf)
+{
+    struct config *old = s->conf;
+    s->conf = conf;
+    /* Registrations survive for peers that are still dynamic (or match [*]). */
+    for (struct registration **pp = &s->regs; *pp;) {
+        const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);
+        if (p && p->dynamic) {
+            pp = &(*pp)->next;
+            continue;
+        }
+        struct registration *r = *pp;
+        *pp = r->next;
+        reg_free(s, r);
+    }
+    if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
+        log_warning("bindaddr/port changes take effect at the next restart");
+    config_free(old);
+    loop_sync(&s->loop);
+}
+
+static void reg_expire(void *arg)
+{
+    struct registration *r = arg;
+    struct server *s = r->s;
+    char eid[EID_STR_LEN];
+    log_notice("registration of peer %s expired", eid_to_str(&r->eid, eid));
+    for (struct registration **pp = &s->regs; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    free(r);
+}
+
+const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
+{
+    for (const struct registration *r = s->regs; r; r = r->next)
+        if (eid_equal(&r->eid, eid))
+            return r;
+    return NULL;
+}
+
+bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr)
+{
+    struct registration *r = (struct registration *)server_find_registration(s, eid);
+    bool changed = !r || !dundi_addr_equal(&r->addr, addr);
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return false;
+        r->s = s;
+        r->eid = *eid;
+        timer_init(&r->expiry, reg_expire, r);
+        r->next = s->regs;
+        s->regs = r;
+    }
+    r->addr = *addr;
+    timerq_arm(&s->loop.tq, &r->expiry, clock_now_ms() + (REG_EXPIRATION_S + 10) * 1000u);
+    s->stats.registrations++;
+    return changed;
+}
+
+void server_log_stats(const struct server *s)
+{
+    const struct trans_stats *t = &s->eng->stats;
+    log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu duplicates=%llu out_of_window=%llu "
+               "retransmits=%llu timeouts=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu "
+               "live_trans=%zu",
+               (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
+               (unsigned long long)t->rx_unknown, (unsigned long long)t->rx_duplicate,
+               (unsigned long long)t->rx_out_of_window, (unsigned long long)t->tx_retransmit,
+               (unsigned long long)t->timeouts, (unsigned long long)s->stats.requests,
+               (unsigned long long)s->stats.answered, (unsigned long long)s->stats.refused,
+               (unsigned long long)s->stats.ies_malformed, s->eng->count);
+}

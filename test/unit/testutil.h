@@ -1,0 +1,55 @@
+/* Tiny assertion helpers shared by the unit tests.
+ * CHECK(cond, fmt, ...) counts a pass or a failure; the first TU_MAX_SHOWN
+ * failures are printed with file:line and the formatted message.
+ * test_summary(name) prints "NAME: N passed, M failed" and returns the exit code. */
+#ifndef DUNDID_TESTUTIL_H
+#define DUNDID_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TU_MAX_SHOWN 30
+
+static int tu_passed, tu_failed;
+
+__attribute__((format(printf, 4, 5))) static inline int tu_check(int ok, const char *file, int line,
+                                                                 const char *fmt, ...)
+{
+    if (ok) {
+        tu_passed++;
+        return 1;
+    }
+    if (++tu_failed <= TU_MAX_SHOWN) {
+        va_list ap;
+        printf("FAIL %s:%d: ", file, line);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+    } else if (tu_failed == TU_MAX_SHOWN + 1) {
+        printf("(further failures not shown)\n");
+    }
+    return 0;
+}
+
+/* Evaluates to 1 when cond holds, so a check can guard dependent checks. */
+#define CHECK(cond, ...) tu_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_INT(got, want)                                                                            \
+    do {                                                                                                \
+        long long tu_g_ = (long long)(got), tu_w_ = (long long)(want);                                  \
+        CHECK(tu_g_ == tu_w_, "%s = %lld, want %lld", #got, tu_g_, tu_w_);                              \
+    } while (0)
+#define CHECK_STR(got, want)                                                                            \
+    do {                                                                                                \
+        const char *tu_g_ = (got), *tu_w_ = (want);                                                     \
+        CHECK(strcmp(tu_g_, tu_w_) == 0, "%s = \"%s\", want \"%s\"", #got, tu_g_, tu_w_);               \
+    } while (0)
+
+static inline int test_summary(const char *name)
+{
+    printf("%s: %d passed, %d failed\n", name, tu_passed, tu_failed);
+    return tu_failed == 0 && tu_passed > 0 ? 0 : 1;
+}
+
+#endif
