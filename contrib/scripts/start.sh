@@ -1,0 +1,9 @@
+#!/bin/sh
+# Install dependencies, build, and run dundid in the foreground with the
+# default configuration (conf/dundid.conf). Ctrl-C stops it.
+set -eu
+cd "$(dirname "$0")/../.."
+contrib/scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)"
+exec build/dundid -f -c conf/dundid.conf
