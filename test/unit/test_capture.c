@@ -1,6 +1,7 @@
 /* The wire codec against the Asterisk reference capture: every DUNDi datagram
  * of test/data/asterisk-pair.pcap is decoded, rendered in the listing style
- * and compared with test/data/asterisk-pair.decoded.txt. */
+ * and compared with test/data/asterisk-pair.decoded.txt; ENCRYPT packets are
+ * decrypted with the PBXes' key pair and their inner message compared too. */
 #include "dundid/wire.h"
 
 #include <arpa/inet.h>
@@ -8,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "dundid/crypto.h"
 
 #include "testutil.h"
 
@@ -266,6 +271,124 @@ static void check_semantics(unsigned n, const struct dundi_hdr *h, const struct 
     }
 }
 
+/* ---- decryption: the keys the two PBXes used, learnt as the capture goes ---- */
+
+static EVP_PKEY *pub, *priv;
+struct learnt_key {
+    char addr[64]; /* sender of the transaction's first packet */
+    uint16_t trans;
+    uint32_t crc;
+    uint8_t aes[DUNDI_AES_KEY_LEN];
+};
+static struct learnt_key keys[64];
+static unsigned nkeys, n_decrypted;
+
+static const struct learnt_key *key_by_crc(uint32_t crc)
+{
+    for (unsigned i = 0; i < nkeys; i++)
+        if (keys[i].crc == crc)
+            return &keys[i];
+    return NULL;
+}
+
+static const struct learnt_key *key_by_trans(const char *addr, uint16_t trans)
+{
+    for (unsigned i = nkeys; i-- > 0;)
+        if (keys[i].trans == trans && !strcmp(keys[i].addr, addr))
+            return &keys[i];
+    return NULL;
+}
+
+static void remember(const char *addr, uint16_t trans, uint32_t crc, const uint8_t aes[DUNDI_AES_KEY_LEN])
+{
+    if (nkeys < 64) {
+        snprintf(keys[nkeys].addr, sizeof(keys[nkeys].addr), "%s", addr);
+        keys[nkeys].trans = trans;
+        keys[nkeys].crc = crc;
+        memcpy(keys[nkeys++].aes, aes, DUNDI_AES_KEY_LEN);
+    }
+}
+
+/* Write " [key details] EID=.. => inner CMD[ final] {IES}" the way the listing
+ * shows an ENCRYPT packet; false if it cannot be decrypted. */
+static bool decrypt_line(unsigned n, const struct dundi_hdr *h, const struct udp_dgram *d, char *out, size_t outlen)
+{
+    static char iesfmt[BIG];
+    uint8_t aes[DUNDI_AES_KEY_LEN], inner[DUNDI_MAX_INNER];
+    char details[96], eidpart[40] = "", eidtxt[EID_STR_LEN];
+    size_t innerlen;
+    uint16_t strans = h->strans & DUNDI_TRANS_MASK;
+
+    if (ies.sharedkey && ies.signature) {
+        int rc = crypto_session_accept(aes, ies.sharedkey, ies.signature, pub, priv);
+        if (!CHECK(rc == CRYPTO_OK, "#%u: full key rejected: %s", n, crypto_strerror(rc)))
+            return false;
+        uint32_t crc = crypto_keycrc(ies.sharedkey);
+        remember(d->src, strans, crc, aes);
+        snprintf(details, sizeof(details), "[full key, signature ok, crc %08x]", crc);
+    } else if (ies.has_keycrc32) {
+        const struct learnt_key *k = key_by_crc(ies.keycrc32);
+        if (!CHECK(k != NULL, "#%u: KEYCRC32 %08x of a key never sent", n, ies.keycrc32))
+            return false;
+        memcpy(aes, k->aes, sizeof(aes));
+        remember(d->src, strans, ies.keycrc32, aes);
+        snprintf(details, sizeof(details), "[keycrc %08x]", ies.keycrc32);
+    } else {
+        /* One transaction, one key: the opener's, found by our side's id. */
+        const struct learnt_key *k = key_by_trans(d->dst, h->dtrans & DUNDI_TRANS_MASK);
+        if (!k)
+            k = key_by_trans(d->src, strans);
+        if (!CHECK(k != NULL, "#%u: no key for this transaction", n))
+            return false;
+        memcpy(aes, k->aes, sizeof(aes));
+        snprintf(details, sizeof(details), "[transaction key]");
+    }
+    if (ies.eidcount)
+        snprintf(eidpart, sizeof(eidpart), " EID=%s", eid_to_str(&ies.eids[0], eidtxt));
+    int rc = crypto_open(aes, ies.encdata, ies.encdata_len, inner, sizeof(inner), &innerlen);
+    if (!CHECK(rc == CRYPTO_OK, "#%u: crypto_open: %s", n, crypto_strerror(rc)))
+        return false;
+    rc = dundi_ies_format(inner + 2, innerlen - 2, iesfmt, sizeof(iesfmt));
+    CHECK(rc >= 0, "#%u: inner IEs: %s", n, dundi_strerror(rc));
+    const char *name = dundi_cmd_name(inner[0] & 0x7f);
+    n_decrypted++;
+    snprintf(out, outlen, " %s%s => inner %s%s %s", details, eidpart, name ? name : "?", (inner[0] & 0x80) ? " final" : "",
+             iesfmt);
+    return true;
+}
+
+/* The test key pair, copied with mode 0600 as the loader (like Asterisk) insists. */
+static int load_keys(const char *dir)
+{
+    static char tmp[] = "/tmp/dundid-capture-XXXXXX";
+    char src[4096], dst[4096];
+    int err;
+    if (!mkdtemp(tmp))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        const char *ext = i ? "pub" : "key";
+        snprintf(src, sizeof(src), "%s/dundi.%s", dir, ext);
+        snprintf(dst, sizeof(dst), "%s/dundi.%s", tmp, ext);
+        FILE *in = fopen(src, "r"), *o = fopen(dst, "w");
+        int c;
+        while (in && o && (c = getc(in)) != EOF)
+            putc(c, o);
+        if (in)
+            fclose(in);
+        if (o)
+            fclose(o);
+        chmod(dst, 0600);
+    }
+    pub = crypto_load_public(tmp, "dundi", &err);
+    priv = crypto_load_private(tmp, "dundi", &err);
+    snprintf(dst, sizeof(dst), "%s/dundi.key", tmp);
+    unlink(dst);
+    snprintf(dst, sizeof(dst), "%s/dundi.pub", tmp);
+    unlink(dst);
+    rmdir(tmp);
+    return pub && priv ? 0 : -1;
+}
+
 static void check_packet(unsigned n, const struct udp_dgram *d)
 {
     static char iesfmt[BIG], line[BIG + 512];
@@ -304,6 +427,8 @@ static void check_packet(unsigned n, const struct udp_dgram *d)
             check_encrypt(n, want + plen, d->data, d->len);
         CHECK(ies.bad_length == 0 && ies.unknown == 0 && ies.overflow == 0, "#%u: envelope IEs", n);
         CHECK(reencode_matches(ie, ielen), "#%u: builder does not reproduce the envelope bytes", n);
+        if (decrypt_line(n, &h, d, line + plen, sizeof(line) - (size_t)plen))
+            CHECK(strcmp(line, want) == 0, "#%u decrypted line differs\n  got:  %s\n  want: %s", n, line, want);
     }
 }
 
@@ -343,6 +468,8 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/asterisk-pair.decoded.txt", dir);
     if (!CHECK(load_listing(path) == 0, "cannot read %s", path))
         return test_summary("capture");
+    if (!CHECK(load_keys(dir) == 0, "cannot load the test key pair from %s", dir))
+        return test_summary("capture");
     snprintf(path, sizeof(path), "%s/asterisk-pair.pcap", dir);
     pcap_t *pc = pcap_open_offline(path, errbuf);
     if (!CHECK(pc != NULL, "pcap_open_offline %s: %s", path, errbuf))
@@ -376,6 +503,9 @@ int main(int argc, char **argv)
     CHECK(n == listing_count, "%u DUNDi packets in the capture, %u listing lines", n, listing_count);
     CHECK(n_encrypted == 16 && n_full_key == 2 && n_keycrc == 6, "encrypted %u (full key %u, keycrc %u)", n_encrypted,
           n_full_key, n_keycrc);
+    CHECK(n_decrypted == n_encrypted, "decrypted %u of %u ENCRYPT packets", n_decrypted, n_encrypted);
+    crypto_free_key(pub);
+    crypto_free_key(priv);
     CHECK(n_answers > 0 && n_dontask > 0, "answers %u, DONT_ASK responses %u", n_answers, n_dontask);
     printf("%u frames, %u DUNDi packets (%u clear, %u encrypted), %u listing lines\n", frames, n, n_unencrypted,
            n_encrypted, listing_count);

@@ -1,0 +1,276 @@
+/* DUNDi keys and envelope with OpenSSL 3 EVP and zlib. */
+#include "dundid/crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <zlib.h>
+
+const char *crypto_strerror(int err)
+{
+    switch (err) {
+    case CRYPTO_OK: return "ok";
+    case CRYPTO_E_NOFILE: return "key file missing or unreadable";
+    case CRYPTO_E_FORMAT: return "not a PEM RSA key";
+    case CRYPTO_E_PASSPHRASE: return "private key is passphrase-protected (dundid needs an unencrypted key)";
+    case CRYPTO_E_SIZE: return "not a 1024-bit RSA key";
+    case CRYPTO_E_MODE: return "private key is readable by group or others (chmod 600)";
+    case CRYPTO_E_SIGNATURE: return "signature does not verify";
+    case CRYPTO_E_SHAREDKEY: return "shared key does not decrypt";
+    case CRYPTO_E_BLOCK: return "encrypted data is not an IV plus whole AES blocks";
+    case CRYPTO_E_INFLATE: return "decrypted data is not a zlib stream";
+    case CRYPTO_E_TOO_BIG: return "content exceeds the packet limit";
+    case CRYPTO_E_INTERNAL: return "internal crypto failure";
+    }
+    return "unknown crypto error";
+}
+
+static FILE *open_key(const char *dir, const char *name, const char *ext, bool private_key, int *err)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *err = CRYPTO_E_NOFILE;
+        return NULL;
+    }
+    if (private_key && fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+        fclose(f);
+        *err = CRYPTO_E_MODE;
+        return NULL;
+    }
+    return f;
+}
+
+/* Passphrase callback: never prompt; an encrypted key is an error. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(bool *)u = true;
+    return -1;
+}
+
+static EVP_PKEY *check_rsa1024(EVP_PKEY *k, int *err)
+{
+    if (!k) {
+        *err = CRYPTO_E_FORMAT;
+        return NULL;
+    }
+    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || EVP_PKEY_get_bits(k) != DUNDI_RSA_BITS) {
+        EVP_PKEY_free(k);
+        *err = CRYPTO_E_SIZE;
+        return NULL;
+    }
+    *err = CRYPTO_OK;
+    return k;
+}
+
+EVP_PKEY *crypto_load_public(const char *dir, const char *name, int *err)
+{
+    FILE *f = open_key(dir, name, "pub", false, err);
+    if (!f)
+        return NULL;
+    EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    fclose(f);
+    return check_rsa1024(k, err);
+}
+
+EVP_PKEY *crypto_load_private(const char *dir, const char *name, int *err)
+{
+    bool asked = false;
+    FILE *f = open_key(dir, name, "key", true, err);
+    if (!f)
+        return NULL;
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, no_passphrase, &asked);
+    fclose(f);
+    if (!k && asked) {
+        *err = CRYPTO_E_PASSPHRASE;
+        return NULL;
+    }
+    return check_rsa1024(k, err);
+}
+
+void crypto_free_key(EVP_PKEY *k) { EVP_PKEY_free(k); }
+
+int crypto_generate_pair(const char *dir, const char *name, char *errbuf, size_t errlen)
+{
+    char path[4096];
+    EVP_PKEY *k = EVP_RSA_gen(DUNDI_RSA_BITS);
+    int rc = -1;
+    if (!k) {
+        snprintf(errbuf, errlen, "RSA key generation failed");
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    /* Traditional "BEGIN RSA PRIVATE KEY", as astgenkey writes it. */
+    BIO *bio = BIO_new_fp(f, BIO_NOCLOSE);
+    int wrote = bio && PEM_write_bio_PrivateKey_traditional(bio, k, NULL, NULL, 0, NULL, NULL);
+    BIO_free(bio);
+    if (!wrote || fclose(f)) {
+        snprintf(errbuf, errlen, "%s: write failed", path);
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/%s.pub", dir, name);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    if (!PEM_write_PUBKEY(f, k) || fclose(f)) {
+        snprintf(errbuf, errlen, "%s: write failed", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+uint32_t crypto_keycrc(const uint8_t sharedkey[DUNDI_KEY_BYTES])
+{
+    return (uint32_t)crc32(0L, sharedkey, DUNDI_KEY_BYTES);
+}
+
+int crypto_session_new(struct dundi_session_key *k, EVP_PKEY *peer_pub, EVP_PKEY *our_priv)
+{
+    int rc = CRYPTO_E_INTERNAL;
+    size_t outlen = sizeof(k->sharedkey);
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(peer_pub, NULL);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+    if (!pc || !md || RAND_bytes(k->aes, sizeof(k->aes)) != 1)
+        goto out;
+    if (EVP_PKEY_encrypt_init(pc) <= 0 || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+        EVP_PKEY_encrypt(pc, k->sharedkey, &outlen, k->aes, sizeof(k->aes)) <= 0 || outlen != DUNDI_KEY_BYTES)
+        goto out;
+    size_t siglen = sizeof(k->signature);
+    if (EVP_DigestSignInit(md, NULL, EVP_sha1(), NULL, our_priv) <= 0 ||
+        EVP_DigestSign(md, k->signature, &siglen, k->sharedkey, sizeof(k->sharedkey)) <= 0 ||
+        siglen != DUNDI_KEY_BYTES)
+        goto out;
+    k->crc = crypto_keycrc(k->sharedkey);
+    rc = CRYPTO_OK;
+out:
+    EVP_PKEY_CTX_free(pc);
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+int crypto_session_accept(uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *sharedkey, const uint8_t *signature,
+                          EVP_PKEY *peer_pub, EVP_PKEY *our_priv)
+{
+    int rc = CRYPTO_E_INTERNAL;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(our_priv, NULL);
+    uint8_t plain[DUNDI_KEY_BYTES];
+    size_t plainlen = sizeof(plain);
+
+    if (!md || !pc)
+        goto out;
+    /* Signature first: nothing is decrypted for an unauthenticated sender. */
+    if (EVP_DigestVerifyInit(md, NULL, EVP_sha1(), NULL, peer_pub) <= 0 ||
+        EVP_DigestVerify(md, signature, DUNDI_KEY_BYTES, sharedkey, DUNDI_KEY_BYTES) != 1) {
+        rc = CRYPTO_E_SIGNATURE;
+        goto out;
+    }
+    if (EVP_PKEY_decrypt_init(pc) <= 0 || EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+        EVP_PKEY_decrypt(pc, plain, &plainlen, sharedkey, DUNDI_KEY_BYTES) <= 0 || plainlen != DUNDI_AES_KEY_LEN) {
+        rc = CRYPTO_E_SHAREDKEY;
+        goto out;
+    }
+    memcpy(aes, plain, DUNDI_AES_KEY_LEN);
+    rc = CRYPTO_OK;
+out:
+    OPENSSL_cleanse(plain, sizeof(plain));
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_CTX_free(pc);
+    return rc;
+}
+
+/* AES-128-CBC without cipher padding, in place of len (a multiple of 16). */
+static int aes_cbc(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len,
+                   int enc)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n1 = 0, n2 = 0, ok = c && EVP_CipherInit_ex(c, EVP_aes_128_cbc(), NULL, key, iv, enc) > 0 &&
+                                 EVP_CIPHER_CTX_set_padding(c, 0) > 0 &&
+                                 EVP_CipherUpdate(c, out, &n1, in, (int)len) > 0 &&
+                                 EVP_CipherFinal_ex(c, out + n1, &n2) > 0 && (size_t)(n1 + n2) == len;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? CRYPTO_OK : CRYPTO_E_INTERNAL;
+}
+
+int crypto_seal(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *pkt, size_t len, uint8_t iv[DUNDI_IV_LEN],
+                uint8_t *ct, size_t ctcap, size_t *ctlen)
+{
+    uint8_t z[DUNDI_MAX_PACKET + 64];
+    uLongf zlen = sizeof(z);
+
+    if (len < DUNDI_HDR_LEN || len > DUNDI_MAX_PACKET)
+        return CRYPTO_E_TOO_BIG;
+    if (compress(z, &zlen, pkt + 6, (uLong)(len - 6)) != Z_OK)
+        return CRYPTO_E_INTERNAL;
+    size_t padded = (zlen + 15) & ~(size_t)15;
+    if (padded > ctcap || padded > sizeof(z))
+        return CRYPTO_E_TOO_BIG;
+    memset(z + zlen, 0, padded - zlen); /* zero padding, not PKCS#7 */
+    if (RAND_bytes(iv, DUNDI_IV_LEN) != 1)
+        return CRYPTO_E_INTERNAL;
+    *ctlen = padded;
+    return aes_cbc(aes, iv, z, ct, padded, 1);
+}
+
+int crypto_open(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *encdata, size_t enclen, uint8_t *out,
+                size_t outcap, size_t *outlen)
+{
+    uint8_t plain[DUNDI_MAX_PACKET];
+
+    if (enclen <= DUNDI_IV_LEN || (enclen - DUNDI_IV_LEN) % 16 || enclen - DUNDI_IV_LEN > sizeof(plain))
+        return CRYPTO_E_BLOCK;
+    size_t clen = enclen - DUNDI_IV_LEN;
+    if (aes_cbc(aes, encdata, encdata + DUNDI_IV_LEN, plain, clen, 0) != CRYPTO_OK)
+        return CRYPTO_E_INTERNAL;
+
+    /* Inflate to the end of the stream; the zero padding after it is ignored. */
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit(&zs) != Z_OK)
+        return CRYPTO_E_INTERNAL;
+    size_t cap = outcap < DUNDI_MAX_INNER ? outcap : DUNDI_MAX_INNER;
+    zs.next_in = plain;
+    zs.avail_in = (uInt)clen;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    int zr = inflate(&zs, Z_FINISH);
+    size_t produced = cap - zs.avail_out;
+    inflateEnd(&zs);
+    if (zr == Z_STREAM_END) {
+        *outlen = produced;
+        return produced >= 2 ? CRYPTO_OK : CRYPTO_E_INFLATE; /* at least cmdresp + cmdflags */
+    }
+    if ((zr == Z_BUF_ERROR || zr == Z_OK) && zs.avail_out == 0)
+        return CRYPTO_E_TOO_BIG;
+    return CRYPTO_E_INFLATE;
+}
