@@ -37,6 +37,7 @@ struct peer_conf {
     bool wildcard; /* the [*] section */
     int line;
     char host[CONF_STR_MAX];
+    int host_line; /* where host = was set, for diagnostics */
     bool dynamic;
     bool has_addr;
     struct dundi_addr addr; /* static host, resolved at load */

@@ -140,7 +140,9 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
         a->eid = *v->us_eid;
         a->proto = (uint8_t)m->proto;
         a->flags = (uint16_t)(flags | (m->options & 0xffffu));
-        a->weight = (uint16_t)eval_weight(m, v);
+        /* Partial answers: the weight is evaluated without the variables (8.2). */
+        static const struct answer_vars no_vars;
+        a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars);
         a->dest[0] = '\0';
         if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
             out->dropped++; /* longer than an ANSWER can carry */

@@ -466,14 +466,14 @@ static void mapping_key(struct loader *ld, const char *k, const char *v, int lin
 
 /* ---- peers ---- */
 
-static bool add_rule(struct loader *ld, struct rulelist *l, const char *name, bool allow, int line)
+static bool add_rule(struct loader *ld, struct rulelist *l, const char *key, const char *name, bool allow, int line)
 {
     struct rule *r = realloc(l->v, (l->n + 1) * sizeof(*r));
     if (!r)
         return false;
     l->v = r;
     if (!copy_bounded(r[l->n].name, sizeof(r[l->n].name), name) || !*name) {
-        ERR(ld, line, "context name must be 1..%d characters", CONF_NAME_MAX - 1);
+        ERR(ld, line, "%s: context name must be 1..%d characters", key, CONF_NAME_MAX - 1);
         return false;
     }
     r[l->n++].allow = allow;
@@ -486,10 +486,15 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
     int n;
 
     if (!strcasecmp(k, "host")) {
+        p->host_line = line;
+        /* The last host line wins, as in the reference. */
         if (!strcasecmp(v, "dynamic")) {
             p->dynamic = true;
+            p->host[0] = '\0';
         } else if (!*v || !copy_bounded(p->host, sizeof(p->host), v)) {
             ERR(ld, line, "host: '%s' is not a host name or address", v);
+        } else {
+            p->dynamic = false;
         }
     } else if (!strcasecmp(k, "port")) {
         if (!parse_int(v, 1, 65535, &n))
@@ -497,15 +502,20 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
         else
             p->port = (uint16_t)n;
     } else if (!strcasecmp(k, "model")) {
-        if ((p->model = parse_model(v, false)) < 0)
+        /* A bad value leaves the model alone: -1 would set every bit and make up conflicts. */
+        if ((n = parse_model(v, false)) < 0)
             ERR(ld, line, "model: '%s' must be inbound, outbound, symmetric or none", v);
+        else
+            p->model = n;
     } else if (!strcasecmp(k, "precache")) {
-        if ((p->pcmodel = parse_model(v, true)) < 0)
+        if ((n = parse_model(v, true)) < 0)
             ERR(ld, line, "precache: '%s' must be inbound, outbound, symmetric or none", v);
+        else
+            p->pcmodel = n;
     } else if (!strcasecmp(k, "include") || !strcasecmp(k, "noinclude")) {
-        add_rule(ld, &p->include, v, tolower((unsigned char)k[0]) == 'i', line);
+        add_rule(ld, &p->include, k, v, tolower((unsigned char)k[0]) == 'i', line);
     } else if (!strcasecmp(k, "permit") || !strcasecmp(k, "deny")) {
-        add_rule(ld, &p->permit, v, tolower((unsigned char)k[0]) == 'p', line);
+        add_rule(ld, &p->permit, k, v, tolower((unsigned char)k[0]) == 'p', line);
     } else if (!strcasecmp(k, "order")) {
         static const char *const orders[] = {"primary", "secondary", "tertiary", "quartiary"};
         for (n = 0; n < 4 && strcasecmp(v, orders[n]); n++)
@@ -673,7 +683,7 @@ static void validate(struct loader *ld)
             WARN(ld, p->line, "peer [%s]: permit rules have no effect unless model is inbound or symmetric", pn);
         if (p->host[0]) {
             if (resolve(p->host, p->port, AF_UNSPEC, &p->addr, err, sizeof(err)))
-                ERR(ld, p->line, "peer [%s]: cannot resolve host '%s': %s", pn, p->host, err);
+                ERR(ld, p->host_line, "peer [%s]: cannot resolve host '%s': %s", pn, p->host, err);
             else
                 p->has_addr = true;
         }

@@ -18,6 +18,7 @@ struct reader {
     void *user;
     int line;
     bool in_block;
+    bool skip; /* after a rejected section header: drop its keys */
     char *buf;
     size_t bufcap;
 };
@@ -89,15 +90,18 @@ static char *next_line(char *str, int num, void *stream)
             char *end = strchr(s, ']');
             if (!end) {
                 r->ops->error(r->user, "section header without ']'", r->line);
+                r->skip = true;
                 continue;
             }
             if (end[1]) {
                 r->ops->error(r->user, "section templates '[name](template)' are not supported", r->line);
+                r->skip = true;
                 continue;
             }
             *end = '\0';
             char name[256];
             unescape(name, trim(s + 1), sizeof(name));
+            r->skip = false;
             r->ops->section(r->user, name, r->line);
             continue; /* sections are tracked here, with their line numbers */
         }
@@ -119,6 +123,8 @@ static int on_keyval(void *user, const char *section, const char *name, const ch
     struct reader *r = user;
     char key[256], val[1024];
     (void)section;
+    if (r->skip)
+        return 1;
     /* "a => b" reaches us as key "a", value "> b". */
     if (value[0] == '>')
         value++;

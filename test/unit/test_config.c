@@ -1,1 +1,894 @@
-int main(void){return 0;}
+/* Unit tests for the configuration loader (src/config/config.c, reader.c).
+ * argv[1]: the test data directory; the config files are under conf/. */
+#include "dundid/config.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dundid/log.h"
+#include "dundid/wire.h"
+#include "testutil.h"
+
+/* CHECK_INT as an expression, to guard dependent checks. */
+#define CHECK_INT_OK(got, want)                                                                         \
+    CHECK((long long)(got) == (long long)(want), "%s = %lld, want %lld", #got, (long long)(got),        \
+          (long long)(want))
+
+static const char *datadir;
+
+static void conf_path(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/conf/%s", datadir, name);
+}
+
+/* Write text to a temporary file and load it; the file's path is left in path. */
+static struct config *load_text(const char *text, struct config_diag *d, char *path, size_t pathlen)
+{
+    char tmpl[] = "/tmp/dundid-test-config-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        perror("mkstemp");
+        exit(2);
+    }
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    snprintf(path, pathlen, "%s", tmpl);
+    struct config *c = config_load(tmpl, d);
+    unlink(tmpl);
+    return c;
+}
+
+static void dump_diag(const struct config_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        printf("    diag[%zu] %s\n", i, d->msg[i]);
+}
+
+static int eid_is(const eid_t *e, const char *want)
+{
+    char buf[EID_STR_LEN];
+    return !strcmp(eid_to_str(e, buf), want);
+}
+
+static int addr4_is(const struct dundi_addr *a, const char *ip, unsigned port)
+{
+    const struct sockaddr_in *s = (const void *)&a->ss;
+    char buf[INET_ADDRSTRLEN];
+    return a->ss.ss_family == AF_INET && ntohs(s->sin_port) == port &&
+           inet_ntop(AF_INET, &s->sin_addr, buf, sizeof(buf)) && !strcmp(buf, ip);
+}
+
+static int addr6_is(const struct dundi_addr *a, const char *ip, unsigned port)
+{
+    const struct sockaddr_in6 *s = (const void *)&a->ss;
+    char buf[INET6_ADDRSTRLEN];
+    return a->ss.ss_family == AF_INET6 && ntohs(s->sin6_port) == port &&
+           inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof(buf)) && !strcmp(buf, ip);
+}
+
+static const struct peer_conf *peer_by_name(const struct config *c, const char *name)
+{
+    eid_t e;
+    if (!strcmp(name, "*")) {
+        for (size_t i = 0; i < c->npeers; i++)
+            if (c->peers[i].wildcard)
+                return &c->peers[i];
+        return NULL;
+    }
+    if (eid_parse(&e, name) < 0)
+        return NULL;
+    for (size_t i = 0; i < c->npeers; i++)
+        if (!c->peers[i].wildcard && eid_equal(&c->peers[i].eid, &e))
+            return &c->peers[i];
+    return NULL;
+}
+
+/* ---- the big good file ---- */
+
+static void test_good_full(void)
+{
+    char path[1024], want[1200];
+    struct config_diag d;
+    conf_path(path, sizeof(path), "good-full.conf");
+    struct config *c = config_load(path, &d);
+
+    if (!CHECK(c != NULL, "good-full.conf loads")) {
+        dump_diag(&d);
+        config_diag_free(&d);
+        return;
+    }
+    CHECK_INT(d.errors, 0);
+    CHECK_STR(c->path, path);
+
+    /* [general] */
+    CHECK_INT(c->port, 4521);
+    CHECK(addr4_is(&c->bindaddr, "127.0.0.1", 4521), "bindaddr 127.0.0.1:4521");
+    CHECK(!c->has_bindaddr2, "no bindaddr2");
+    CHECK_INT(c->tos, 184);
+    CHECK(c->has_eid && eid_is(&c->eid, "02:00:00:00:00:0a"), "entityid (upper case in the file)");
+    CHECK_INT(c->ttl, 32);
+    CHECK_INT(c->autokill_ms, 1500);
+    CHECK_INT(c->cachetime, 600);
+    CHECK(c->storehistory, "storehistory = yes (block comment after the value)");
+    CHECK_STR(c->department, "Voice; Ops");
+    CHECK_STR(c->organization, "Example Org");
+    CHECK_STR(c->locality, "Springfield");
+    CHECK_STR(c->stateprov, "Ohio");
+    CHECK_STR(c->country, "US");
+    CHECK_STR(c->email, "noc@example.com");
+    CHECK_STR(c->phone, "+1-555-0100");
+    CHECK_STR(c->ipaddr, "192.0.2.7");
+    CHECK_INT(c->max_transactions, 500);
+    CHECK_INT(c->loglevel, LOG_LVL_DEBUG);
+
+    /* warnings, in order: reading first, validation after */
+    static const char *const warnings[] = {
+        "26: warning: authdebug: Asterisk option with no effect in dundid; ignored",
+        "27: warning: outgoing_sip_tech: Asterisk option with no effect in dundid; ignored",
+        "28: warning: pjsip_outgoing_endpoint: Asterisk option with no effect in dundid; ignored",
+        "29: warning: secretpath: Asterisk option with no effect in dundid; ignored",
+        "37: warning: mapping 'pjctx': unknown option 'bogus' ignored",
+        "38: warning: mapping 'e164' to 'numbers' replaces the one at line 32 (as Asterisk does)",
+        "77: warning: peer [*]: include rules have no effect unless model is outbound or symmetric",
+    };
+    size_t nw = sizeof(warnings) / sizeof(warnings[0]);
+    CHECK_INT(d.warnings, nw);
+    CHECK_INT(d.n, nw);
+    for (size_t i = 0; i < nw && i < d.n; i++) {
+        snprintf(want, sizeof(want), "%s:%s", path, warnings[i]);
+        CHECK_STR(d.msg[i], want);
+        CHECK(!d.is_error[i], "diag %zu is a warning", i);
+    }
+
+    /* [mappings]: file order, the duplicate replaced in place */
+    if (CHECK_INT_OK(c->nmaps, 6)) {
+        const struct mapping *m = c->maps;
+        CHECK_STR(m[0].dcontext, "e164");
+        CHECK_STR(m[0].lcontext, "numbers");
+        CHECK_INT(m[0].line, 38);
+        CHECK_INT(m[0].weight, 5);
+        CHECK_STR(m[0].weight_expr, "");
+        CHECK_INT(m[0].proto, DUNDI_PROTO_IAX);
+        CHECK_STR(m[0].dest, "replaced/${NUMBER}");
+        CHECK_INT(m[0].options, 0);
+
+        CHECK_STR(m[1].dcontext, "e164");
+        CHECK_STR(m[1].lcontext, "extra");
+        CHECK_INT(m[1].line, 33);
+        CHECK_STR(m[1].weight_expr, "${NUMBER}");
+        CHECK_INT(m[1].proto, DUNDI_PROTO_SIP);
+        CHECK_STR(m[1].dest, "${NUMBER}@${IPADDR}");
+        CHECK_INT(m[1].options, DUNDI_FLAG_RESIDENTIAL | DUNDI_FLAG_COMMERCIAL | DUNDI_FLAG_MOBILE);
+
+        CHECK_STR(m[2].dcontext, "priv");
+        CHECK_STR(m[2].lcontext, "");
+        CHECK_STR(m[2].dest, "");
+        CHECK_INT(m[2].line, 34);
+
+        CHECK_STR(m[3].dcontext, "iaxctx");
+        CHECK_INT(m[3].weight, 10);
+        CHECK_INT(m[3].proto, DUNDI_PROTO_IAX);
+        CHECK_STR(m[3].dest, "iax/${NUMBER}");
+        CHECK_INT(m[3].options, MAP_OPT_NOPARTIAL);
+
+        CHECK_STR(m[4].dcontext, "h323ctx");
+        CHECK_INT(m[4].weight, 20);
+        CHECK_INT(m[4].proto, DUNDI_PROTO_H323);
+        CHECK_INT(m[4].options, 0);
+
+        CHECK_STR(m[5].dcontext, "pjctx");
+        CHECK_INT(m[5].weight, 30);
+        CHECK_INT(m[5].proto, DUNDI_PROTO_PJSIP);
+        CHECK_INT(m[5].options, 0);
+    }
+    CHECK(config_has_dcontext(c, "priv"), "priv declared");
+    CHECK(config_has_dcontext(c, "PRIV"), "dcontext lookup is case-insensitive");
+    CHECK(config_has_dcontext(c, "e164"), "e164 declared");
+    CHECK(!config_has_dcontext(c, "numbers"), "a local context is not a DUNDi context");
+    CHECK(!config_has_dcontext(c, "nope"), "unknown dcontext");
+
+    /* peers, in file order */
+    CHECK_INT(c->npeers, 4);
+    const struct peer_conf *b = peer_by_name(c, "02:00:00:00:00:0b");
+    if (CHECK(b != NULL, "peer 0b")) {
+        CHECK_INT(b->line, 40);
+        CHECK(!b->wildcard && !b->dynamic, "0b static");
+        CHECK_STR(b->host, "127.0.0.3");
+        CHECK(b->has_addr && addr4_is(&b->addr, "127.0.0.3", 4530), "0b addr 127.0.0.3:4530");
+        CHECK_INT(b->port, 4530);
+        CHECK_INT(b->model, MODEL_SYMMETRIC);
+        CHECK_INT(b->pcmodel, MODEL_NONE);
+        if (CHECK_INT_OK(b->include.n, 3)) {
+            CHECK_STR(b->include.v[0].name, "priv");
+            CHECK(b->include.v[0].allow, "include priv");
+            CHECK_STR(b->include.v[1].name, "e164");
+            CHECK(!b->include.v[1].allow, "noinclude e164");
+            CHECK_STR(b->include.v[2].name, "ALL");
+            CHECK(b->include.v[2].allow, "include ALL");
+        }
+        if (CHECK_INT_OK(b->permit.n, 2)) {
+            CHECK_STR(b->permit.v[0].name, "all");
+            CHECK(b->permit.v[0].allow, "permit all");
+            CHECK_STR(b->permit.v[1].name, "secret");
+            CHECK(!b->permit.v[1].allow, "deny secret");
+        }
+        CHECK(rules_allow(&b->include, "e164"), "include ALL after noinclude e164 wins");
+        CHECK(rules_allow(&b->include, "other"), "include ALL covers other");
+        CHECK(!rules_allow(&b->permit, "secret"), "deny secret after permit all");
+        CHECK(!rules_allow(&b->permit, "SECRET"), "deny SECRET (case-insensitive)");
+        CHECK(rules_allow(&b->permit, "e164"), "permit all");
+        CHECK_INT(b->order, ORDER_SECONDARY);
+        CHECK_STR(b->inkey, "peerkey");
+        CHECK_STR(b->outkey, "mykey");
+        CHECK_INT(b->qualify_ms, 2000);
+        CHECK(b->reg, "register = yes");
+        CHECK(b->has_ustothem && eid_is(&b->us_eid, "02:00:00:00:00:aa"), "ustothem");
+        CHECK_INT(b->autokill_ms, 0);
+    }
+    const struct peer_conf *pc = peer_by_name(c, "02:00:00:00:00:0c");
+    if (CHECK(pc != NULL, "peer 0C (section name in upper case)")) {
+        CHECK_INT(pc->line, 57);
+        CHECK(pc->dynamic, "host = dynamic");
+        CHECK(!pc->has_addr, "dynamic: no address");
+        CHECK_STR(pc->host, "");
+        CHECK_INT(pc->port, DUNDI_PORT);
+        CHECK_INT(pc->model, MODEL_INBOUND);
+        CHECK_INT(pc->pcmodel, MODEL_INBOUND); /* precache = incoming */
+        CHECK_INT(pc->order, ORDER_TERTIARY);
+        CHECK_INT(pc->qualify_ms, 250);
+        CHECK(!pc->reg, "register defaults to no");
+        CHECK(!pc->has_ustothem, "no ustothem");
+        CHECK_INT(pc->autokill_ms, 3000);
+        CHECK_STR(pc->inkey, "");
+        CHECK_STR(pc->outkey, "");
+    }
+    const struct peer_conf *pd = peer_by_name(c, "02:00:00:00:00:0d");
+    if (CHECK(pd != NULL, "peer 0d")) {
+        CHECK(pd->has_addr && addr6_is(&pd->addr, "::1", 4599), "0d addr [::1]:4599");
+        CHECK_INT(pd->model, MODEL_NONE);
+        CHECK_INT(pd->pcmodel, MODEL_OUTBOUND); /* precache = outgoing */
+        CHECK_INT(pd->order, ORDER_QUARTIARY);
+        CHECK_INT(pd->qualify_ms, 0);
+        CHECK_INT(pd->autokill_ms, 2000);
+    }
+    const struct peer_conf *pw = peer_by_name(c, "*");
+    if (CHECK(pw != NULL, "peer [*]")) {
+        CHECK(pw->wildcard && eid_is_zero(&pw->eid), "[*] is the zero EID");
+        CHECK_INT(pw->line, 77);
+        CHECK_INT(pw->model, MODEL_INBOUND);
+        CHECK_INT(pw->order, ORDER_PRIMARY);
+        CHECK(!pw->dynamic && !pw->has_addr, "[*] has no address");
+        CHECK_INT(pw->autokill_ms, -1);
+    }
+
+    /* lookups */
+    eid_t e;
+    eid_parse(&e, "02:00:00:00:00:0B");
+    CHECK(config_find_peer(c, &e) == b, "find exact EID");
+    eid_parse(&e, "02:00:00:00:00:0c");
+    CHECK(config_find_peer(c, &e) == pc, "find 0c");
+    eid_parse(&e, "02:00:00:00:00:ff");
+    CHECK(config_find_peer(c, &e) == pw, "unknown EID falls back to [*]");
+    CHECK(config_find_peer(c, NULL) == pw, "NULL EID -> [*]");
+    memset(&e, 0, sizeof(e));
+    CHECK(config_find_peer(c, &e) == pw, "zero EID -> [*]");
+
+    CHECK(eid_is(config_us_eid(c, b), "02:00:00:00:00:aa"), "us_eid towards 0b = ustothem");
+    CHECK(eid_is(config_us_eid(c, pc), "02:00:00:00:00:0a"), "us_eid towards 0c = global");
+    CHECK(eid_is(config_us_eid(c, NULL), "02:00:00:00:00:0a"), "us_eid without a peer = global");
+
+    CHECK_INT(config_peer_autokill(c, b), 2000);   /* qualify yes wins over autokill no */
+    CHECK_INT(config_peer_autokill(c, pc), 250);   /* qualify 250 wins over autokill 3000 */
+    CHECK_INT(config_peer_autokill(c, pd), 2000);  /* no qualify: peer autokill yes */
+    CHECK_INT(config_peer_autokill(c, pw), 1500);  /* nothing on the peer: global */
+    CHECK_INT(config_peer_autokill(c, NULL), 1500);
+
+    /* [context NAME] */
+    CHECK_INT(c->ncontexts, 3);
+    const struct local_context *lc = config_find_context(c, "NUMBERS");
+    if (CHECK(lc != NULL, "context numbers (case-insensitive lookup)")) {
+        CHECK_STR(lc->name, "numbers");
+        CHECK_INT(lc->line, 82);
+        if (CHECK_INT_OK(lc->nexten, 3)) {
+            CHECK_STR(lc->exten[0].text, "1001");
+            CHECK_STR(lc->exten[1].text, "_1XXX"); /* ",1,NoOp()" dropped */
+            CHECK_STR(lc->exten[2].text, "555-1212");
+        }
+        if (CHECK_INT_OK(lc->nignorepat, 1))
+            CHECK_STR(lc->ignorepat[0].text, "9");
+    }
+    lc = config_find_context(c, "extra");
+    if (CHECK(lc != NULL, "[CONTEXT extra]")) {
+        CHECK_INT(lc->nexten, 1);
+        CHECK_INT(lc->nignorepat, 0);
+    }
+    lc = config_find_context(c, "empty");
+    if (CHECK(lc != NULL, "[context Empty]")) {
+        CHECK_STR(lc->name, "Empty");
+        CHECK_INT(lc->nexten, 0);
+    }
+    CHECK(config_find_context(c, "nope") == NULL, "unknown context");
+
+    config_free(c);
+    config_diag_free(&d);
+    CHECK(d.n == 0 && d.msg == NULL, "config_diag_free resets");
+}
+
+/* IPv6 bindaddr, a bindaddr2 of the other family, DSCP name, defaults. */
+static void test_good_v6(void)
+{
+    char path[1024];
+    struct config_diag d;
+    conf_path(path, sizeof(path), "good-v6.conf");
+    struct config *c = config_load(path, &d);
+    if (!CHECK(c != NULL, "good-v6.conf loads")) {
+        dump_diag(&d);
+        config_diag_free(&d);
+        return;
+    }
+    CHECK_INT(d.errors, 0);
+    CHECK_INT(d.warnings, 0);
+    CHECK(addr6_is(&c->bindaddr, "::1", 4520), "bindaddr [::1]:4520");
+    CHECK(c->has_bindaddr2 && addr4_is(&c->bindaddr2, "127.0.0.1", 4520), "bindaddr2 127.0.0.1:4520");
+    CHECK_INT(c->tos, 184); /* ef = DSCP 46 << 2 */
+    CHECK_INT(c->autokill_ms, 2000);
+    CHECK(!c->storehistory, "storehistory = no");
+    CHECK_STR(c->ipaddr, "::1"); /* derived from bindaddr */
+    /* defaults */
+    CHECK_INT(c->port, 4520);
+    CHECK_INT(c->ttl, 120);
+    CHECK_INT(c->cachetime, 3600);
+    CHECK_INT(c->loglevel, -1);
+    CHECK_INT(c->max_transactions, 0);
+    CHECK_STR(c->organization, "");
+    CHECK_INT(c->npeers, 0);
+    if (CHECK_INT_OK(c->nmaps, 2)) {
+        const struct mapping *m = &c->maps[0];
+        CHECK_STR(m->dcontext, "e164");
+        CHECK_STR(m->lcontext, "local"); /* fields are trimmed */
+        CHECK_INT(m->weight, 59999);
+        CHECK_INT(m->proto, DUNDI_PROTO_IAX);
+        CHECK_STR(m->dest, "IAX2/dundi:${SECRET}@${IPADDR}/${NUMBER}");
+        CHECK_INT(m->options, DUNDI_FLAG_NOUNSOLICITED | DUNDI_FLAG_NOCOMUNSOLICIT | MAP_OPT_NOPARTIAL);
+        CHECK_STR(c->maps[1].dcontext, "priv");
+        CHECK_STR(c->maps[1].lcontext, "");
+    }
+    config_free(c);
+    config_diag_free(&d);
+}
+
+/* ---- small inline variants ---- */
+
+#define GEN "[general]\nentityid = 02:00:00:00:00:01\n"
+
+static struct config *load_ok(const char *text, const char *what)
+{
+    char path[64];
+    struct config_diag d;
+    struct config *c = load_text(text, &d, path, sizeof(path));
+    if (!CHECK(c != NULL && d.errors == 0, "%s: loads", what))
+        dump_diag(&d);
+    config_diag_free(&d);
+    return c;
+}
+
+static void test_general_values(void)
+{
+    static const struct {
+        const char *value;
+        int tos;
+    } tos_cases[] = {
+        {"0", 0},     {"255", 255}, {"184", 184}, {"0xb8", 184}, {"0XB8", 184}, {"ef", 184},
+        {"EF", 184},  {"af41", 136}, {"AF11", 40}, {"af43", 152}, {"cs0", 0},    {"cs7", 224},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof(tos_cases) / sizeof(tos_cases[0]); i++) {
+        snprintf(text, sizeof(text), GEN "tos = %s\n", tos_cases[i].value);
+        struct config *c = load_ok(text, tos_cases[i].value);
+        if (c)
+            CHECK(c->tos == tos_cases[i].tos, "tos %s = %d, want %d", tos_cases[i].value, c->tos, tos_cases[i].tos);
+        config_free(c);
+    }
+
+    static const struct {
+        const char *value;
+        int ms;
+    } ak_cases[] = {
+        {"yes", 2000}, {"no", 0}, {"true", 2000}, {"off", 0}, {"1", 2000}, {"0", 0}, {"750", 750}, {"3600000", 3600000},
+    };
+    for (size_t i = 0; i < sizeof(ak_cases) / sizeof(ak_cases[0]); i++) {
+        snprintf(text, sizeof(text), GEN "autokill = %s\n", ak_cases[i].value);
+        struct config *c = load_ok(text, ak_cases[i].value);
+        if (c)
+            CHECK(c->autokill_ms == ak_cases[i].ms, "autokill %s = %d, want %d", ak_cases[i].value, c->autokill_ms,
+                  ak_cases[i].ms);
+        config_free(c);
+    }
+
+    struct config *c = load_ok(GEN, "defaults");
+    if (c) {
+        CHECK_INT(c->autokill_ms, 0);
+        CHECK_INT(c->tos, 0);
+        CHECK(!c->storehistory, "storehistory defaults to no");
+        CHECK(addr4_is(&c->bindaddr, "0.0.0.0", 4520), "bindaddr defaults to 0.0.0.0:4520");
+        CHECK(!c->has_bindaddr2, "no bindaddr2");
+        CHECK_INT(c->nmaps, 0);
+        CHECK(!config_has_dcontext(c, "e164"), "no mappings");
+    }
+    config_free(c);
+
+    c = load_ok(GEN "ttl = 1\n", "ttl 1");
+    if (c)
+        CHECK_INT(c->ttl, 1);
+    config_free(c);
+    c = load_ok(GEN "ttl = 119\nport = 65535\ncachetime = 0\nmax_transactions = 32766\nloglevel = ERROR\n", "limits");
+    if (c) {
+        CHECK_INT(c->ttl, 119);
+        CHECK_INT(c->port, 65535);
+        CHECK_INT(c->cachetime, 0);
+        CHECK_INT(c->max_transactions, 32766);
+        CHECK_INT(c->loglevel, LOG_LVL_ERROR);
+    }
+    config_free(c);
+
+    /* bindaddr2 given first in IPv4, bindaddr IPv6: the other way round works too */
+    c = load_ok(GEN "bindaddr = 127.0.0.1\nbindaddr2 = ::1\nport = 4600\n", "bindaddr2 v6");
+    if (c) {
+        CHECK(addr4_is(&c->bindaddr, "127.0.0.1", 4600), "bindaddr 127.0.0.1:4600");
+        CHECK(c->has_bindaddr2 && addr6_is(&c->bindaddr2, "::1", 4600), "bindaddr2 [::1]:4600");
+        CHECK_STR(c->ipaddr, "127.0.0.1");
+    }
+    config_free(c);
+
+    /* [general] twice: merged, with a warning */
+    char path[64], want[200];
+    struct config_diag d;
+    c = load_text(GEN "[mappings]\n[general]\nttl = 7\n", &d, path, sizeof(path));
+    if (CHECK(c != NULL, "[general] twice loads")) {
+        CHECK_INT(c->ttl, 7);
+        CHECK(c->has_eid, "entityid from the first [general]");
+        snprintf(want, sizeof(want), "%s:4: warning: [general] appears again; its keys are merged", path);
+        if (CHECK_INT_OK(d.n, 1))
+            CHECK_STR(d.msg[0], want);
+    }
+    config_free(c);
+    config_diag_free(&d);
+}
+
+static void test_mapping_forms(void)
+{
+    static const struct {
+        const char *tech;
+        int proto;
+    } techs[] = {
+        {"IAX", DUNDI_PROTO_IAX}, {"iax", DUNDI_PROTO_IAX},   {"IAX2", DUNDI_PROTO_IAX},   {"Iax2", DUNDI_PROTO_IAX},
+        {"SIP", DUNDI_PROTO_SIP}, {"sip", DUNDI_PROTO_SIP},   {"H323", DUNDI_PROTO_H323},  {"h323", DUNDI_PROTO_H323},
+        {"PJSIP", DUNDI_PROTO_PJSIP}, {"pjsip", DUNDI_PROTO_PJSIP},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof(techs) / sizeof(techs[0]); i++) {
+        snprintf(text, sizeof(text), GEN "[mappings]\ne164 => l,1,%s,d\n[context l]\n", techs[i].tech);
+        struct config *c = load_ok(text, techs[i].tech);
+        if (c && CHECK_INT_OK(c->nmaps, 1))
+            CHECK(c->maps[0].proto == techs[i].proto, "tech %s -> %d, want %d", techs[i].tech, c->maps[0].proto,
+                  techs[i].proto);
+        config_free(c);
+    }
+
+    /* "=", "=>" without spaces, the empty forms, every option name */
+    struct config *c = load_ok(GEN "[mappings]\n"
+                                   "a=>l,0,SIP,x/${NUMBER}\n"
+                                   "b = l,2,SIP,y,NOPARTIAL,Mobile,residential,commercial,nounsolicited,nocomunsolicit\n"
+                                   "c =\n"
+                                   "d=>\n"
+                                   "e => l,${EID},SIP,z,\n"
+                                   "[context l]\nexten => 1\n",
+                               "mapping forms");
+    if (c && CHECK_INT_OK(c->nmaps, 5)) {
+        CHECK_STR(c->maps[0].dcontext, "a");
+        CHECK_STR(c->maps[0].lcontext, "l");
+        CHECK_STR(c->maps[0].dest, "x/${NUMBER}");
+        CHECK_INT(c->maps[1].weight, 2);
+        CHECK_INT(c->maps[1].options, MAP_OPT_NOPARTIAL | DUNDI_FLAG_MOBILE | DUNDI_FLAG_RESIDENTIAL |
+                                          DUNDI_FLAG_COMMERCIAL | DUNDI_FLAG_NOUNSOLICITED |
+                                          DUNDI_FLAG_NOCOMUNSOLICIT);
+        CHECK_STR(c->maps[2].dcontext, "c");
+        CHECK_STR(c->maps[2].lcontext, "");
+        CHECK_STR(c->maps[3].dcontext, "d");
+        CHECK_STR(c->maps[3].lcontext, "");
+        CHECK(config_has_dcontext(c, "c") && config_has_dcontext(c, "D"), "empty forms declare the context");
+        CHECK_STR(c->maps[4].weight_expr, "${EID}");
+        CHECK_INT(c->maps[4].options, 0); /* trailing empty option ignored silently */
+    }
+    config_free(c);
+
+    /* The empty form twice, and an empty form after a full one: different lcontexts, both kept. */
+    char path[64], want[200];
+    struct config_diag d;
+    c = load_text(GEN "[mappings]\np =>\np => l,0,SIP,x\np =>\n[context l]\n", &d, path, sizeof(path));
+    if (CHECK(c != NULL, "repeated empty form loads")) {
+        CHECK_INT(c->nmaps, 2);
+        snprintf(want, sizeof(want), "%s:6: warning: mapping 'p' to '(none)' replaces the one at line 4 (as Asterisk does)",
+                 path);
+        if (CHECK_INT_OK(d.n, 1))
+            CHECK_STR(d.msg[0], want);
+    }
+    config_free(c);
+    config_diag_free(&d);
+
+    /* Replacement is case-insensitive on both context names. */
+    c = load_text(GEN "[mappings]\nE164 => L,1,SIP,x\ne164 => l,2,SIP,y\n[context l]\n", &d, path, sizeof(path));
+    if (CHECK(c != NULL, "case-insensitive replacement loads") && CHECK_INT_OK(c->nmaps, 1)) {
+        CHECK_INT(c->maps[0].weight, 2);
+        CHECK_STR(c->maps[0].dcontext, "e164");
+        CHECK_INT(d.warnings, 1);
+    }
+    config_free(c);
+    config_diag_free(&d);
+}
+
+static void test_peer_variants(void)
+{
+    static const struct {
+        const char *model, *precache;
+        int m, pc;
+    } models[] = {
+        {"inbound", "none", MODEL_INBOUND, MODEL_NONE},     {"in", "inbound", MODEL_INBOUND, MODEL_INBOUND},
+        {"outbound", "none", MODEL_OUTBOUND, MODEL_NONE},   {"OUT", "outbound", MODEL_OUTBOUND, MODEL_OUTBOUND},
+        {"symmetric", "none", MODEL_SYMMETRIC, MODEL_NONE}, {"both", "none", MODEL_SYMMETRIC, MODEL_NONE},
+        {"none", "symmetric", MODEL_NONE, MODEL_SYMMETRIC}, {"none", "both", MODEL_NONE, MODEL_SYMMETRIC},
+        {"none", "incoming", MODEL_NONE, MODEL_INBOUND},    {"none", "Outgoing", MODEL_NONE, MODEL_OUTBOUND},
+        {"inbound", "incoming", MODEL_INBOUND, MODEL_INBOUND},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+        snprintf(text, sizeof(text), GEN "[02:00:00:00:00:02]\nmodel = %s\nprecache = %s\n", models[i].model,
+                 models[i].precache);
+        struct config *c = load_ok(text, models[i].precache);
+        if (c && CHECK_INT_OK(c->npeers, 1)) {
+            CHECK(c->peers[0].model == models[i].m, "model %s -> %d", models[i].model, c->peers[0].model);
+            CHECK(c->peers[0].pcmodel == models[i].pc, "precache %s -> %d", models[i].precache, c->peers[0].pcmodel);
+        }
+        config_free(c);
+    }
+    CHECK_STR(model_name(MODEL_INBOUND), "Inbound");
+    CHECK_STR(model_name(MODEL_OUTBOUND), "Outbound");
+    CHECK_STR(model_name(MODEL_SYMMETRIC), "Symmetric");
+    CHECK_STR(model_name(MODEL_NONE), "Unknown");
+
+    /* The last host line wins; an explicit autokill = 0 is not "the global value". */
+    struct config *c = load_ok(GEN "autokill = 900\n"
+                                   "[02:00:00:00:00:02]\nmodel = outbound\nhost = dynamic\nhost = 127.0.0.9\nautokill = 0\n"
+                                   "[02:00:00:00:00:03]\nmodel = outbound\nhost = 127.0.0.9\nhost = dynamic\n"
+                                   "qualify = 0\n",
+                               "host variants");
+    if (c && CHECK_INT_OK(c->npeers, 2)) {
+        const struct peer_conf *p = &c->peers[0];
+        CHECK(!p->dynamic && p->has_addr && addr4_is(&p->addr, "127.0.0.9", 4520), "dynamic then literal");
+        CHECK_INT(config_peer_autokill(c, p), 0);
+        p = &c->peers[1];
+        CHECK(p->dynamic && !p->has_addr && !p->host[0], "literal then dynamic");
+        CHECK_INT(p->qualify_ms, 0);
+        CHECK_INT(config_peer_autokill(c, p), 900);
+        eid_t e;
+        eid_parse(&e, "02:00:00:00:00:04");
+        CHECK(config_find_peer(c, &e) == NULL, "no [*]: unknown EID -> NULL");
+        CHECK(config_find_peer(c, NULL) == NULL, "no [*]: NULL EID -> NULL");
+    }
+    config_free(c);
+}
+
+/* ---- rules_allow ---- */
+
+static void test_rules(void)
+{
+    static const struct {
+        const char *rules; /* "+name" allow, "-name" deny, space separated */
+        const char *context;
+        bool want;
+    } cases[] = {
+        {"", "e164", false},
+        {"+e164", "e164", true},
+        {"+e164", "E164", true},
+        {"+E164", "e164", true},
+        {"+e164", "priv", false},
+        {"-e164", "e164", false},
+        {"+all", "anything", true},
+        {"+ALL", "anything", true},
+        {"+All", "all", true},
+        {"-all", "e164", false},
+        {"+all -e164", "e164", false},
+        {"+all -e164", "priv", true},
+        {"-e164 +all", "e164", true},
+        {"+e164 -all", "e164", false},
+        {"-all +e164", "e164", true},
+        {"-all +e164", "priv", false},
+        {"+e164 -e164", "e164", false},
+        {"-e164 +e164", "e164", true},
+        {"+a +b -a", "a", false},
+        {"+a +b -a", "b", true},
+        {"+a +b -a", "c", false},
+        {"+priv", "priv2", false},
+        {"+priv2", "priv", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rule r[8];
+        struct rulelist l = {r, 0};
+        char buf[128], *save, *tok;
+        snprintf(buf, sizeof(buf), "%s", cases[i].rules);
+        for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            r[l.n].allow = tok[0] == '+';
+            snprintf(r[l.n].name, sizeof(r[l.n].name), "%s", tok + 1);
+            l.n++;
+        }
+        CHECK(rules_allow(&l, cases[i].context) == cases[i].want, "rules \"%s\" context %s: want %s",
+              cases[i].rules, cases[i].context, cases[i].want ? "allow" : "deny");
+    }
+}
+
+/* ---- bad files ---- */
+
+struct bad_case {
+    const char *file;
+    const char *msg[12]; /* "LINE: reason" (FILE: is prepended); @GAI@ = gai_strerror for nohost.invalid */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"bad-section.conf",
+     {"3: unknown section [foo] (expected general, mappings, a peer EID, * or 'context NAME')"}},
+    {"bad-general-key.conf", {"3: unknown option 'colour' in [general]"}},
+    {"bad-peer-option.conf", {"6: unknown peer option 'colour'"}},
+    {"bad-entityid.conf",
+     {"3: entityid: '02:00:00:00:00' is not an EID like 00:11:22:33:44:55 (and not all zero)",
+      "4: entityid: '00:00:00:00:00:00' is not an EID like 00:11:22:33:44:55 (and not all zero)",
+      "5: entityid: '02:00:00:00:00:01:02' is not an EID like 00:11:22:33:44:55 (and not all zero)"}},
+    {"bad-ttl.conf", {"3: ttl: '120' must be 1..119", "4: ttl: '0' must be 1..119", "5: ttl: '32x' must be 1..119"}},
+    {"bad-port.conf",
+     {"3: port: '70000' is not a port number (1..65535)", "4: port: '0' is not a port number (1..65535)",
+      "5: port: 'abc' is not a port number (1..65535)", "8: port: '65536' is not a port number (1..65535)"}},
+    {"bad-autokill.conf",
+     {"3: autokill: 'maybe' must be yes, no or milliseconds", "4: autokill: '-5' must be yes, no or milliseconds",
+      "7: autokill: 'soon' must be yes, no or milliseconds"}},
+    {"bad-tos.conf",
+     {"3: tos: '256' is not a number 0..255 or a DSCP name (cs0..cs7, af11..af43, ef)",
+      "4: tos: 'af99' is not a number 0..255 or a DSCP name (cs0..cs7, af11..af43, ef)",
+      "5: tos: '0x1ff' is not a number 0..255 or a DSCP name (cs0..cs7, af11..af43, ef)"}},
+    {"bad-map-context.conf", {"4: mapping 'priv': unknown local context 'nosuch' (define it as [context nosuch])"}},
+    {"bad-map-fields.conf",
+     {"4: mapping 'priv': expected 'local_context,weight,tech,destination[,options]'",
+      "5: mapping 'e164': expected 'local_context,weight,tech,destination[,options]'"}},
+    {"bad-map-lcontext.conf", {"4: mapping 'priv': bad local context ''"}},
+    {"bad-weight.conf",
+     {"4: mapping 'priv': weight '60000' must be 0..59999 or ${VARIABLE}",
+      "5: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}",
+      "6: mapping 'other': weight '-1' must be 0..59999 or ${VARIABLE}"}},
+    {"bad-tech.conf",
+     {"4: mapping 'priv': unknown technology 'XMPP' (IAX2, SIP, PJSIP, H323)",
+      "5: mapping 'e164': unknown technology 'IAX3' (IAX2, SIP, PJSIP, H323)"}},
+    {"bad-pattern.conf",
+     {"4: bad pattern '_[12': unterminated [ in pattern", "5: bad pattern '_[12': unterminated [ in pattern",
+      "6: bad pattern '_[9': unterminated [ in pattern", "7: bad pattern '': empty pattern",
+      "8: bad pattern '_[2-1]': reversed range in [ ] in pattern"}},
+    {"bad-noequals.conf", {"3: expected 'key = value' or 'key => value'"}},
+    {"bad-include.conf",
+     {"3: #include and #exec are not supported; merge the file in",
+      "4: #include and #exec are not supported; merge the file in"}},
+    /* keys under a rejected header are dropped, not applied to the previous section */
+    {"bad-template.conf",
+     {"3: section templates '[name](template)' are not supported",
+      "5: section templates '[name](template)' are not supported", "7: section header without ']'"}},
+    {"bad-dup-peer.conf",
+     {"6: peer [02:00:00:00:00:0A] is already defined at line 3", "10: peer [*] is already defined at line 8"}},
+    {"bad-dup-context.conf", {"5: context 'A' is already defined at line 3"}},
+    {"bad-model-none.conf",
+     {"3: peer [02:00:00:00:00:02]: neither model nor precache is set, so it could do nothing",
+      "5: peer [02:00:00:00:00:03]: neither model nor precache is set, so it could do nothing"}},
+    {"bad-model-conflict.conf",
+     {"3: peer [02:00:00:00:00:02]: model inbound/symmetric cannot be combined with precache outbound",
+      "6: peer [02:00:00:00:00:03]: model outbound/symmetric cannot be combined with precache inbound",
+      "9: peer [02:00:00:00:00:04]: model inbound/symmetric cannot be combined with precache outbound",
+      "9: peer [02:00:00:00:00:04]: model outbound/symmetric cannot be combined with precache inbound"}},
+    /* a bad value leaves the model unset: no made-up conflict with the other setting */
+    {"bad-model-value.conf",
+     {"5: precache: 'upward' must be inbound, outbound, symmetric or none",
+      "7: model: 'sideways' must be inbound, outbound, symmetric or none"}},
+    {"bad-inkey.conf",
+     {"11: inkey: 'keys/theirs' is not a key name (a file name without .pub/.key)",
+      "12: outkey: '' is not a key name (a file name without .pub/.key)",
+      "3: peer [02:00:00:00:00:02]: inkey without outkey (encryption needs both)",
+      "6: peer [02:00:00:00:00:03]: outkey without inkey (encryption needs both)"}},
+    /* reported at the host line */
+    {"bad-host.conf",
+     {"9: host: '' is not a host name or address", "6: peer [02:00:00:00:00:02]: cannot resolve host 'nohost.invalid': @GAI@"}},
+    {"bad-bindaddr.conf", {"3: bindaddr: cannot resolve 'nohost.invalid': @GAI@"}},
+    {"bad-bindaddr2.conf", {"4: bindaddr2 must be of the other address family than bindaddr"}},
+    {"bad-outside.conf", {"1: 'port' outside of any section"}},
+    {"bad-general-values.conf",
+     {"3: cachetime: '-1' must be 0..65535 seconds", "4: storehistory: 'maybe' must be yes or no",
+      "5: ipaddr: 'example.com' is not an IP address", "6: max_transactions: '0' must be 1..32766",
+      "7: max_transactions: '32767' must be 1..32766",
+      "8: loglevel: 'loud' must be error, warning, notice, info or debug"}},
+    {"bad-peer-values.conf",
+     {"5: order: 'fifth' must be primary, secondary, tertiary or quartiary",
+      "6: qualify: 'fast' must be yes, no or milliseconds", "7: qualify: '60001' must be yes, no or milliseconds",
+      "8: register: 'maybe' must be yes or no", "9: ustothem: 'xyz' is not an EID",
+      "10: permit: context name must be 1..79 characters"}},
+    {"bad-contact.conf", {"3: department: longer than 79 characters"}},
+    {"bad-longline.conf", {"4: line too long"}},
+    {"bad-multi.conf",
+     {"3: port: '99999' is not a port number (1..65535)", "4: ttl: '200' must be 1..119",
+      "5: unknown option 'bogus' in [general]", "6: warning: authdebug: Asterisk option with no effect in dundid; ignored",
+      "9: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}", "11: bad pattern '_[1': unterminated [ in pattern",
+      "16: expected 'key = value' or 'key => value'",
+      "8: mapping 'priv': unknown local context 'nosuch' (define it as [context nosuch])",
+      "12: peer [02:00:00:00:00:02]: model inbound/symmetric cannot be combined with precache outbound",
+      "15: peer [02:00:00:00:00:02]: cannot resolve host 'nohost.invalid': @GAI@"}},
+};
+
+static void expand_expected(char *out, size_t len, const char *path, const char *msg, const char *gai)
+{
+    const char *at = strstr(msg, "@GAI@");
+    if (at)
+        snprintf(out, len, "%s:%.*s%s%s", path, (int)(at - msg), msg, gai, at + 5);
+    else
+        snprintf(out, len, "%s:%s", path, msg);
+}
+
+static void test_bad_files(void)
+{
+    /* What the resolver says about the reserved .invalid name, same hints as the loader. */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res = NULL;
+    int rc = getaddrinfo("nohost.invalid", "4520", &hints, &res);
+    if (rc == 0)
+        freeaddrinfo(res);
+    CHECK(rc != 0, "nohost.invalid does not resolve");
+    const char *gai = rc ? gai_strerror(rc) : "?";
+
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const struct bad_case *bc = &bad_cases[i];
+        char path[1024], want[1400];
+        struct config_diag d;
+        size_t nmsg = 0, nerr = 0;
+        while (nmsg < 12 && bc->msg[nmsg]) {
+            if (!strstr(bc->msg[nmsg], ": warning: "))
+                nerr++;
+            nmsg++;
+        }
+        conf_path(path, sizeof(path), bc->file);
+        struct config *c = config_load(path, &d);
+        CHECK(c == NULL, "%s: config_load must fail", bc->file);
+        config_free(c);
+        int ok = CHECK(d.n == nmsg && d.errors == nerr && d.warnings == nmsg - nerr,
+                       "%s: %zu diagnostics (%zu errors), want %zu (%zu)", bc->file, d.n, d.errors, nmsg, nerr);
+        for (size_t j = 0; j < nmsg && j < d.n; j++) {
+            expand_expected(want, sizeof(want), path, bc->msg[j], gai);
+            ok &= CHECK(!strcmp(d.msg[j], want), "%s diag %zu:\n    got  \"%s\"\n    want \"%s\"", bc->file, j,
+                        d.msg[j], want);
+            CHECK(d.is_error[j] == (strstr(bc->msg[j], ": warning: ") == NULL), "%s diag %zu is_error", bc->file, j);
+        }
+        if (!ok)
+            dump_diag(&d);
+        config_diag_free(&d);
+    }
+
+    /* A file that does not exist */
+    char path[1024], want[1200];
+    struct config_diag d;
+    conf_path(path, sizeof(path), "does-not-exist.conf");
+    struct config *c = config_load(path, &d);
+    CHECK(c == NULL, "missing file fails");
+    CHECK_INT(d.errors, 1);
+    if (CHECK_INT_OK(d.n, 1)) {
+        snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+        CHECK_STR(d.msg[0], want);
+        CHECK(d.is_error[0], "missing file is an error");
+    }
+    config_diag_free(&d);
+
+    /* The reference capture's A-dundi.conf names a local context it does not define. */
+    snprintf(path, sizeof(path), "%s/A-dundi.conf", datadir);
+    c = config_load(path, &d);
+    CHECK(c == NULL, "A-dundi.conf alone does not load");
+    config_free(c);
+    snprintf(want, sizeof(want),
+             "%s:10: mapping 'priv': unknown local context 'sipregistration' (define it as [context sipregistration])",
+             path);
+    CHECK(d.n >= 1 && d.errors >= 1, "A-dundi.conf diagnostics");
+    bool found = false;
+    for (size_t i = 0; i < d.n; i++)
+        found |= !strcmp(d.msg[i], want);
+    CHECK(found, "A-dundi.conf: %s", want);
+    config_diag_free(&d);
+}
+
+/* Line-length limit of the reader: 198 characters of content fit, 199 do not. */
+static void test_long_lines(void)
+{
+    char text[1024], path[64], want[200], value[256];
+    struct config_diag d;
+
+    /* "phone = " is 8 characters; the value fills the rest. Contact fields hold 79. */
+    memset(value, '5', 79);
+    value[79] = '\0';
+    snprintf(text, sizeof(text), GEN "phone = %s\n", value);
+    struct config *c = load_text(text, &d, path, sizeof(path));
+    if (CHECK(c != NULL, "79-character phone loads"))
+        CHECK_STR(c->phone, value);
+    config_free(c);
+    config_diag_free(&d);
+
+    /* 198 characters of content (after comments and trimming) are accepted:
+     * "e164 => l,0,SIP," is 16 characters, the destination makes up the rest. */
+    memset(value, 'x', 198 - 16);
+    value[198 - 16] = '\0';
+    snprintf(text, sizeof(text), GEN "[mappings]\ne164 => l,0,SIP,%s   ; comment\n[context l]\n", value);
+    c = load_text(text, &d, path, sizeof(path));
+    if (CHECK(c != NULL, "198-character line loads") && CHECK_INT_OK(c->nmaps, 1))
+        CHECK_INT(strlen(c->maps[0].dest), 198 - 16);
+    config_free(c);
+    config_diag_free(&d);
+
+    /* one more character is too long */
+    memset(value, 'x', 198 - 16 + 1);
+    value[198 - 16 + 1] = '\0';
+    snprintf(text, sizeof(text), GEN "[mappings]\ne164 => l,0,SIP,%s\n[context l]\n", value);
+    c = load_text(text, &d, path, sizeof(path));
+    CHECK(c == NULL, "199-character line fails");
+    snprintf(want, sizeof(want), "%s:4: line too long", path);
+    if (CHECK_INT_OK(d.n, 1))
+        CHECK_STR(d.msg[0], want);
+    config_diag_free(&d);
+}
+
+/* Lexical details of the reader beyond good-full.conf. */
+static void test_lexical(void)
+{
+    struct config *c = load_ok("; leading comment\n"
+                               "\n"
+                               "   [general]   \n"
+                               "entityid=02:00:00:00:00:01;comment without space\n"
+                               "organization = a\\;b\\;c ; real comment\n"
+                               "department = ;-- all of it is a comment --; x\n"
+                               "email = one ;-- block\n"
+                               "  country = ignored inside the block\n"
+                               "  --;locality = after the block\n"
+                               "phone=\t tabbed \t\n",
+                               "lexical");
+    if (c) {
+        CHECK_STR(c->organization, "a;b;c");
+        CHECK_STR(c->department, "x");
+        CHECK_STR(c->email, "one");
+        CHECK_STR(c->country, "");
+        CHECK_STR(c->locality, "after the block");
+        CHECK_STR(c->phone, "tabbed");
+        CHECK(eid_is(&c->eid, "02:00:00:00:00:01"), "entityid before a ';' comment");
+    }
+    config_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s DATADIR\n", argv[0]);
+        return 2;
+    }
+    datadir = argv[1];
+    log_set_level(LOG_LVL_ERROR);
+
+    test_good_full();
+    test_good_v6();
+    test_general_values();
+    test_mapping_forms();
+    test_peer_variants();
+    test_rules();
+    test_bad_files();
+    test_long_lines();
+    test_lexical();
+    return test_summary("test_config");
+}
