@@ -33,8 +33,10 @@ static struct config *load(const char *path, bool to_log)
     struct config_diag d;
     struct config *c = config_load(path, &d);
     for (size_t i = 0; i < d.n; i++) {
-        if (to_log)
-            log_msg(d.is_error[i] ? LOG_LVL_ERROR : LOG_LVL_WARNING, "%s", d.msg[i]);
+        if (to_log && d.is_error[i])
+            log_error("%s", d.msg[i]);
+        else if (to_log) /* the message says "warning:" itself */
+            log_notice("%s", d.msg[i]);
         else
             fprintf(stderr, "%s\n", d.msg[i]);
     }
@@ -45,6 +47,7 @@ static struct config *load(const char *path, bool to_log)
 struct app {
     struct server srv;
     const char *path;
+    bool debug; /* -d wins over loglevel= on every reload */
 };
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
@@ -58,7 +61,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         log_error("reload failed; still running with the previous configuration");
         return;
     }
-    if (c->loglevel >= 0)
+    if (c->loglevel >= 0 && !a->debug)
         log_set_level((enum log_level)c->loglevel);
     server_reload(&a->srv, c);
     log_notice("configuration reloaded");
@@ -104,12 +107,11 @@ int main(int argc, char **argv)
         config_free(conf);
         return 0;
     }
-    if (!foreground) {
-        if (daemon(0, 0) < 0) {
-            fprintf(stderr, "dundid: cannot daemonize: %s\n", strerror(errno));
-            return 1;
-        }
-        log_init("dundid", false, debug ? LOG_LVL_DEBUG : LOG_LVL_NOTICE);
+    /* Reloads re-read this path after daemon() has moved us to /. */
+    char *abspath = realpath(path, NULL);
+    if (!abspath) {
+        fprintf(stderr, "dundid: %s: %s\n", path, strerror(errno));
+        return 1;
     }
     if (conf->loglevel >= 0 && !debug)
         log_set_level((enum log_level)conf->loglevel);
@@ -118,10 +120,19 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     static struct app app;
     char err[256];
-    app.path = path;
+    app.path = abspath;
+    app.debug = debug;
+    /* Bind before detaching, so a busy port fails the command that started us. */
     if (!base || server_init(&app.srv, base, conf, err, sizeof(err)) < 0) {
         log_error("cannot start: %s", base ? err : "event_base_new failed");
         return 1;
+    }
+    if (!foreground) {
+        if (daemon(0, 0) < 0 || event_reinit(base) < 0) {
+            log_error("cannot daemonize: %s", strerror(errno));
+            return 1;
+        }
+        log_init("dundid", false, log_get_level());
     }
     char eid[EID_STR_LEN];
     log_notice("dundid %s started, entity id %s, %zu peer(s), %zu mapping(s)", DUNDID_VERSION,
@@ -141,6 +152,7 @@ int main(int argc, char **argv)
         event_free(sigs[i]);
     server_free(&app.srv);
     event_base_free(base);
+    free(abspath);
     log_notice("stopped");
     return 0;
 }

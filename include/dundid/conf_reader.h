@@ -1,6 +1,7 @@
 /* Asterisk config lexical rules on top of inih: ';' comments (and '\;'
  * escapes), ';-- --;' block comments, '=>' as '=', indentation ignored,
- * sections reported with their line numbers, any line length. */
+ * sections reported with their line numbers. Lines are limited by inih's
+ * buffer: 198 characters after comments and surrounding blanks are removed. */
 #ifndef DUNDID_CONF_READER_H
 #define DUNDID_CONF_READER_H
 

@@ -75,8 +75,12 @@ int eid_from_host(eid_t *out)
 
     if (getifaddrs(&ifs) < 0)
         return -1;
+    /* Interfaces that are up first: a down helper device (ifb, dummy) is a poor identity. */
+    for (int pass = 0; pass < 2 && rc; pass++)
     for (i = ifs; i && rc; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != AF_PACKET || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        if (pass == 0 && !(i->ifa_flags & IFF_UP))
             continue;
         const struct sockaddr_ll *ll = (const struct sockaddr_ll *)(const void *)i->ifa_addr;
         if (ll->sll_halen != EID_LEN)

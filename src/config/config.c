@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include "dundid/conf_reader.h"
 #include "dundid/log.h"
+#include "dundid/mapping.h"
 #include "dundid/wire.h"
 
 enum section_kind { SEC_NONE, SEC_GENERAL, SEC_MAPPINGS, SEC_PEER, SEC_CONTEXT, SEC_SKIP };
@@ -605,6 +608,21 @@ static void on_error(void *user, const char *reason, int line) { ERR((struct loa
 
 /* ---- validation after the whole file is read ---- */
 
+static bool addr_is_loopback(const struct dundi_addr *a)
+{
+    if (a->ss.ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr);
+}
+
+static void addr_ntop(const struct dundi_addr *a, char *buf, size_t len)
+{
+    if (a->ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr, buf, (socklen_t)len);
+    else
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, buf, (socklen_t)len);
+}
+
 static void derive_ipaddr(struct loader *ld)
 {
     struct config *c = ld->c;
@@ -626,14 +644,44 @@ static void derive_ipaddr(struct loader *ld)
             return;
         }
     }
-    /* Like the reference: our host name, resolved in bindaddr's family. */
+    /* Like the reference: our host name, resolved in bindaddr's family; but a
+     * loopback answer (Debian's 127.0.1.1) is useless to peers, so then take
+     * the first address of an interface that is up. */
     struct dundi_addr a;
     char err[128];
-    if (gethostname(host, sizeof(host)) == 0 && resolve(host, 0, fam, &a, err, sizeof(err)) == 0) {
-        if (fam == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&a.ss)->sin_addr, c->ipaddr, sizeof(c->ipaddr));
-        else
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a.ss)->sin6_addr, c->ipaddr, sizeof(c->ipaddr));
+    if (gethostname(host, sizeof(host)) == 0 && resolve(host, 0, fam, &a, err, sizeof(err)) == 0 &&
+        !addr_is_loopback(&a)) {
+        addr_ntop(&a, c->ipaddr, sizeof(c->ipaddr));
+        return;
+    }
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) < 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != fam || !(i->ifa_flags & IFF_UP) ||
+            (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        memcpy(&a.ss, i->ifa_addr, fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+        if (fam == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&a.ss)->sin6_addr))
+            continue;
+        addr_ntop(&a, c->ipaddr, sizeof(c->ipaddr));
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+/* Every ${NAME} in a template must be one dundid can fill in. */
+static void check_template(struct loader *ld, const struct mapping *m, const char *what, const char *tmpl)
+{
+    for (const char *p = strstr(tmpl, "${"); p; p = strstr(p + 2, "${")) {
+        const char *end = strchr(p + 2, '}');
+        if (!end) {
+            ERR(ld, m->line, "mapping '%s': unterminated ${ in %s", m->dcontext, what);
+            return;
+        }
+        if (!mapping_var_known(p + 2, (size_t)(end - p - 2)))
+            ERR(ld, m->line, "mapping '%s': unknown variable ${%.*s} in %s (known: NUMBER, EID, SECRET, IPADDR)",
+                m->dcontext, (int)(end - p - 2), p + 2, what);
     }
 }
 
@@ -665,6 +713,8 @@ static void validate(struct loader *ld)
         if (m->lcontext[0] && !config_find_context(c, m->lcontext))
             ERR(ld, m->line, "mapping '%s': unknown local context '%s' (define it as [context %s])", m->dcontext,
                 m->lcontext, m->lcontext);
+        check_template(ld, m, "destination", m->dest);
+        check_template(ld, m, "weight", m->weight_expr);
     }
     for (size_t i = 0; i < c->npeers; i++) {
         struct peer_conf *p = &c->peers[i];

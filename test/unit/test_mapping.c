@@ -461,12 +461,10 @@ static void test_weights_and_limits(void)
                                  "[mappings]\n"
                                  "wnum => any,${NUMBER},IAX2,n\n"
                                  "weid => any,${EID},IAX2,e\n"
-                                 "wbad => any,${FOO},IAX2,f\n"
                                  "wlit => any,${SECRET}1,IAX2,s\n"
                                  "ign => ign,5,IAX2,never/${NUMBER}\n"
                                  "long => any,0,IAX2,${NUMBER}${NUMBER}${NUMBER}${NUMBER}\n"
                                  "long => two,0,IAX2,ok/${NUMBER}\n"
-                                 "unk => any,0,IAX2,x/${FOO}\n"
                                  "[context any]\nexten => _X.\n"
                                  "[context two]\nexten => _X.\n"
                                  "[context ign]\nignorepat => 9\nexten => 1\n");
@@ -481,7 +479,7 @@ static void test_weights_and_limits(void)
         int weight;
     } wcases[] = {
         {"wnum", "1001", 1001}, {"wnum", "59999", 59999}, {"wnum", "000", 0},    {"wnum", "60000", 59999},
-        {"wnum", "70000", 59999}, {"wnum", "12a", 59999}, {"weid", "1001", 59999}, {"wbad", "1001", 59999},
+        {"wnum", "70000", 59999}, {"wnum", "12a", 59999}, {"weid", "1001", 59999},
         {"wlit", "1001", 1},  /* empty secret: "1" */
     };
     for (size_t i = 0; i < sizeof(wcases) / sizeof(wcases[0]); i++) {
@@ -531,16 +529,21 @@ static void test_weights_and_limits(void)
     CHECK_INT(r.dropped, 1);
     CHECK_INT(r.hint_flags, DUNDI_HINT_UNAFFECTED); /* the dropped answer still matched */
 
-    /* A destination naming an unknown variable cannot be expanded: dropped. */
-    v.number = "1001";
-    mapping_answer(c, "unk", &v, &r);
-    CHECK_INT(r.n, 0);
-    CHECK_INT(r.dropped, 1);
-    /* ... but only EXISTS answers are expanded */
-    v.number = "1";
-    mapping_answer(c, "unk", &v, &r);
-    CHECK_INT(r.n, 1);
-    CHECK_INT(r.dropped, 0);
+    /* Unknown variables never get this far: the loader refuses them. */
+    struct config_diag d;
+    char tmpl[] = "/tmp/dundid-test-mapping-XXXXXX";
+    int fd = mkstemp(tmpl);
+    FILE *f = fdopen(fd, "w");
+    fputs(GEN "[mappings]\nunk => any,${FOO},IAX2,x/${BAR}\n[context any]\nexten => _X.\n", f);
+    fclose(f);
+    struct config *bad = config_load(tmpl, &d);
+    unlink(tmpl);
+    CHECK(bad == NULL && d.errors == 2, "unknown variables refused at load (%zu errors)", d.errors);
+    if (d.n == 2) {
+        CHECK(strstr(d.msg[0], "unknown variable ${BAR} in destination") != NULL, "%s", d.msg[0]);
+        CHECK(strstr(d.msg[1], "unknown variable ${FOO} in weight") != NULL, "%s", d.msg[1]);
+    }
+    config_diag_free(&d);
     config_free(c);
 
     /* More mappings than an answer list holds: the extra ones are dropped. */
