@@ -24,7 +24,10 @@ void loop_sync(struct loop *l);
 /* Bind a UDP socket (non-blocking, close-on-exec, TOS set). Returns fd or -1
  * with errno; errbuf gets a readable reason. */
 int udp_bind(const struct dundi_addr *addr, int tos, char *errbuf, size_t errlen);
-/* Send one datagram. Returns 0 or -1 (errno). */
+/* Send one datagram, from to->local when it is set. Returns 0 or -1 (errno). */
 int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len);
+/* Receive one datagram; fills from (and from->local on wildcard sockets).
+ * Returns its length or -1 (errno, EAGAIN when drained). */
+ssize_t udp_recv(int fd, uint8_t *buf, size_t cap, struct dundi_addr *from);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "dundid/timerq.h"
@@ -22,6 +23,10 @@
 struct dundi_addr {
     struct sockaddr_storage ss;
     socklen_t len;
+    /* Our address the datagram arrived on, when the socket is bound to a
+     * wildcard: replies must leave from it. Not part of the identity. */
+    bool has_local;
+    struct in6_addr local; /* IPv4 as a plain in_addr in the first 4 bytes */
 };
 
 bool dundi_addr_equal(const struct dundi_addr *a, const struct dundi_addr *b);

@@ -30,12 +30,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
     for (int n = 0; n < RECV_BATCH; n++) {
         struct dundi_addr from;
-        from.len = sizeof(from.ss);
-        ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &from.len);
+        ssize_t got = udp_recv(fd, buf, sizeof(buf), &from);
         if (got < 0)
             break;
-        /* One byte more than the limit is read so oversize datagrams are seen and dropped. */
-        trans_engine_input(s->eng, &from, buf, (size_t)got);
+        /* Oversize datagrams arrive with their true length and are dropped as such. */
+        trans_engine_input(s->eng, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
     }
     loop_sync(&s->loop);
 }
@@ -171,13 +170,17 @@ bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr
 void server_log_stats(const struct server *s)
 {
     const struct trans_stats *t = &s->eng->stats;
-    log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu duplicates=%llu out_of_window=%llu "
-               "retransmits=%llu timeouts=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu "
-               "live_trans=%zu",
+    const struct server_stats *v = &s->stats;
+    log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
+               "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
+               "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
+               "registrations=%llu live_trans=%zu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
-               (unsigned long long)t->rx_unknown, (unsigned long long)t->rx_duplicate,
-               (unsigned long long)t->rx_out_of_window, (unsigned long long)t->tx_retransmit,
-               (unsigned long long)t->timeouts, (unsigned long long)s->stats.requests,
-               (unsigned long long)s->stats.answered, (unsigned long long)s->stats.refused,
-               (unsigned long long)s->stats.ies_malformed, s->eng->count);
+               (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
+               (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
+               (unsigned long long)t->tx_retransmit, (unsigned long long)t->timeouts,
+               (unsigned long long)t->autokilled, (unsigned long long)t->idle_ended,
+               (unsigned long long)t->refused_full, (unsigned long long)v->requests,
+               (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
+               (unsigned long long)v->encrej_sent, (unsigned long long)v->registrations, s->eng->count);
 }

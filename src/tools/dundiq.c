@@ -226,11 +226,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     (void)what;
     for (;;) {
         struct dundi_addr from;
-        from.len = sizeof(from.ss);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from.ss, &from.len);
+        ssize_t n = udp_recv(fd, buf, sizeof(buf), &from);
         if (n < 0)
             break;
-        trans_engine_input(q->eng, &from, buf, (size_t)n);
+        trans_engine_input(q->eng, &from, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n);
     }
     loop_sync(&q->loop);
 }

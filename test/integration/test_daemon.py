@@ -914,6 +914,28 @@ class ConfigTests(DaemonCase):
         d.stop()
         self.assertEqual(d.exit_code, 0)
 
+    # ---------------------------------------------------------- wildcard bind
+
+    def test_wildcard_bind_replies_from_the_address_asked(self):
+        """bindaddr=0.0.0.0 on a host with several addresses: each reply leaves
+        from the address the request was sent to, or the asker drops it."""
+        port = 45215
+        path = self.write("dundid.conf", render_config("0.0.0.0", port))
+        d = Daemon(path, self.tmp.name)
+        self.addCleanup(d.kill)
+        d.start()
+        for addr in ("127.0.12.2", "127.0.12.3", "127.0.0.1"):
+            with self.subTest(addr=addr):
+                rc, out, err = dundiq("--eid", CLIENT_EID, "--timeout", 2500, "%s:%d" % (addr, port),
+                                      "1001@priv")
+                self.assertEqual(rc, 0, out + err)
+                self.assertIn("(EXISTS) from 02:00:00:00:00:0a", out)
+                c = self.client(server=(addr, port))
+                self.ping(c)
+        stats = d.stop()
+        self.assertEqual(d.exit_code, 0)
+        self.assertEqual(stats["unknown_trans"], 0, stats)
+
     # ---------------------------------------------------------- 9
 
     def test_regreq(self):
