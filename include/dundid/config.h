@@ -8,12 +8,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dundid/crypto.h"
 #include "dundid/eid.h"
 #include "dundid/pattern.h"
 #include "dundid/trans.h"
 
 #define CONF_NAME_MAX 80 /* contexts, key names: 79 characters as the reference */
 #define CONF_STR_MAX 256
+#define DUNDID_DEFAULT_KEYDIR "/etc/dundid/keys"
+#define SESSION_KEY_LIFETIME_S 3600 /* fixed in the reference */
 
 enum model { MODEL_NONE = 0, MODEL_INBOUND = 1, MODEL_OUTBOUND = 2, MODEL_SYMMETRIC = 3 };
 
@@ -48,6 +51,8 @@ struct peer_conf {
     int order;
     char inkey[CONF_NAME_MAX];
     char outkey[CONF_NAME_MAX];
+    EVP_PKEY *inkey_pub;   /* loaded from keydir/inkey.pub */
+    EVP_PKEY *outkey_priv; /* loaded from keydir/outkey.key */
     int qualify_ms; /* 0 = off */
     bool reg;       /* register = yes */
     bool has_ustothem;
@@ -97,6 +102,8 @@ struct config {
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
     int max_transactions;
+    char keydir[CONF_STR_MAX];  /* relative paths are taken from the config file's folder */
+    int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int loglevel; /* -1 = leave as started */
 
     struct mapping *maps; /* in file order */

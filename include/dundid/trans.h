@@ -45,7 +45,7 @@ struct trans;
 struct trans_handler {
     /* A non-ACK command arrived in order (after the generic ACK rules). ies
      * points into the datagram; the handler may trans_send() replies. */
-    void (*on_command)(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t ieslen);
+    void (*on_command)(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t ieslen);
     /* Called once, just before the transaction is freed. */
     void (*on_end)(struct trans *t, enum trans_end why);
 };
@@ -65,6 +65,16 @@ struct trans {
     struct timer autokill;
     struct timer idle;
     struct trans_pkt *out;
+    /* Encryption (protocol 6): when on, requests and responses travel in
+     * ENCRYPT envelopes under one AES key, the opener's. */
+    bool encrypted;
+    bool opened; /* we opened it: our first packet carries key_ies */
+    uint8_t aes[16];
+    uint8_t *key_ies; /* EID + SHAREDKEY/SIGNATURE or KEYCRC32 */
+    size_t key_ies_len;
+    /* The packet the datagram being processed acknowledged (for ENCREJ). */
+    const uint8_t *last_acked;
+    size_t last_acked_len;
     const struct trans_handler *handler;
     void *owner; /* the handler's per-transaction data */
     /* hash chains and the list of all transactions */
@@ -106,6 +116,14 @@ void trans_engine_input(struct trans_engine *e, const struct dundi_addr *from, c
 /* Open a transaction towards a peer. NULL when the table is full. */
 struct trans *trans_open(struct trans_engine *e, const struct dundi_addr *to, const struct trans_handler *h,
                          void *owner);
+/* Turn encryption on with this AES key; key_ies (copied) go before ENCDATA
+ * in the first packet of a transaction we opened. Returns 0 or -1. */
+int trans_set_crypto(struct trans *t, const uint8_t aes[16], const uint8_t *key_ies, size_t key_ies_len);
+/* Commands that travel inside ENCRYPT when the transaction is encrypted. */
+bool trans_cmd_encrypted(uint8_t cmd);
+/* ENCREJ recovery (6.7): start over with new ids and resend the rejected
+ * envelope's ENCDATA after new key IEs. Returns 0, or -1 if impossible. */
+int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_len);
 /* Send cmd (with F when final) carrying ies (may be NULL). Returns 0 or a DUNDI_E_* error. */
 int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies);
 /* End a transaction now, silently (no packet). Safe inside handlers. */

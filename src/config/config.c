@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dundid/conf_reader.h"
+#include <openssl/evp.h>
 #include "dundid/log.h"
 #include "dundid/mapping.h"
 #include "dundid/wire.h"
@@ -32,7 +33,8 @@ struct loader {
     size_t idx; /* peer or context index */
     bool seen_general, seen_mappings;
     char bindaddr[CONF_STR_MAX], bindaddr2[CONF_STR_MAX];
-    int bindaddr_line, bindaddr2_line;
+    int bindaddr_line, bindaddr2_line, keydir_line;
+    char keydir_abs[CONF_STR_MAX * 2];
 };
 
 /* ---- diagnostics ---- */
@@ -346,6 +348,16 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
     } else if ((slot = contact_slot(c, k))) {
         if (!copy_bounded(slot, CONF_NAME_MAX, v))
             ERR(ld, line, "%s: longer than %d characters", k, CONF_NAME_MAX - 1);
+    } else if (!strcasecmp(k, "keydir")) {
+        if (!*v || !copy_bounded(c->keydir, sizeof(c->keydir), v))
+            ERR(ld, line, "keydir: '%s' is not a folder name", v);
+        else
+            ld->keydir_line = line;
+    } else if (!strcasecmp(k, "session_key_lifetime")) {
+        if (!parse_int(v, 10, 86400, &n))
+            ERR(ld, line, "session_key_lifetime: '%s' must be 10..86400 seconds", v);
+        else
+            c->session_key_lifetime_s = n;
     } else if (!strcasecmp(k, "ipaddr")) {
         struct in6_addr a6;
         struct in_addr a4;
@@ -685,6 +697,47 @@ static void check_template(struct loader *ld, const struct mapping *m, const cha
     }
 }
 
+/* The key folder: relative names are taken from the config file's folder. */
+static const char *keydir(struct loader *ld)
+{
+    const char *kd = ld->c->keydir[0] ? ld->c->keydir : DUNDID_DEFAULT_KEYDIR;
+    if (!ld->keydir_abs[0]) {
+        const char *slash = strrchr(ld->file, '/');
+        if (kd[0] == '/' || !slash)
+            snprintf(ld->keydir_abs, sizeof(ld->keydir_abs), "%s", kd);
+        else
+            snprintf(ld->keydir_abs, sizeof(ld->keydir_abs), "%.*s/%s", (int)(slash - ld->file), ld->file, kd);
+    }
+    return ld->keydir_abs;
+}
+
+/* One load per key file, shared by every peer naming it. */
+static EVP_PKEY *find_loaded(struct config *c, const char *name, bool priv)
+{
+    for (size_t i = 0; i < c->npeers; i++) {
+        struct peer_conf *q = &c->peers[i];
+        EVP_PKEY *k = priv ? q->outkey_priv : q->inkey_pub;
+        if (k && !strcmp(priv ? q->outkey : q->inkey, name)) {
+            EVP_PKEY_up_ref(k);
+            return k;
+        }
+    }
+    return NULL;
+}
+
+static void load_peer_keys(struct loader *ld, struct peer_conf *p, const char *pn)
+{
+    int err;
+    const char *dir = keydir(ld);
+    if (!(p->inkey_pub = find_loaded(ld->c, p->inkey, false)) &&
+        !(p->inkey_pub = crypto_load_public(dir, p->inkey, &err)))
+        ERR(ld, p->line, "peer [%s]: inkey '%s': %s/%s.pub: %s", pn, p->inkey, dir, p->inkey, crypto_strerror(err));
+    if (!(p->outkey_priv = find_loaded(ld->c, p->outkey, true)) &&
+        !(p->outkey_priv = crypto_load_private(dir, p->outkey, &err)))
+        ERR(ld, p->line, "peer [%s]: outkey '%s': %s/%s.key: %s", pn, p->outkey, dir, p->outkey,
+            crypto_strerror(err));
+}
+
 static void validate(struct loader *ld)
 {
     struct config *c = ld->c;
@@ -739,8 +792,10 @@ static void validate(struct loader *ld)
         }
         if (p->inkey[0] && !p->outkey[0])
             ERR(ld, p->line, "peer [%s]: inkey without outkey (encryption needs both)", pn);
-        if (p->outkey[0] && !p->inkey[0])
+        else if (p->outkey[0] && !p->inkey[0])
             ERR(ld, p->line, "peer [%s]: outkey without inkey (encryption needs both)", pn);
+        else if (p->inkey[0])
+            load_peer_keys(ld, p, pn);
     }
 }
 
@@ -757,6 +812,7 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->ttl = 120;
     c->cachetime = 3600;
     c->loglevel = -1;
+    c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
 
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -794,6 +850,8 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->npeers; i++) {
         free(c->peers[i].include.v);
         free(c->peers[i].permit.v);
+        crypto_free_key(c->peers[i].inkey_pub);
+        crypto_free_key(c->peers[i].outkey_priv);
     }
     for (size_t i = 0; i < c->ncontexts; i++) {
         free(c->contexts[i].exten);

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "dundid/clock.h"
+#include "dundid/crypto.h"
 
 struct trans_pkt {
     struct trans_pkt *next;
@@ -123,6 +124,7 @@ static void free_zombies(struct trans_engine *e)
     while (e->zombies) {
         struct trans *t = e->zombies;
         e->zombies = t->next_all;
+        free(t->key_ies);
         free(t);
     }
 }
@@ -200,7 +202,41 @@ static struct trans *trans_new(struct trans_engine *e, const struct dundi_addr *
 struct trans *trans_open(struct trans_engine *e, const struct dundi_addr *to, const struct trans_handler *h,
                          void *owner)
 {
-    return trans_new(e, to, h, owner);
+    struct trans *t = trans_new(e, to, h, owner);
+    if (t)
+        t->opened = true;
+    return t;
+}
+
+int trans_set_crypto(struct trans *t, const uint8_t aes[16], const uint8_t *key_ies, size_t key_ies_len)
+{
+    uint8_t *copy = NULL;
+    if (key_ies_len) {
+        if (!(copy = malloc(key_ies_len)))
+            return -1;
+        memcpy(copy, key_ies, key_ies_len);
+    }
+    free(t->key_ies);
+    t->key_ies = copy;
+    t->key_ies_len = key_ies_len;
+    memcpy(t->aes, aes, sizeof(t->aes));
+    t->encrypted = true;
+    return 0;
+}
+
+bool trans_cmd_encrypted(uint8_t cmd)
+{
+    switch (cmd) {
+    case DUNDI_CMD_REGREQ:
+    case DUNDI_CMD_REGRESPONSE:
+    case DUNDI_CMD_DPDISCOVER:
+    case DUNDI_CMD_DPRESPONSE:
+    case DUNDI_CMD_EIDQUERY:
+    case DUNDI_CMD_EIDRESPONSE:
+    case DUNDI_CMD_PRECACHERQ:
+    case DUNDI_CMD_PRECACHERP: return true;
+    }
+    return false;
 }
 
 static void pkt_free(struct trans_engine *e, struct trans_pkt *p)
@@ -273,11 +309,40 @@ static bool arms_autokill(uint8_t cmd)
     return cmd == DUNDI_CMD_DPDISCOVER || cmd == DUNDI_CMD_EIDQUERY || cmd == DUNDI_CMD_PRECACHERQ;
 }
 
+/* Wrap the plaintext packet in an ENCRYPT envelope (6.5) into out. */
+static int seal(struct trans *t, const uint8_t *plain, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+    uint8_t iv[DUNDI_IV_LEN], ct[DUNDI_MAX_PACKET + 16];
+    size_t ctlen;
+    static struct dundi_ieb b; /* one loop, one packet at a time */
+
+    if (crypto_seal(t->aes, plain, len, iv, ct, sizeof(ct), &ctlen) != CRYPTO_OK)
+        return DUNDI_E_NO_SPACE;
+    dundi_ieb_init(&b, 0);
+    /* The first packet of a transaction we opened introduces the key. */
+    if (t->opened && plain[4] == 0 && plain[5] == 0 && t->key_ies_len) {
+        if (t->key_ies_len > sizeof(b.buf))
+            return DUNDI_E_NO_SPACE;
+        memcpy(b.buf, t->key_ies, t->key_ies_len);
+        b.len = t->key_ies_len;
+    }
+    dundi_ie_put_encdata(&b, iv, ct, ctlen);
+    if (b.err || DUNDI_HDR_LEN + b.len > cap)
+        return DUNDI_E_NO_SPACE;
+    memcpy(out, plain, 6);
+    out[6] = DUNDI_CMD_ENCRYPT; /* F travels inside */
+    out[7] = 0;
+    memcpy(out + DUNDI_HDR_LEN, b.buf, b.len);
+    *outlen = DUNDI_HDR_LEN + b.len;
+    return DUNDI_OK;
+}
+
 int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies)
 {
     struct trans_engine *e = t->eng;
     size_t ieslen = ies ? ies->len : 0;
     size_t len = DUNDI_HDR_LEN + ieslen;
+    uint8_t plain[DUNDI_MAX_PACKET];
 
     if (t->dead)
         return DUNDI_E_NO_SPACE;
@@ -285,6 +350,9 @@ int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb 
         return ies->err;
     if (len > DUNDI_MAX_PACKET)
         return DUNDI_E_NO_SPACE;
+    bool is_ack = cmd == DUNDI_CMD_ACK;
+    if (is_ack && ieslen)
+        return DUNDI_E_NO_SPACE; /* ACKs carry no IEs */
     struct dundi_hdr h = {
         .strans = t->id,
         .dtrans = t->remote_id,
@@ -293,28 +361,30 @@ int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb 
         .cmdresp = (uint8_t)(cmd | (final ? DUNDI_FLAG_FINAL : 0)),
         .cmdflags = 0,
     };
-    bool is_ack = cmd == DUNDI_CMD_ACK;
-    struct trans_pkt *p = NULL;
-    uint8_t stackbuf[DUNDI_HDR_LEN];
-    uint8_t *buf = stackbuf;
+    dundi_hdr_encode(&h, plain);
+    if (ieslen)
+        memcpy(plain + DUNDI_HDR_LEN, ies->buf, ieslen);
 
+    const uint8_t *wire = plain;
+    size_t wirelen = len;
+    uint8_t env[DUNDI_MAX_PACKET];
+    if (t->encrypted && trans_cmd_encrypted(cmd)) {
+        int rc = seal(t, plain, len, env, sizeof(env), &wirelen);
+        if (rc != DUNDI_OK)
+            return rc;
+        wire = env;
+    }
     if (!is_ack) {
-        p = malloc(sizeof(*p) + len);
+        /* The stored copy is the on-wire form: retransmissions are byte-identical. */
+        struct trans_pkt *p = malloc(sizeof(*p) + wirelen);
         if (!p)
             return DUNDI_E_NO_SPACE;
         p->t = t;
         p->retries = 0;
         p->oseqno = t->oseqno;
-        p->len = len;
+        p->len = wirelen;
+        memcpy(p->data, wire, wirelen);
         timer_init(&p->timer, rexmit_fire, p);
-        buf = p->data;
-    } else if (ieslen) {
-        return DUNDI_E_NO_SPACE; /* ACKs carry no IEs */
-    }
-    dundi_hdr_encode(&h, buf);
-    if (ieslen)
-        memcpy(buf + DUNDI_HDR_LEN, ies->buf, ieslen);
-    if (p) {
         p->next = t->out;
         t->out = p;
         timerq_arm(e->tq, &p->timer, clock_now_ms() + t->rexmit_ms);
@@ -325,8 +395,53 @@ int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb 
     t->acked_iseqno = t->iseqno;
     if (final)
         t->final_sent = true;
-    xmit(e, &t->addr, buf, len);
+    xmit(e, &t->addr, wire, wirelen);
     return DUNDI_OK;
+}
+
+int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_len)
+{
+    struct trans_engine *e = t->eng;
+    struct dundi_ies *old = malloc(sizeof(*old));
+    int rc = -1;
+
+    if (!old || !t->last_acked || t->last_acked_len < DUNDI_HDR_LEN)
+        goto out;
+    if (dundi_ies_decode(t->last_acked + DUNDI_HDR_LEN, t->last_acked_len - DUNDI_HDR_LEN, old) < 0 ||
+        !old->encdata || old->encdata_len < DUNDI_IV_LEN)
+        goto out;
+    uint16_t id = alloc_id(e);
+    if (!id)
+        goto out;
+    /* New ids and counters: to the peer this is a new transaction. */
+    while (t->out) {
+        struct trans_pkt *p = t->out;
+        t->out = p->next;
+        pkt_free(e, p);
+    }
+    remote_unlink(t);
+    e->by_id[t->id] = NULL;
+    t->id = id;
+    e->by_id[id] = t;
+    t->remote_id = 0;
+    t->iseqno = t->oseqno = t->prev_iseqno = t->acked_iseqno = 0;
+    t->final_sent = false;
+
+    /* Same ENCDATA (same key, and the inner bytes exclude header bytes 0..5). */
+    static struct dundi_ieb b;
+    dundi_ieb_init(&b, 0);
+    if (key_ies_len > sizeof(b.buf))
+        goto out;
+    memcpy(b.buf, key_ies, key_ies_len);
+    b.len = key_ies_len;
+    dundi_ie_put_encdata(&b, old->encdata, old->encdata + DUNDI_IV_LEN, old->encdata_len - DUNDI_IV_LEN);
+    bool enc = t->encrypted;
+    t->encrypted = false; /* the envelope is already built */
+    rc = trans_send(t, DUNDI_CMD_ENCRYPT, false, &b) == DUNDI_OK ? 0 : -1;
+    t->encrypted = enc;
+out:
+    free(old);
+    return rc;
 }
 
 static void send_ack(struct trans *t, bool final) { trans_send(t, DUNDI_CMD_ACK, final, NULL); }
@@ -376,19 +491,20 @@ static struct trans *find(struct trans_engine *e, const struct dundi_addr *from,
     return NULL;
 }
 
-/* Our outstanding packet n is acknowledged by iseqno n+1 (mod 255, as the reference computes). */
-static bool ack_outstanding(struct trans *t, uint8_t iseqno)
+/* Our outstanding packet n is acknowledged by iseqno n+1 (mod 255, as the
+ * reference computes). The packet is handed back: ENCREJ handling needs it. */
+static struct trans_pkt *ack_outstanding(struct trans *t, uint8_t iseqno)
 {
     for (struct trans_pkt **pp = &t->out; *pp; pp = &(*pp)->next) {
         struct trans_pkt *p = *pp;
         if ((uint8_t)((p->oseqno + 1) % 255) == iseqno) {
             *pp = p->next;
-            pkt_free(t->eng, p);
+            timerq_cancel(t->eng->tq, &p->timer);
             timerq_cancel(t->eng->tq, &t->autokill);
-            return true;
+            return p;
         }
     }
-    return false;
+    return NULL;
 }
 
 static void input(struct trans_engine *e, const struct dundi_addr *from, const uint8_t *pkt, size_t len)
@@ -420,7 +536,9 @@ static void input(struct trans_engine *e, const struct dundi_addr *from, const u
     timerq_arm(e->tq, &t->idle, clock_now_ms() + TRANS_IDLE_MS);
 
     if (h.oseqno == t->iseqno) {
-        if (ack_outstanding(t, h.iseqno) && t->final_sent) {
+        struct trans_pkt *acked = ack_outstanding(t, h.iseqno);
+        if (acked && t->final_sent) {
+            free(acked);
             trans_destroy(t, TRANS_END_DONE);
             return;
         }
@@ -428,11 +546,18 @@ static void input(struct trans_engine *e, const struct dundi_addr *from, const u
             t->prev_iseqno = t->iseqno;
             t->iseqno++;
             /* An ACK with F is counted but, like any unknown final command, not processed. */
-            if (cmd != DUNDI_CMD_ACK && t->handler && t->handler->on_command)
+            if (cmd != DUNDI_CMD_ACK && t->handler && t->handler->on_command) {
+                t->last_acked = acked ? acked->data : NULL;
+                t->last_acked_len = acked ? acked->len : 0;
+                /* The handler may copy an envelope's inner F bit onto h. */
                 t->handler->on_command(t, &h, pkt + DUNDI_HDR_LEN, len - DUNDI_HDR_LEN);
-            if (t->dead)
-                return;
+                t->last_acked = NULL;
+                t->last_acked_len = 0;
+            }
         }
+        free(acked);
+        if (t->dead)
+            return;
         if (t->acked_iseqno != t->iseqno)
             send_ack(t, dundi_hdr_final(&h));
         if (dundi_hdr_final(&h))

@@ -183,7 +183,7 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     trans_send(t, DUNDI_CMD_REGRESPONSE, true, &b);
 }
 
-static void on_command(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t len)
+static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
 {
     struct server *s = server_of(t);
     uint8_t cmd = dundi_hdr_cmd(h);

@@ -165,7 +165,7 @@ static void print_entity(struct query *q)
         printf("%-15s %s\n", labels[i], vals[i]);
 }
 
-static void on_command(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t len)
+static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
 {
     struct query *q = t->owner;
     uint8_t cmd = dundi_hdr_cmd(h);

@@ -24,10 +24,32 @@ BINARIES = {"dundid": os.environ.get("DUNDID", ""), "dundiq": os.environ.get("DU
 STATS_RE = re.compile(r"stats: (.*)$", re.M)
 
 
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+_keydir = None
+
+
+def test_keydir():
+    """A private copy of the test key pair (dundi.pub/.key, as the Asterisk
+    PBXes of the capture used): git keeps no file modes, and a private key
+    others can read is refused."""
+    global _keydir
+    if _keydir is None:
+        _keydir = tempfile.TemporaryDirectory(prefix="dundid-keys-")
+        for name in ("dundi.pub", "dundi.key"):
+            with open(os.path.join(DATA, name), "rb") as src:
+                data = src.read()
+            dst = os.path.join(_keydir.name, name)
+            with open(dst, "wb") as f:
+                f.write(data)
+            os.chmod(dst, 0o600)
+    return _keydir.name
+
+
 def render_config(bind, port, bind2=None, extra_exten=(), general_extra=()):
     """The test configuration (dundid.conf.in) for one daemon instance."""
     with open(TEMPLATE) as f:
         text = f.read()
+    text = text.replace("<<KEYDIR>>", test_keydir())
     text = text.replace("<<BIND>>", bind).replace("<<PORT>>", str(port))
     text = text.replace("<<BIND2>>", ("bindaddr2=%s" % bind2) if bind2 else "")
     text = text.replace("<<GENERAL_EXTRA>>", "\n".join(general_extra))

@@ -872,6 +872,51 @@ static void test_lexical(void)
     config_free(c);
 }
 
+/* Key files: loaded once per name, errors name the peer, key and path. */
+static void test_key_files(void)
+{
+    char path[4096], keypath[4096], want[8192];
+    struct config_diag d;
+
+    snprintf(path, sizeof(path), "%s/conf/bad-keyfiles.conf", datadir);
+    struct config *c = config_load(path, &d);
+    CHECK(c == NULL && d.errors == 1, "bad-keyfiles.conf: %zu errors", d.errors);
+    snprintf(want, sizeof(want),
+             "%s:4: peer [02:00:00:00:00:02]: inkey 'nosuch': %s/conf/keys/nosuch.pub: key file missing or unreadable",
+             path, datadir);
+    if (CHECK(d.n >= 1, "a diagnostic"))
+        CHECK_STR(d.msg[0], want);
+    config_diag_free(&d);
+
+    /* A private key others may read is refused, as Asterisk refuses it. */
+    snprintf(keypath, sizeof(keypath), "%s/conf/keys/mykey.key", datadir);
+    chmod(keypath, 0640);
+    c = config_load(path, &d);
+    chmod(keypath, 0600);
+    snprintf(want, sizeof(want),
+             "%s:8: peer [02:00:00:00:00:03]: outkey 'mykey': %s/conf/keys/mykey.key: private key is readable by "
+             "group or others (chmod 600)",
+             path, datadir);
+    bool found = false;
+    for (size_t i = 0; i < d.n; i++)
+        found |= !strcmp(d.msg[i], want);
+    CHECK(c == NULL && found, "group-readable private key refused with: %s", want);
+    config_diag_free(&d);
+
+    /* Good keys: loaded, and shared between peers naming the same file. */
+    snprintf(path, sizeof(path), "%s/conf/pbx-a.conf", datadir);
+    c = config_load(path, &d);
+    if (CHECK(c != NULL, "pbx-a.conf loads with its keys")) {
+        const struct peer_conf *b = NULL;
+        for (size_t i = 0; i < c->npeers; i++)
+            if (c->peers[i].inkey[0])
+                b = &c->peers[i];
+        CHECK(b && b->inkey_pub && b->outkey_priv, "keys loaded");
+        config_free(c);
+    }
+    config_diag_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -879,6 +924,7 @@ int main(int argc, char **argv)
         return 2;
     }
     datadir = argv[1];
+    tu_private_keys(datadir);
     log_set_level(LOG_LVL_ERROR);
 
     test_good_full();
@@ -890,5 +936,6 @@ int main(int argc, char **argv)
     test_bad_files();
     test_long_lines();
     test_lexical();
+    test_key_files();
     return test_summary("test_config");
 }

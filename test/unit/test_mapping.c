@@ -577,6 +577,7 @@ int main(int argc, char **argv)
         return 2;
     }
     datadir = argv[1];
+    tu_private_keys(datadir);
     log_set_level(LOG_LVL_ERROR);
 
     test_expand();

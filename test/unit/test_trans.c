@@ -42,7 +42,7 @@ static struct dundi_hdr sent_hdr(size_t i)
 static int commands, ends, last_end = -1;
 static bool answer_requests = true;
 
-static void on_command(struct trans *t, const struct dundi_hdr *h, const uint8_t *ies, size_t len)
+static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
 {
     (void)ies;
     (void)len;

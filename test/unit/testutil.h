@@ -46,6 +46,26 @@ __attribute__((format(printf, 4, 5))) static inline int tu_check(int ok, const c
         CHECK(strcmp(tu_g_, tu_w_) == 0, "%s = \"%s\", want \"%s\"", #got, tu_g_, tu_w_);               \
     } while (0)
 
+/* Git does not keep file modes, and the key loader (like Asterisk) refuses a
+ * private key that group or others can read: tighten the test keys' modes. */
+#include <dirent.h>
+#include <sys/stat.h>
+static inline void tu_private_keys(const char *datadir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/conf/keys", datadir);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && !strcmp(e->d_name + n - 4, ".key")) {
+            snprintf(path, sizeof(path), "%s/conf/keys/%s", datadir, e->d_name);
+            chmod(path, 0600);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
 static inline int test_summary(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, tu_passed, tu_failed);
