@@ -6,6 +6,7 @@
 #include <event2/event.h>
 
 #include "dundid/config.h"
+#include "dundid/crypto.h"
 #include "dundid/net.h"
 #include "dundid/secret.h"
 #include "dundid/trans.h"
@@ -23,10 +24,27 @@ struct registration {
     struct timer expiry;
 };
 
+/* What we remember per peer EID across transactions and reloads: the session
+ * keys (ours towards it, and the last one it sent us). */
+struct peer_state {
+    struct peer_state *next;
+    eid_t eid;
+    EVP_PKEY *pub, *priv; /* the keys this state was made with (owned refs) */
+    bool rx_valid;        /* the peer's key, accepted after its signature checked */
+    uint8_t rx_sharedkey[DUNDI_KEY_BYTES], rx_signature[DUNDI_KEY_BYTES];
+    uint32_t rx_crc;
+    uint8_t rx_aes[DUNDI_AES_KEY_LEN];
+    bool tx_valid; /* our key towards the peer */
+    bool tx_sentfull;
+    int64_t tx_expires;
+    struct dundi_session_key tx;
+};
+
 struct server_stats {
     uint64_t requests, answered, refused;
     uint64_t ies_malformed; /* IE area failed to parse: command ignored, still ACKed */
     uint64_t encrej_sent;
+    uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
     uint64_t registrations;
 };
 
@@ -40,6 +58,7 @@ struct server {
     struct event *ev[2];
     struct secret secret;
     struct registration *regs;
+    struct peer_state *pstates;
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
 };
@@ -49,6 +68,10 @@ void server_free(struct server *s);
 /* Swap in a new snapshot (the old one is freed). Sockets stay as they are. */
 void server_reload(struct server *s, struct config *conf);
 void server_log_stats(const struct server *s);
+
+/* The state kept for a peer EID, created on first use (NULL: out of memory).
+ * Keys are the peer entry's; a change of keys on reload starts it afresh. */
+struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const struct peer_conf *p);
 
 /* Inbound command handling (respond.c). */
 extern const struct trans_handler respond_handler;

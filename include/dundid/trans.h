@@ -72,6 +72,9 @@ struct trans {
     uint8_t aes[16];
     uint8_t *key_ies; /* EID + SHAREDKEY/SIGNATURE or KEYCRC32 */
     size_t key_ies_len;
+    /* The peer this transaction is bound to (after key acceptance). */
+    bool bound;
+    eid_t peer_eid;
     /* The packet the datagram being processed acknowledged (for ENCREJ). */
     const uint8_t *last_acked;
     size_t last_acked_len;
@@ -124,6 +127,12 @@ bool trans_cmd_encrypted(uint8_t cmd);
 /* ENCREJ recovery (6.7): start over with new ids and resend the rejected
  * envelope's ENCDATA after new key IEs. Returns 0, or -1 if impossible. */
 int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_len);
+/* Open an ENCRYPT received on an encrypted transaction: decrypt outer's
+ * ENCDATA into inner (DUNDI_MAX_INNER bytes), fill the inner header ih
+ * and copy its F bit onto h; ies and ieslen are set to the inner IEs.
+ * Returns CRYPTO_OK or a CRYPTO_E_* error. */
+int trans_open_envelope(struct trans *t, struct dundi_hdr *h, const struct dundi_ies *outer, uint8_t *inner,
+                        struct dundi_hdr *ih, const uint8_t **ies, size_t *ieslen);
 /* Send cmd (with F when final) carrying ies (may be NULL). Returns 0 or a DUNDI_E_* error. */
 int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies);
 /* End a transaction now, silently (no packet). Safe inside handlers. */

@@ -399,6 +399,25 @@ int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb 
     return DUNDI_OK;
 }
 
+int trans_open_envelope(struct trans *t, struct dundi_hdr *h, const struct dundi_ies *outer, uint8_t *inner,
+                        struct dundi_hdr *ih, const uint8_t **ies, size_t *ieslen)
+{
+    size_t n;
+    if (!t->encrypted || !outer->encdata)
+        return CRYPTO_E_BLOCK;
+    int rc = crypto_open(t->aes, outer->encdata, outer->encdata_len, inner, DUNDI_MAX_INNER, &n);
+    if (rc != CRYPTO_OK)
+        return rc;
+    /* The inner packet: the envelope's first six header bytes, then what was compressed. */
+    *ih = *h;
+    ih->cmdresp = inner[0];
+    ih->cmdflags = inner[1];
+    h->cmdresp |= ih->cmdresp & DUNDI_FLAG_FINAL; /* so the generic rules ACK and end it */
+    *ies = inner + 2;
+    *ieslen = n - 2;
+    return CRYPTO_OK;
+}
+
 int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_len)
 {
     struct trans_engine *e = t->eng;

@@ -7,6 +7,8 @@
 #include "dundid/mapping.h"
 #include "dundid/server.h"
 
+#include <openssl/crypto.h>
+
 #define NOAUTH_UNENCRYPTED "Unencrypted responses not permitted"
 #define NOAUTH_DENIED "Permission to context denied"
 #define NOAUTH_CONTEXT "Unsupported DUNDI Context"
@@ -27,6 +29,9 @@ static void reply_cause(struct trans *t, uint8_t resp, uint8_t cause, const char
     trans_send(t, resp, true, &b);
     server_of(t)->stats.refused++;
 }
+
+/* DPDISCOVER -> DPRESPONSE, EIDQUERY -> EIDRESPONSE, PRECACHERQ -> PRECACHERP, REGREQ -> REGRESPONSE */
+static uint8_t response_of(uint8_t cmd) { return (uint8_t)((cmd + 1) | DUNDI_FLAG_RESPONSE); }
 
 /* Numbers and contexts live in 80-byte buffers in the reference: cut at 79. */
 static void clamp79(char *s)
@@ -103,9 +108,7 @@ static void answer_entity(struct server *s, struct trans *t, const eid_t *us, co
 static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct dundi_ies *ie, bool encrypted)
 {
     const struct config *c = s->conf;
-    uint8_t resp = cmd == DUNDI_CMD_DPDISCOVER ? DUNDI_CMD_DPRESPONSE
-                   : cmd == DUNDI_CMD_EIDQUERY ? DUNDI_CMD_EIDRESPONSE
-                                               : DUNDI_CMD_PRECACHERP;
+    uint8_t resp = response_of(cmd);
     char who[64], eidstr[EID_STR_LEN];
 
     s->stats.requests++;
@@ -183,9 +186,104 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     trans_send(t, DUNDI_CMD_REGRESPONSE, true, &b);
 }
 
-static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
+static void send_encrej(struct server *s, struct trans *t, const struct dundi_hdr *h)
 {
-    struct server *s = server_of(t);
+    t->encrypted = false; /* ENCREJ itself always travels in clear */
+    if (!dundi_hdr_final(h)) {
+        s->stats.encrej_sent++;
+        trans_send(t, DUNDI_CMD_ENCREJ, true, NULL);
+    }
+}
+
+/* First ENCRYPT of a transaction a peer opened: check its key (6.4). On
+ * success the transaction is bound to the peer and uses the sender's key. */
+static const char *accept_key(struct server *s, struct trans *t, const struct dundi_ies *ie)
+{
+    static char why[96];
+    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    uint8_t aes[DUNDI_AES_KEY_LEN];
+
+    if (!p)
+        return "unknown or missing EID";
+    if (!p->inkey_pub || !p->outkey_priv)
+        return "no keys configured for this peer";
+    bool full = ie->sharedkey && ie->signature;
+    if (!full && !(ie->has_keycrc32 && ie->keycrc32))
+        return "no key material";
+    struct peer_state *ps = server_peer_state(s, &ie->eids[0], p);
+    if (!ps)
+        return "out of memory";
+    if (ie->has_keycrc32 && ie->keycrc32 && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
+        memcpy(aes, ps->rx_aes, sizeof(aes));
+    } else if (!full) {
+        snprintf(why, sizeof(why), "KEYCRC32 %08x of a key we do not hold", ie->keycrc32);
+        return why;
+    } else if (ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
+               !memcmp(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES)) {
+        memcpy(aes, ps->rx_aes, sizeof(aes));
+    } else {
+        int rc = crypto_session_accept(aes, ie->sharedkey, ie->signature, p->inkey_pub, p->outkey_priv);
+        if (rc != CRYPTO_OK)
+            return crypto_strerror(rc);
+        /* Only a verified key replaces what we hold. */
+        memcpy(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES);
+        memcpy(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES);
+        memcpy(ps->rx_aes, aes, sizeof(aes));
+        ps->rx_crc = crypto_keycrc(ie->sharedkey);
+        ps->rx_valid = true;
+    }
+    if (trans_set_crypto(t, aes, NULL, 0) < 0)
+        return "out of memory";
+    t->bound = true;
+    t->peer_eid = ie->eids[0];
+    OPENSSL_cleanse(aes, sizeof(aes));
+    return NULL;
+}
+
+static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len,
+                     bool encrypted);
+
+/* ENCRYPT (6.6): check the key on the first packet, decrypt, process the inner message. */
+static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *h, const struct dundi_ies *ie,
+                           bool nested)
+{
+    char who[64];
+    static uint8_t inner[DUNDI_MAX_INNER];
+
+    peer_name(t, who, sizeof(who));
+    if (nested) {
+        log_info("%s: ENCRYPT inside ENCRYPT refused", who);
+        s->stats.crypto_rejected++;
+        send_encrej(s, t, h);
+        return;
+    }
+    if (!t->encrypted && !t->opened && t->iseqno == 1 && t->oseqno == 0) {
+        const char *why = accept_key(s, t, ie);
+        if (why) {
+            char eid[EID_STR_LEN];
+            s->stats.crypto_rejected++;
+            log_notice("%s: encrypted request from %s rejected: %s", who,
+                       ie->eidcount ? eid_to_str(&ie->eids[0], eid) : "(no EID)", why);
+            send_encrej(s, t, h);
+            return;
+        }
+    }
+    struct dundi_hdr ih;
+    const uint8_t *iies;
+    size_t iieslen;
+    int rc = trans_open_envelope(t, h, ie, inner, &ih, &iies, &iieslen);
+    if (rc != CRYPTO_OK) {
+        s->stats.crypto_rejected++;
+        log_notice("%s: cannot decrypt: %s", who, crypto_strerror(rc));
+        send_encrej(s, t, h);
+        return;
+    }
+    dispatch(s, t, &ih, iies, iieslen, true);
+}
+
+static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len,
+                     bool encrypted)
+{
     uint8_t cmd = dundi_hdr_cmd(h);
     char who[64];
 
@@ -196,20 +294,28 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
                  dundi_strerror(rc));
         return;
     }
+    /* Inside an envelope the requester must be the peer whose key opened it. */
+    if (encrypted && t->bound && trans_cmd_encrypted(cmd) && !(cmd & DUNDI_FLAG_RESPONSE) &&
+        (!s->ies->eidcount || !eid_equal(&s->ies->eids[0], &t->peer_eid))) {
+        log_notice("%s: encrypted %s names another EID than its key's; refused", peer_name(t, who, sizeof(who)),
+                   dundi_cmd_name(cmd));
+        s->stats.crypto_rejected++;
+        reply_cause(t, response_of(cmd), DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
     switch (cmd) {
     case DUNDI_CMD_DPDISCOVER:
     case DUNDI_CMD_EIDQUERY:
-    case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, s->ies, false); break;
-    case DUNDI_CMD_REGREQ: handle_regreq(s, t, s->ies, false); break;
-    case DUNDI_CMD_ENCRYPT:
-        /* No keys loaded for anyone yet: we cannot decrypt, so reject (6.6). */
-        if (!dundi_hdr_final(h)) {
-            s->stats.encrej_sent++;
-            trans_send(t, DUNDI_CMD_ENCREJ, true, NULL);
-        }
-        break;
+    case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, s->ies, encrypted); break;
+    case DUNDI_CMD_REGREQ: handle_regreq(s, t, s->ies, encrypted); break;
+    case DUNDI_CMD_ENCRYPT: handle_encrypt(s, t, h, s->ies, encrypted); break;
     default: trans_default_command(t, h); break;
     }
+}
+
+static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
+{
+    dispatch(server_of(t), t, h, ies, len, false);
 }
 
 const struct trans_handler respond_handler = {.on_command = on_command, .on_end = NULL};

@@ -10,6 +10,9 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #define RECV_BATCH 64 /* datagrams per readiness event, so timers still run */
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
@@ -84,8 +87,54 @@ static void reg_free(struct server *s, struct registration *r)
     free(r);
 }
 
+static void pstate_free(struct peer_state *ps)
+{
+    crypto_free_key(ps->pub);
+    crypto_free_key(ps->priv);
+    OPENSSL_cleanse(ps, sizeof(*ps));
+    free(ps);
+}
+
+static void pstate_set_keys(struct peer_state *ps, const struct peer_conf *p)
+{
+    crypto_free_key(ps->pub);
+    crypto_free_key(ps->priv);
+    ps->pub = p ? p->inkey_pub : NULL;
+    ps->priv = p ? p->outkey_priv : NULL;
+    if (ps->pub)
+        EVP_PKEY_up_ref(ps->pub);
+    if (ps->priv)
+        EVP_PKEY_up_ref(ps->priv);
+    ps->rx_valid = ps->tx_valid = ps->tx_sentfull = false;
+}
+
+static bool same_key(EVP_PKEY *a, EVP_PKEY *b) { return a == b || (a && b && EVP_PKEY_eq(a, b) == 1); }
+
+struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const struct peer_conf *p)
+{
+    for (struct peer_state *ps = s->pstates; ps; ps = ps->next)
+        if (eid_equal(&ps->eid, eid)) {
+            if (!same_key(ps->pub, p ? p->inkey_pub : NULL) || !same_key(ps->priv, p ? p->outkey_priv : NULL))
+                pstate_set_keys(ps, p);
+            return ps;
+        }
+    struct peer_state *ps = calloc(1, sizeof(*ps));
+    if (!ps)
+        return NULL;
+    ps->eid = *eid;
+    pstate_set_keys(ps, p);
+    ps->next = s->pstates;
+    s->pstates = ps;
+    return ps;
+}
+
 void server_free(struct server *s)
 {
+    while (s->pstates) {
+        struct peer_state *ps = s->pstates;
+        s->pstates = ps->next;
+        pstate_free(ps);
+    }
     trans_engine_free(s->eng);
     while (s->regs) {
         struct registration *r = s->regs;
@@ -118,6 +167,19 @@ void server_reload(struct server *s, struct config *conf)
         struct registration *r = *pp;
         *pp = r->next;
         reg_free(s, r);
+    }
+    /* Session keys survive for peers whose key files did not change. */
+    for (struct peer_state **pp = &s->pstates; *pp;) {
+        struct peer_state *ps = *pp;
+        const struct peer_conf *p = config_find_peer(conf, &ps->eid);
+        if (p && p->inkey_pub) {
+            if (!same_key(ps->pub, p->inkey_pub) || !same_key(ps->priv, p->outkey_priv))
+                pstate_set_keys(ps, p);
+            pp = &ps->next;
+            continue;
+        }
+        *pp = ps->next;
+        pstate_free(ps);
     }
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
@@ -174,7 +236,7 @@ void server_log_stats(const struct server *s)
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
-               "registrations=%llu live_trans=%zu",
+               "crypto_rejected=%llu registrations=%llu live_trans=%zu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -182,5 +244,6 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->autokilled, (unsigned long long)t->idle_ended,
                (unsigned long long)t->refused_full, (unsigned long long)v->requests,
                (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
-               (unsigned long long)v->encrej_sent, (unsigned long long)v->registrations, s->eng->count);
+               (unsigned long long)v->encrej_sent, (unsigned long long)v->crypto_rejected,
+               (unsigned long long)v->registrations, s->eng->count);
 }

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "dundid/clock.h"
+#include "dundid/crypto.h"
 #include "dundid/eid.h"
 #include "dundid/net.h"
 #include "dundid/trans.h"
@@ -37,6 +38,8 @@ struct query {
     int exit_code;
     uint8_t resp_cmd;
     struct dundi_ies ies;
+    const char *keydir, *inkey, *outkey; /* encrypted lookups */
+    uint8_t inner[DUNDI_MAX_INNER];
 };
 
 static void usage(FILE *f)
@@ -49,6 +52,9 @@ static void usage(FILE *f)
                "  --bypass        ask peers to bypass their caches (CACHEBYPASS)\n"
                "  --timeout MS    give up after MS (default 2000 + 200 x TTL)\n"
                "  --json          machine-readable output\n"
+               "  --keydir DIR    folder of the key files (default /etc/dundid/keys)\n"
+               "  --inkey NAME    the peer's public key (DIR/NAME.pub): encrypt the lookup\n"
+               "  --outkey NAME   our private key (DIR/NAME.key) that signs our session key\n"
                "exit status: 0 answers, 1 no answers, 2 error or timeout\n");
 }
 
@@ -169,10 +175,27 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
 {
     struct query *q = t->owner;
     uint8_t cmd = dundi_hdr_cmd(h);
+    struct dundi_hdr ih;
 
+    if (cmd == DUNDI_CMD_ENCRYPT) {
+        int rc = dundi_ies_decode(ies, len, &q->ies);
+        if (rc == DUNDI_OK)
+            rc = trans_open_envelope(t, h, &q->ies, q->inner, &ih, &ies, &len);
+        if (rc != DUNDI_OK) {
+            fprintf(stderr, "dundiq: %s: cannot open the encrypted response: %s\n", q->host,
+                    t->encrypted ? crypto_strerror(rc) : "we did not ask encrypted");
+            return;
+        }
+        h = &ih;
+        cmd = dundi_hdr_cmd(h);
+    } else if (t->encrypted && trans_cmd_encrypted(cmd)) {
+        fprintf(stderr, "dundiq: %s: unencrypted %s ignored on an encrypted lookup\n", q->host, dundi_cmd_name(cmd));
+        return;
+    }
     if (cmd != DUNDI_CMD_DPRESPONSE && cmd != DUNDI_CMD_EIDRESPONSE && cmd != DUNDI_CMD_PRECACHERP) {
         if (cmd == DUNDI_CMD_ENCREJ)
-            fprintf(stderr, "dundiq: %s rejected our unencrypted request (ENCREJ)\n", q->host);
+            fprintf(stderr, "dundiq: %s rejected our %s request (ENCREJ)\n", q->host,
+                    t->encrypted ? "encrypted" : "unencrypted");
         trans_default_command(t, h);
         return;
     }
@@ -191,6 +214,40 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
     }
     if (!dundi_hdr_final(h))
         trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+}
+
+/* A fresh session key for this one lookup: always sent in full, signed. */
+static int setup_crypto(struct query *q)
+{
+    int err;
+    const char *dir = q->keydir ? q->keydir : "/etc/dundid/keys";
+    EVP_PKEY *pub = crypto_load_public(dir, q->inkey, &err);
+    if (!pub) {
+        fprintf(stderr, "dundiq: --inkey %s: %s/%s.pub: %s\n", q->inkey, dir, q->inkey, crypto_strerror(err));
+        return -1;
+    }
+    EVP_PKEY *priv = crypto_load_private(dir, q->outkey, &err);
+    if (!priv) {
+        fprintf(stderr, "dundiq: --outkey %s: %s/%s.key: %s\n", q->outkey, dir, q->outkey, crypto_strerror(err));
+        crypto_free_key(pub);
+        return -1;
+    }
+    struct dundi_session_key k;
+    int rc = crypto_session_new(&k, pub, priv);
+    crypto_free_key(pub);
+    crypto_free_key(priv);
+    if (rc != CRYPTO_OK) {
+        fprintf(stderr, "dundiq: cannot make a session key: %s\n", crypto_strerror(rc));
+        return -1;
+    }
+    static struct dundi_ieb b;
+    dundi_ieb_init(&b, 0);
+    dundi_ie_put_eid(&b, DUNDI_IE_EID, &q->eid);
+    dundi_ie_put_raw(&b, DUNDI_IE_SHAREDKEY, k.sharedkey, sizeof(k.sharedkey));
+    dundi_ie_put_raw(&b, DUNDI_IE_SIGNATURE, k.signature, sizeof(k.signature));
+    rc = trans_set_crypto(q->t, k.aes, b.buf, b.len);
+    memset(&k, 0, sizeof(k));
+    return rc;
 }
 
 static void on_end(struct trans *t, enum trans_end why)
@@ -305,14 +362,16 @@ int main(int argc, char **argv)
         {"eid", required_argument, NULL, 'e'},     {"ttl", required_argument, NULL, 't'},
         {"bypass", no_argument, NULL, 'b'},         {"timeout", required_argument, NULL, 'T'},
         {"json", no_argument, NULL, 'j'},           {"eidquery", required_argument, NULL, 'Q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"keydir", required_argument, NULL, 'K'},  {"inkey", required_argument, NULL, 'I'},
+        {"outkey", required_argument, NULL, 'O'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     char *end;
 
     eid_random(&q.eid);
     q.ttl = 32;
-    while ((opt = getopt_long(argc, argv, "e:t:bT:jQ:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "e:t:bT:jQ:K:I:O:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'e':
             if (eid_parse(&q.eid, optarg) < 0) {
@@ -343,9 +402,16 @@ int main(int argc, char **argv)
             }
             q.eidquery = true;
             break;
+        case 'K': q.keydir = optarg; break;
+        case 'I': q.inkey = optarg; break;
+        case 'O': q.outkey = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_ERROR;
         }
+    }
+    if (!q.inkey != !q.outkey) {
+        fprintf(stderr, "dundiq: --inkey and --outkey go together\n");
+        return EXIT_ERROR;
     }
     int nargs = argc - optind;
     if (q.eidquery ? (nargs < 1 || nargs > 2) : nargs != 2) {
@@ -383,6 +449,8 @@ int main(int argc, char **argv)
     event_add(ev, NULL);
 
     q.t = trans_open(q.eng, &q.to, &client_handler, &q);
+    if (q.inkey && setup_crypto(&q) < 0)
+        return EXIT_ERROR;
     static struct dundi_ieb req;
     build_request(&q, &req);
     q.exit_code = EXIT_ERROR;
