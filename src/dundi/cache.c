@@ -412,8 +412,8 @@ struct cache *cache_new(size_t max_entries)
         c->max = UINT32_MAX; /* heap indices are 32-bit */
     /* Per-instance seed from the (ASLR-randomised) address: keys come from
      * remote requests, so do not make chain collisions predictable. */
-    uintptr_t a = (uintptr_t)c;
-    c->seed = (uint32_t)(a ^ (a >> 32 >> 0) ^ (a >> 13)) * 0x9e3779b1u;
+    uint64_t a = (uint64_t)(uintptr_t)c;
+    c->seed = (uint32_t)(a ^ (a >> 32) ^ (a >> 13)) * 0x9e3779b1u;
     c->bytes = chunk(sizeof *c) + chunk(INITIAL_BUCKETS * sizeof *c->buckets);
     return c;
 }
@@ -467,8 +467,10 @@ size_t cache_max(const struct cache *c) { return c ? c->max : 0; }
 const struct cache_stats *cache_stats(const struct cache *c) { return &c->st; }
 size_t cache_bytes(const struct cache *c) { return c ? c->bytes : 0; }
 
-static struct cval *val_build(struct cache *c, const struct dundi_answer *answers, unsigned n)
+/* NULL with *oom false: nothing storable (a negative entry). */
+static struct cval *val_build(struct cache *c, const struct dundi_answer *answers, unsigned n, bool *oom)
 {
+    *oom = false;
     size_t size = sizeof(struct cval);
     unsigned keep = 0;
     if (n > DUNDI_MAX_ANSWERS)
@@ -483,9 +485,11 @@ static struct cval *val_build(struct cache *c, const struct dundi_answer *answer
     if (!keep)
         return NULL;
     struct cval *v = malloc(size);
-    if (!v)
+    if (!v) {
+        *oom = true;
         return NULL;
-    v->refs = 0;
+    }
+    v->refs = 1;
     v->n = (uint16_t)keep;
     v->pad_ = 0;
     v->size = size;
@@ -519,19 +523,11 @@ void cache_save(struct cache *c, const eid_t *peer, const char *number, const ch
         life = 1;
 
     struct cval *v = NULL;
-    if (answers && n) {
-        v = val_build(c, answers, n);
-        if (!v) {
-            /* all answers skipped ('|') is a negative entry; ENOMEM is not */
-            bool any = false;
-            for (unsigned i = 0; i < n && i < DUNDI_MAX_ANSWERS; i++)
-                any |= !strchr(answers[i].dest, '|');
-            if (any)
-                return;
-        }
-    }
-    if (v)
-        v->refs = 1; /* ours, dropped below */
+    bool oom = false;
+    if (answers && n)
+        v = val_build(c, answers, n, &oom); /* holds one reference, dropped below */
+    if (oom)
+        return;
 
     struct ckey k;
     bool stored = false;
