@@ -104,6 +104,7 @@ struct config {
     int max_transactions;
     char keydir[CONF_STR_MAX];  /* relative paths are taken from the config file's folder */
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
+    int cache_size;             /* answer/hint cache entries (LRU beyond) */
     int loglevel; /* -1 = leave as started */
 
     struct mapping *maps; /* in file order */

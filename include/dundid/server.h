@@ -6,6 +6,7 @@
 #include <event2/event.h>
 
 #include "dundid/config.h"
+#include "dundid/cache.h"
 #include "dundid/crypto.h"
 #include "dundid/net.h"
 #include "dundid/secret.h"
@@ -59,6 +60,9 @@ struct server {
     struct secret secret;
     struct registration *regs;
     struct peer_state *pstates;
+    struct lookup *lookups; /* running forwarded lookups */
+    struct cache *cache;
+    struct timer cache_sweep;
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
 };

@@ -353,6 +353,11 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "keydir: '%s' is not a folder name", v);
         else
             ld->keydir_line = line;
+    } else if (!strcasecmp(k, "cache_size")) {
+        if (!parse_int(v, 16, 100000000, &n))
+            ERR(ld, line, "cache_size: '%s' must be 16..100000000 entries", v);
+        else
+            c->cache_size = n;
     } else if (!strcasecmp(k, "session_key_lifetime")) {
         if (!parse_int(v, 10, 86400, &n))
             ERR(ld, line, "session_key_lifetime: '%s' must be 10..86400 seconds", v);
@@ -813,6 +818,7 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->cachetime = 3600;
     c->loglevel = -1;
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
+    c->cache_size = 100000;
 
     FILE *f = fopen(path, "r");
     if (!f) {

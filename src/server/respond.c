@@ -1,9 +1,11 @@
 /* Answering requests that peers send us (protocol 2.3, 4.3, 7.4, 7.6). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/lookup.h"
 #include "dundid/mapping.h"
 #include "dundid/server.h"
 
@@ -43,42 +45,123 @@ static void clamp79(char *s)
 /* TTL for our own forwarded lookup: one less than received, never below 0. */
 static int next_ttl(const struct dundi_ies *ie) { return ie->ttl > 0 ? ie->ttl - 1 : 0; }
 
+/* A DPDISCOVER waiting for its forwarded lookup; the inbound transaction's owner. */
+struct pending {
+    struct trans *t;
+    struct lookup *lk;
+    char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
+    struct local_result lr;
+};
+
+/* DPRESPONSE (4.3.3 step 6): local answers, then forwarded ones, HINT, EXPIRATION. */
+static void send_dpresponse(struct server *s, struct trans *t, const char *number, const char *ctx,
+                            const struct local_result *lr, const struct lookup_result *fr)
+{
+    static struct dundi_ieb b;
+    const struct config *c = s->conf;
+    uint16_t hint = fr ? fr->hint_flags : lr->hint_flags;
+    const char *hint_data = fr ? fr->hint_data : lr->hint_data;
+    int expiration = c->cachetime;
+    char who[64];
+
+    dundi_ieb_init(&b, 0);
+    if (fr && fr->duplicate && !lr->n)
+        dundi_ie_put_cause(&b, DUNDI_CAUSE_DUPLICATE, "Duplicate request pending");
+    for (unsigned i = 0; i < lr->n; i++)
+        dundi_ie_put_answer(&b, &lr->answers[i]);
+    if (fr) {
+        for (unsigned i = 0; i < fr->res.n; i++) {
+            dundi_ie_put_answer(&b, &fr->res.answers[i]);
+            if (fr->res.expirations[i] < expiration)
+                expiration = fr->res.expirations[i];
+        }
+        if (fr->expiration < expiration)
+            expiration = fr->expiration;
+    }
+    if (!(hint & DUNDI_HINT_DONT_ASK))
+        hint_data = "";
+    dundi_ie_put_hint(&b, hint, hint_data);
+    dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, (uint16_t)(expiration < 0 ? 0 : expiration));
+    if (trans_send(t, DUNDI_CMD_DPRESPONSE, true, &b) != DUNDI_OK)
+        log_warning("%s: response for %s@%s did not fit a packet", peer_name(t, who, sizeof(who)), number, ctx);
+    log_debug("%s: %s@%s -> %u local + %u forwarded answer(s), hint %04x '%s'", peer_name(t, who, sizeof(who)),
+              number, ctx, lr->n, fr ? fr->res.n : 0, hint, hint_data);
+    s->stats.answered++;
+}
+
+static void forward_done(void *ctx, const struct lookup_result *r)
+{
+    struct pending *pd = ctx;
+    struct trans *t = pd->t;
+    t->owner = NULL;
+    send_dpresponse(t->eng->send_ctx, t, pd->number, pd->context, &pd->lr, r);
+    free(pd);
+}
+
+/* The request's path becomes the avoid list of our lookup (4.3.2). */
+static void take_path(struct lookup_request *rq, const struct dundi_ies *ie)
+{
+    unsigned skip = ie->eidcount > 1 && eid_equal(&ie->eids[0], &ie->eids[ie->eidcount - 1]) ? 1 : 0;
+    rq->navoid = 0;
+    for (unsigned i = skip; i < ie->eidcount; i++) {
+        rq->avoid[rq->navoid] = ie->eids[i];
+        rq->direct[rq->navoid++] = ie->eid_direct[i];
+    }
+}
+
 static int answer_query(struct server *s, struct trans *t, const eid_t *us, const char *ctx,
                         const struct dundi_ies *ie)
 {
     const struct config *c = s->conf;
-    struct local_result lr;
-    struct dundi_ieb b;
-    char who[64];
 
     if (!config_has_dcontext(c, ctx))
         return -1;
+    struct pending *pd = calloc(1, sizeof(*pd));
+    if (!pd)
+        return -1;
     secret_refresh(&s->secret, clock_wall_s());
     struct answer_vars v = {ie->called_number, us, s->secret.current, c->ipaddr};
-    mapping_answer(c, ctx, &v, &lr);
-    if (lr.dropped)
+    mapping_answer(c, ctx, &v, &pd->lr);
+    if (pd->lr.dropped)
         log_warning("%s@%s: %u answer(s) dropped (destination longer than %d bytes or more than %d answers)",
-                    ie->called_number, ctx, lr.dropped, DUNDI_MAX_DEST, DUNDI_MAX_ANSWERS);
+                    ie->called_number, ctx, pd->lr.dropped, DUNDI_MAX_DEST, DUNDI_MAX_ANSWERS);
 
     bool canonical = false;
-    for (unsigned i = 0; i < lr.n; i++)
-        canonical |= lr.answers[i].weight == 0;
-    /* Forwarding to peers is where a TTL of 0 stops the search (4.4). */
-    if (!canonical && next_ttl(ie) == 0)
-        lr.hint_flags |= DUNDI_HINT_TTL_EXPIRED;
-
-    dundi_ieb_init(&b, 0);
-    for (unsigned i = 0; i < lr.n; i++)
-        dundi_ie_put_answer(&b, &lr.answers[i]);
-    dundi_ie_put_hint(&b, lr.hint_flags, lr.hint_data);
-    dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, (uint16_t)c->cachetime);
-    if (trans_send(t, DUNDI_CMD_DPRESPONSE, true, &b) != DUNDI_OK)
-        log_warning("%s: response for %s@%s did not fit a packet", peer_name(t, who, sizeof(who)),
-                    ie->called_number, ctx);
-    log_debug("%s: %s@%s -> %u answer(s), hint %04x '%s'", peer_name(t, who, sizeof(who)), ie->called_number, ctx,
-              lr.n, lr.hint_flags, lr.hint_data);
-    s->stats.answered++;
+    for (unsigned i = 0; i < pd->lr.n; i++)
+        canonical |= pd->lr.answers[i].weight == 0;
+    if (canonical) { /* a weight-0 local answer settles it: no forwarding */
+        send_dpresponse(s, t, ie->called_number, ctx, &pd->lr, NULL);
+        free(pd);
+        return 0;
+    }
+    static struct lookup_request rq;
+    snprintf(rq.number, sizeof(rq.number), "%s", ie->called_number);
+    snprintf(rq.context, sizeof(rq.context), "%s", ctx);
+    rq.ttl = next_ttl(ie);
+    rq.bypass = ie->cachebypass;
+    rq.hint_flags = pd->lr.hint_flags;
+    memcpy(rq.hint_data, pd->lr.hint_data, sizeof(rq.hint_data));
+    take_path(&rq, ie);
+    memcpy(pd->number, rq.number, sizeof(pd->number));
+    memcpy(pd->context, rq.context, sizeof(pd->context));
+    pd->t = t;
+    t->owner = pd;
+    /* May answer at once (nothing to ask, TTL 0): then pd is already gone. */
+    struct lookup *lk = lookup_start(s, &rq, forward_done, pd);
+    if (lk)
+        pd->lk = lk;
     return 0;
+}
+
+static void on_end(struct trans *t, enum trans_end why)
+{
+    struct pending *pd = t->owner;
+    (void)why;
+    if (pd) { /* the requester cancelled or vanished: stop asking for it */
+        lookup_abandon(pd->lk);
+        free(pd);
+        t->owner = NULL;
+    }
 }
 
 static void answer_entity(struct server *s, struct trans *t, const eid_t *us, const struct dundi_ies *ie)
@@ -318,4 +401,4 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
     dispatch(server_of(t), t, h, ies, len, false);
 }
 
-const struct trans_handler respond_handler = {.on_command = on_command, .on_end = NULL};
+const struct trans_handler respond_handler = {.on_command = on_command, .on_end = on_end};

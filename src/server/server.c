@@ -9,11 +9,13 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/lookup.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define RECV_BATCH 64 /* datagrams per readiness event, so timers still run */
+#define RECV_BATCH 64
+#define CACHE_SWEEP_MS 1000 /* datagrams per readiness event, so timers still run */
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
@@ -42,6 +44,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     loop_sync(&s->loop);
 }
 
+/* Expired cache entries go in small batches, so a big cache never stalls the loop. */
+static void cache_sweep(void *arg)
+{
+    struct server *s = arg;
+    cache_expire(s->cache, clock_wall_s(), 4096);
+    timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
+}
+
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
@@ -54,8 +64,11 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    s->cache = cache_new((size_t)conf->cache_size);
+    timer_init(&s->cache_sweep, cache_sweep, s);
+    timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
     s->eng = trans_engine_new(&s->loop.tq, &respond_handler, (size_t)conf->max_transactions);
-    if (!s->eng) {
+    if (!s->eng || !s->cache) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -130,6 +143,7 @@ struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const s
 
 void server_free(struct server *s)
 {
+    lookup_abandon_all(s);
     while (s->pstates) {
         struct peer_state *ps = s->pstates;
         s->pstates = ps->next;
@@ -148,6 +162,7 @@ void server_free(struct server *s)
             close(s->fd[i]);
     }
     loop_free(&s->loop);
+    cache_free(s->cache);
     config_free(s->conf);
     free(s->ies);
     memset(s, 0, sizeof(*s));
