@@ -209,29 +209,56 @@ out:
     return rc;
 }
 
-/* AES-128-CBC without cipher padding, in place of len (a multiple of 16). */
+/* Per-thread contexts, reset per packet instead of built per packet: a
+ * zlib state costs hundreds of KB to set up, far more than one envelope. */
+static _Thread_local EVP_CIPHER_CTX *cipher;
+static _Thread_local z_stream zdef, zinf;
+static _Thread_local bool zdef_ready, zinf_ready;
+
+/* AES-128-CBC without cipher padding over len bytes (a multiple of 16). */
 static int aes_cbc(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len,
                    int enc)
 {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int n1 = 0, n2 = 0, ok = c && EVP_CipherInit_ex(c, EVP_aes_128_cbc(), NULL, key, iv, enc) > 0 &&
-                                 EVP_CIPHER_CTX_set_padding(c, 0) > 0 &&
-                                 EVP_CipherUpdate(c, out, &n1, in, (int)len) > 0 &&
-                                 EVP_CipherFinal_ex(c, out + n1, &n2) > 0 && (size_t)(n1 + n2) == len;
-    EVP_CIPHER_CTX_free(c);
+    if (!cipher && !(cipher = EVP_CIPHER_CTX_new()))
+        return CRYPTO_E_INTERNAL;
+    int n1 = 0, n2 = 0;
+    int ok = EVP_CipherInit_ex(cipher, EVP_aes_128_cbc(), NULL, key, iv, enc) > 0 &&
+             EVP_CIPHER_CTX_set_padding(cipher, 0) > 0 && EVP_CipherUpdate(cipher, out, &n1, in, (int)len) > 0 &&
+             EVP_CipherFinal_ex(cipher, out + n1, &n2) > 0 && (size_t)(n1 + n2) == len;
     return ok ? CRYPTO_OK : CRYPTO_E_INTERNAL;
+}
+
+/* zlib format at the default level, as the reference's compress() makes it. */
+static int deflate_once(const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+    if (!zdef_ready) {
+        if (deflateInit(&zdef, Z_DEFAULT_COMPRESSION) != Z_OK)
+            return CRYPTO_E_INTERNAL;
+        zdef_ready = true;
+    } else if (deflateReset(&zdef) != Z_OK) {
+        return CRYPTO_E_INTERNAL;
+    }
+    zdef.next_in = (Bytef *)in;
+    zdef.avail_in = (uInt)len;
+    zdef.next_out = out;
+    zdef.avail_out = (uInt)cap;
+    if (deflate(&zdef, Z_FINISH) != Z_STREAM_END)
+        return CRYPTO_E_TOO_BIG;
+    *outlen = cap - zdef.avail_out;
+    return CRYPTO_OK;
 }
 
 int crypto_seal(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *pkt, size_t len, uint8_t iv[DUNDI_IV_LEN],
                 uint8_t *ct, size_t ctcap, size_t *ctlen)
 {
     uint8_t z[DUNDI_MAX_PACKET + 64];
-    uLongf zlen = sizeof(z);
+    size_t zlen;
 
     if (len < DUNDI_HDR_LEN || len > DUNDI_MAX_PACKET)
         return CRYPTO_E_TOO_BIG;
-    if (compress(z, &zlen, pkt + 6, (uLong)(len - 6)) != Z_OK)
-        return CRYPTO_E_INTERNAL;
+    int rc = deflate_once(pkt + 6, len - 6, z, sizeof(z), &zlen);
+    if (rc != CRYPTO_OK)
+        return rc;
     size_t padded = (zlen + 15) & ~(size_t)15;
     if (padded > ctcap || padded > sizeof(z))
         return CRYPTO_E_TOO_BIG;
@@ -254,23 +281,26 @@ int crypto_open(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *encdata, si
         return CRYPTO_E_INTERNAL;
 
     /* Inflate to the end of the stream; the zero padding after it is ignored. */
-    z_stream zs;
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit(&zs) != Z_OK)
+    if (!zinf_ready) {
+        if (inflateInit(&zinf) != Z_OK)
+            return CRYPTO_E_INTERNAL;
+        zinf_ready = true;
+    } else if (inflateReset(&zinf) != Z_OK) {
         return CRYPTO_E_INTERNAL;
+    }
+    z_stream *zs = &zinf;
     size_t cap = outcap < DUNDI_MAX_INNER ? outcap : DUNDI_MAX_INNER;
-    zs.next_in = plain;
-    zs.avail_in = (uInt)clen;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    int zr = inflate(&zs, Z_FINISH);
-    size_t produced = cap - zs.avail_out;
-    inflateEnd(&zs);
+    zs->next_in = plain;
+    zs->avail_in = (uInt)clen;
+    zs->next_out = out;
+    zs->avail_out = (uInt)cap;
+    int zr = inflate(zs, Z_FINISH);
+    size_t produced = cap - zs->avail_out;
     if (zr == Z_STREAM_END) {
         *outlen = produced;
         return produced >= 2 ? CRYPTO_OK : CRYPTO_E_INFLATE; /* at least cmdresp + cmdflags */
     }
-    if ((zr == Z_BUF_ERROR || zr == Z_OK) && zs.avail_out == 0)
+    if ((zr == Z_BUF_ERROR || zr == Z_OK) && zs->avail_out == 0)
         return CRYPTO_E_TOO_BIG;
     return CRYPTO_E_INFLATE;
 }

@@ -1,0 +1,303 @@
+/* dundi-bench: a DUNDi load generator. Keeps a window of lookups in flight
+ * against one server, through the same transaction engine dundid uses, and
+ * prints lookups/s and latency percentiles. Bounded by count and by time. */
+#include <getopt.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dundid/clock.h"
+#include "dundid/crypto.h"
+#include "dundid/net.h"
+#include "dundid/trans.h"
+
+struct bench {
+    struct event_base *base;
+    struct loop loop;
+    struct trans_engine *eng;
+    int fd;
+    struct dundi_addr to;
+    eid_t eid;
+    char context[DUNDI_MAX_NUMBER + 1];
+    const char *prefix;
+    unsigned spread;
+    unsigned total, window, started, done, answered, failed;
+    unsigned max_seconds;
+    uint64_t t0;
+    uint32_t *lat_us;
+    /* encryption: one session key, sent in full once, then by CRC (as a peer does) */
+    bool crypt;
+    struct dundi_session_key key;
+    bool sent_full;
+    struct timer deadline;
+    struct dundi_ies ies;
+    uint8_t inner[DUNDI_MAX_INNER];
+};
+
+struct one {
+    struct bench *b;
+    uint64_t start;
+    bool finished;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void start_one(struct bench *b);
+
+static void record(struct one *o, bool ok)
+{
+    struct bench *b = o->b;
+    if (o->finished)
+        return;
+    o->finished = true;
+    if (b->done < b->total)
+        b->lat_us[b->done] = (uint32_t)(now_us() - o->start);
+    b->done++;
+    if (ok)
+        b->answered++;
+    else
+        b->failed++;
+    if (b->done >= b->total)
+        event_base_loopbreak(b->base);
+    else if (b->started < b->total)
+        start_one(b);
+}
+
+static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
+{
+    struct one *o = t->owner;
+    struct bench *b = o->b;
+    struct dundi_hdr ih;
+    uint8_t cmd = dundi_hdr_cmd(h);
+
+    if (cmd == DUNDI_CMD_ENCRYPT) {
+        if (dundi_ies_decode(ies, len, &b->ies) < 0 ||
+            trans_open_envelope(t, h, &b->ies, b->inner, &ih, &ies, &len) != CRYPTO_OK)
+            return;
+        cmd = dundi_hdr_cmd(&ih);
+        h = &ih;
+    }
+    if (cmd == DUNDI_CMD_DPRESPONSE) {
+        bool ok = dundi_ies_decode(ies, len, &b->ies) == DUNDI_OK && b->ies.cause < 1 && b->ies.anscount > 0;
+        record(o, ok);
+        if (!dundi_hdr_final(h))
+            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+        return;
+    }
+    trans_default_command(t, h);
+}
+
+static void on_end(struct trans *t, enum trans_end why)
+{
+    struct one *o = t->owner;
+    (void)why;
+    record(o, false); /* no-op when already answered */
+    free(o);
+}
+
+static const struct trans_handler handler = {on_command, on_end};
+
+static int send_dgram(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
+{
+    struct bench *b = ctx;
+    return udp_send(b->fd, to, pkt, len);
+}
+
+static void start_one(struct bench *b)
+{
+    static struct dundi_ieb req, keyies;
+    char number[DUNDI_MAX_NUMBER + 1];
+    struct one *o = calloc(1, sizeof(*o));
+    struct trans *t = o ? trans_open(b->eng, &b->to, &handler, o) : NULL;
+
+    b->started++;
+    if (!t) {
+        free(o);
+        b->done++;
+        b->failed++;
+        return;
+    }
+    o->b = b;
+    o->start = now_us();
+    if (b->crypt) {
+        dundi_ieb_init(&keyies, 0);
+        dundi_ie_put_eid(&keyies, DUNDI_IE_EID, &b->eid);
+        if (!b->sent_full) {
+            dundi_ie_put_raw(&keyies, DUNDI_IE_SHAREDKEY, b->key.sharedkey, DUNDI_KEY_BYTES);
+            dundi_ie_put_raw(&keyies, DUNDI_IE_SIGNATURE, b->key.signature, DUNDI_KEY_BYTES);
+            b->sent_full = true;
+        } else {
+            dundi_ie_put_u32(&keyies, DUNDI_IE_KEYCRC32, b->key.crc);
+        }
+        trans_set_crypto(t, b->key.aes, keyies.buf, keyies.len);
+    }
+    /* Fixed width, so every number has the same length (patterns match them all). */
+    char digits[16], padded[16];
+    int width = snprintf(digits, sizeof(digits), "%u", b->spread > 1 ? b->spread - 1 : 0);
+    int len = snprintf(digits, sizeof(digits), "%u", b->spread ? b->started % b->spread : 0);
+    memset(padded, '0', sizeof(padded));
+    memcpy(padded + (width - len), digits, (size_t)len + 1);
+    snprintf(number, sizeof(number), "%.60s%s", b->prefix, padded);
+    dundi_ieb_init(&req, 0);
+    dundi_ie_put_u16(&req, DUNDI_IE_VERSION, 1);
+    dundi_ie_put_eid(&req, DUNDI_IE_EID_DIRECT, &b->eid);
+    dundi_ie_put_str(&req, DUNDI_IE_CALLED_NUMBER, number);
+    dundi_ie_put_str(&req, DUNDI_IE_CALLED_CONTEXT, b->context);
+    dundi_ie_put_u16(&req, DUNDI_IE_TTL, 1);
+    trans_send(t, DUNDI_CMD_DPDISCOVER, false, &req);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct bench *b = arg;
+    uint8_t buf[DUNDI_MAX_PACKET + 1];
+    (void)what;
+    for (int n = 0; n < 256; n++) {
+        struct dundi_addr from;
+        ssize_t got = udp_recv(fd, buf, sizeof(buf), &from);
+        if (got < 0)
+            break;
+        trans_engine_input(b->eng, &from, buf, (size_t)got > sizeof(buf) ? sizeof(buf) : (size_t)got);
+    }
+    loop_sync(&b->loop);
+}
+
+static void on_deadline(void *arg)
+{
+    struct bench *b = arg;
+    fprintf(stderr, "dundi-bench: time limit of %u s reached\n", b->max_seconds);
+    event_base_loopbreak(b->base);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, c = *(const uint32_t *)y;
+    return a < c ? -1 : a > c;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dundi-bench [options] HOST[:PORT]\n"
+               "  -n COUNT      lookups to make (default 20000)\n"
+               "  -c WINDOW     lookups in flight at once (default 64)\n"
+               "  -t SECONDS    stop after this long in any case (default 60)\n"
+               "  -e EID        the EID we present (default 02:00:00:00:00:99)\n"
+               "  -x CONTEXT    DUNDi context (default priv)\n"
+               "  -p PREFIX     numbers are PREFIX followed by 0..SPREAD-1, zero-padded (default 2000)\n"
+               "  -s SPREAD     how many distinct numbers (default 10)\n"
+               "  -k DIR -i INKEY -o OUTKEY   encrypt, as a keyed peer does\n"
+               "prints: lookups, answered, failed, seconds, lookups/s, latency p50/p99/max (us)\n");
+}
+
+int main(int argc, char **argv)
+{
+    static struct bench b;
+    const char *keydir = NULL, *inkey = NULL, *outkey = NULL;
+    int opt;
+
+    b.total = 20000;
+    b.window = 64;
+    b.max_seconds = 60;
+    b.prefix = "2000";
+    b.spread = 10;
+    strcpy(b.context, "priv");
+    eid_parse(&b.eid, "02:00:00:00:00:99");
+    while ((opt = getopt(argc, argv, "n:c:t:e:x:p:s:k:i:o:h")) != -1) {
+        switch (opt) {
+        case 'n': b.total = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'c': b.window = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 't': b.max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'e':
+            if (eid_parse(&b.eid, optarg) < 0) {
+                fprintf(stderr, "dundi-bench: bad EID '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'x': snprintf(b.context, sizeof(b.context), "%s", optarg); break;
+        case 'p': b.prefix = optarg; break;
+        case 's': b.spread = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'k': keydir = optarg; break;
+        case 'i': inkey = optarg; break;
+        case 'o': outkey = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !b.total || !b.window || b.total > 10000000 || b.window > 10000 || !b.max_seconds) {
+        usage(stderr);
+        return 2;
+    }
+    char host[256], port[8] = "4520";
+    const char *colon = strrchr(argv[optind], ':');
+    snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - argv[optind]) : 255, argv[optind]);
+    if (colon)
+        snprintf(port, sizeof(port), "%s", colon + 1);
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
+    if (getaddrinfo(host, port, &hints, &res)) {
+        fprintf(stderr, "dundi-bench: cannot resolve %s\n", argv[optind]);
+        return 2;
+    }
+    memcpy(&b.to.ss, res->ai_addr, res->ai_addrlen);
+    b.to.len = res->ai_addrlen;
+    freeaddrinfo(res);
+
+    if (inkey || outkey) {
+        int err;
+        EVP_PKEY *pub = crypto_load_public(keydir ? keydir : ".", inkey ? inkey : "", &err);
+        EVP_PKEY *priv = pub ? crypto_load_private(keydir ? keydir : ".", outkey ? outkey : "", &err) : NULL;
+        if (!pub || !priv || crypto_session_new(&b.key, pub, priv) != CRYPTO_OK) {
+            fprintf(stderr, "dundi-bench: keys: %s\n", crypto_strerror(err));
+            return 2;
+        }
+        crypto_free_key(pub);
+        crypto_free_key(priv);
+        b.crypt = true;
+    }
+
+    struct dundi_addr any = {.len = b.to.len};
+    any.ss.ss_family = b.to.ss.ss_family;
+    char err[128];
+    b.fd = udp_bind(&any, 0, err, sizeof(err));
+    b.base = event_base_new();
+    b.lat_us = calloc(b.total, sizeof(*b.lat_us));
+    if (b.fd < 0 || !b.base || !b.lat_us || loop_init(&b.loop, b.base) < 0) {
+        fprintf(stderr, "dundi-bench: %s\n", b.fd < 0 ? err : "out of memory");
+        return 2;
+    }
+    b.eng = trans_engine_new(&b.loop.tq, &handler, b.window + 16);
+    b.eng->send = send_dgram;
+    b.eng->send_ctx = &b;
+    struct event *ev = event_new(b.base, b.fd, EV_READ | EV_PERSIST, on_readable, &b);
+    event_add(ev, NULL);
+    timer_init(&b.deadline, on_deadline, &b);
+    timerq_arm(&b.loop.tq, &b.deadline, clock_now_ms() + b.max_seconds * 1000u);
+
+    uint64_t t0 = now_us();
+    for (unsigned i = 0; i < b.window && b.started < b.total; i++)
+        start_one(&b);
+    loop_sync(&b.loop);
+    event_base_dispatch(b.base);
+    double secs = (double)(now_us() - t0) / 1e6;
+
+    unsigned n = b.done < b.total ? b.done : b.total;
+    qsort(b.lat_us, n, sizeof(*b.lat_us), cmp_u32);
+    printf("lookups %u answered %u failed %u seconds %.3f lookups/s %.0f p50_us %u p99_us %u max_us %u\n", b.done,
+           b.answered, b.failed, secs, secs > 0 ? b.answered / secs : 0.0, n ? b.lat_us[n / 2] : 0,
+           n ? b.lat_us[(size_t)n * 99 / 100] : 0, n ? b.lat_us[n - 1] : 0);
+    trans_engine_free(b.eng);
+    event_free(ev);
+    loop_free(&b.loop);
+    event_base_free(b.base);
+    free(b.lat_us);
+    close(b.fd);
+    return b.failed ? 1 : 0;
+}
