@@ -245,6 +245,18 @@ static void pkt_free(struct trans_engine *e, struct trans_pkt *p)
     free(p);
 }
 
+/* Drop the outstanding packets and the id lookups of a transaction. */
+static void forget_wire_state(struct trans *t)
+{
+    while (t->out) {
+        struct trans_pkt *p = t->out;
+        t->out = p->next;
+        pkt_free(t->eng, p);
+    }
+    remote_unlink(t);
+    t->eng->by_id[t->id] = NULL;
+}
+
 void trans_destroy(struct trans *t, enum trans_end why)
 {
     struct trans_engine *e = t->eng;
@@ -253,13 +265,7 @@ void trans_destroy(struct trans *t, enum trans_end why)
     t->dead = true;
     timerq_cancel(e->tq, &t->autokill);
     timerq_cancel(e->tq, &t->idle);
-    while (t->out) {
-        struct trans_pkt *p = t->out;
-        t->out = p->next;
-        pkt_free(e, p);
-    }
-    remote_unlink(t);
-    e->by_id[t->id] = NULL;
+    forget_wire_state(t);
     if (t->prev_all)
         t->prev_all->next_all = t->next_all;
     else
@@ -433,13 +439,7 @@ int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_l
     if (!id)
         goto out;
     /* New ids and counters: to the peer this is a new transaction. */
-    while (t->out) {
-        struct trans_pkt *p = t->out;
-        t->out = p->next;
-        pkt_free(e, p);
-    }
-    remote_unlink(t);
-    e->by_id[t->id] = NULL;
+    forget_wire_state(t);
     t->id = id;
     e->by_id[id] = t;
     t->remote_id = 0;
