@@ -351,6 +351,12 @@ static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *
             return;
         }
     }
+    if (!t->encrypted) {
+        s->stats.crypto_rejected++;
+        log_notice("%s: ENCRYPT on a transaction that started in clear refused", who);
+        send_encrej(s, t, h);
+        return;
+    }
     struct dundi_hdr ih;
     const uint8_t *iies;
     size_t iieslen;
