@@ -106,6 +106,14 @@ void crypto_free_key(EVP_PKEY *k) { EVP_PKEY_free(k); }
 int crypto_generate_pair(const char *dir, const char *name, char *errbuf, size_t errlen)
 {
     char path[4096];
+    /* Refuse before writing anything: never leave half a pair behind. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s.%s", dir, name, i ? "pub" : "key");
+        if (access(path, F_OK) == 0) {
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(EEXIST));
+            return -1;
+        }
+    }
     EVP_PKEY *k = EVP_RSA_gen(DUNDI_RSA_BITS);
     int rc = -1;
     if (!k) {

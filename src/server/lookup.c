@@ -554,6 +554,8 @@ struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, l
     }
     if (lk->r.res.expiration < lk->r.expiration)
         lower_expiration(&lk->r, lk->r.res.expiration);
+    if (strlen(lk->r.res.hint_data) > strlen(lk->r.hint_data)) /* a cached DONT_ASK prefix (5.3 step 2) */
+        memcpy(lk->r.hint_data, lk->r.res.hint_data, sizeof(lk->r.hint_data));
     if (rq->ttl <= 0) {
         /* TTL exhausted: say so, and use nothing found on the way (4.1 step 5). */
         lk->r.hint_flags |= DUNDI_HINT_TTL_EXPIRED;

@@ -239,7 +239,7 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
             reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_CONTEXT);
             return;
         }
-        /* Accepted. There is no answer cache to keep the pushed answers in yet. */
+        /* Accepted. Keeping pushed answers in the cache comes with precache support. */
         trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
         return;
     }
