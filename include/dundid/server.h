@@ -39,6 +39,16 @@ struct peer_state {
     bool tx_sentfull;
     int64_t tx_expires;
     struct dundi_session_key tx;
+    /* qualify (7.3): 0 = no result yet, -1 = unreachable, else the last RTT */
+    struct server *s;
+    int rtt_ms;
+    struct timer qualify_timer;
+    struct trans *ping;
+    uint64_t ping_sent_ms;
+    /* our registration with this peer (register = yes) */
+    struct timer register_timer;
+    struct trans *regtrans;
+    bool registered;
 };
 
 struct server_stats {
@@ -76,6 +86,27 @@ void server_log_stats(const struct server *s);
 /* The state kept for a peer EID, created on first use (NULL: out of memory).
  * Keys are the peer entry's; a change of keys on reload starts it afresh. */
 struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const struct peer_conf *p);
+
+const struct peer_state *server_find_peer_state(const struct server *s, const eid_t *eid);
+/* Where a peer can be reached now: its static host, or its registration. */
+const struct dundi_addr *server_peer_addr(const struct server *s, const struct peer_conf *p);
+
+/* Peer upkeep (peers.c). */
+#define PEER_KEY_IES_MAX (2 + EID_LEN + 2 * (2 + DUNDI_KEY_BYTES))
+/* EID + SHAREDKEY/SIGNATURE (first time, or force_full) or KEYCRC32 of our
+ * session key for p, renewed after session_key_lifetime. */
+int peer_key_ies(struct server *s, const struct peer_conf *p, bool force_full, uint8_t *out, size_t *len,
+                 bool *full);
+/* Encrypt transaction t to keyed peer p with our session key. */
+int peer_encrypt(struct server *s, struct trans *t, const struct peer_conf *p, bool *full);
+bool peer_usable(struct server *s, const struct peer_conf *p);      /* not unreachable or lagged */
+bool peer_unreachable(struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
+unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p);
+void peer_qualify_soon(struct server *s, const eid_t *eid);
+void peer_state_timers_init(struct peer_state *ps);
+void peer_state_detach(struct server *s, struct peer_state *ps);
+/* Arm qualify and register timers for the current snapshot. */
+void peers_schedule(struct server *s);
 
 /* Inbound command handling (respond.c). */
 extern const struct trans_handler respond_handler;

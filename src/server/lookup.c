@@ -17,8 +17,6 @@ struct link {
     struct lookup *lk; /* NULL once the lookup is over */
     eid_t peer;
     bool full_key; /* this transaction carried SHAREDKEY+SIGNATURE */
-    uint8_t key_ies[2 + EID_LEN + 2 * (2 + DUNDI_KEY_BYTES)];
-    size_t key_ies_len;
 };
 
 struct lookup {
@@ -51,16 +49,6 @@ static bool in_avoid(const struct lookup *lk, const eid_t *e, bool *direct)
             return true;
         }
     return false;
-}
-
-/* Where a peer can be reached now, if anywhere. */
-static const struct dundi_addr *peer_addr(const struct server *s, const struct peer_conf *p)
-{
-    if (p->dynamic) {
-        const struct registration *r = server_find_registration(s, &p->eid);
-        return r ? &r->addr : NULL;
-    }
-    return p->has_addr ? &p->addr : NULL;
 }
 
 /* Merge one answer (4.7): same protocol and destination is a duplicate whose
@@ -217,21 +205,6 @@ static void forget(struct lookup *lk, struct trans *t)
             lk->tx[i] = NULL;
 }
 
-static void fill_full_key(struct link *l, const eid_t *us, const struct peer_state *ps)
-{
-    struct dundi_ieb *b = malloc(sizeof(*b));
-    if (!b)
-        return;
-    dundi_ieb_init(b, sizeof(l->key_ies));
-    dundi_ie_put_eid(b, DUNDI_IE_EID, us);
-    dundi_ie_put_raw(b, DUNDI_IE_SHAREDKEY, ps->tx.sharedkey, DUNDI_KEY_BYTES);
-    dundi_ie_put_raw(b, DUNDI_IE_SIGNATURE, ps->tx.signature, DUNDI_KEY_BYTES);
-    memcpy(l->key_ies, b->buf, b->len);
-    l->key_ies_len = b->len;
-    l->full_key = true;
-    free(b);
-}
-
 /* ENCREJ on a transaction we opened (6.7): once, start over with the full key. */
 static void handle_encrej(struct server *s, struct trans *t, struct link *l, struct dundi_hdr *h)
 {
@@ -247,10 +220,14 @@ static void handle_encrej(struct server *s, struct trans *t, struct link *l, str
     }
     if (!dundi_hdr_final(h))
         return; /* the reference only restarts on a final ENCREJ */
+    uint8_t ies[PEER_KEY_IES_MAX];
+    size_t len;
+    bool full;
     trans_send(t, DUNDI_CMD_ACK, true, NULL);
-    fill_full_key(l, config_us_eid(s->conf, p), ps);
-    ps->tx_sentfull = true;
-    if (trans_restart_with(t, l->key_ies, l->key_ies_len) == 0)
+    if (peer_key_ies(s, p, true, ies, &len, &full) < 0)
+        return;
+    l->full_key = true;
+    if (trans_restart_with(t, ies, len) == 0)
         h->cmdresp &= (uint8_t)~DUNDI_FLAG_FINAL; /* the restarted transaction lives on */
 }
 
@@ -315,49 +292,11 @@ static const struct trans_handler link_handler = {link_command, link_end};
 
 /* ---- starting ---- */
 
-/* Encryption for a transaction to a keyed peer: our session key for it,
- * sent in full the first time, then by its CRC (6.3). */
-static int setup_crypto(struct server *s, struct trans *t, struct link *l, const struct peer_conf *p,
-                        const eid_t *us)
-{
-    struct peer_state *ps = server_peer_state(s, &p->eid, p);
-    int64_t now = clock_wall_s();
-    if (!ps)
-        return -1;
-    if (!ps->tx_valid || now >= ps->tx_expires) {
-        if (crypto_session_new(&ps->tx, p->inkey_pub, p->outkey_priv) != CRYPTO_OK)
-            return -1;
-        ps->tx_valid = true;
-        ps->tx_sentfull = false;
-        ps->tx_expires = now + s->conf->session_key_lifetime_s;
-        log_info("new session key for peer %s (crc %08x)", eid_to_str(&p->eid, (char[EID_STR_LEN]){0}),
-                 ps->tx.crc);
-    }
-    if (!ps->tx_sentfull) {
-        fill_full_key(l, us, ps);
-        ps->tx_sentfull = true;
-    } else {
-        struct dundi_ieb *b = malloc(sizeof(*b));
-        if (!b)
-            return -1;
-        dundi_ieb_init(b, sizeof(l->key_ies));
-        dundi_ie_put_eid(b, DUNDI_IE_EID, us);
-        dundi_ie_put_u32(b, DUNDI_IE_KEYCRC32, ps->tx.crc);
-        memcpy(l->key_ies, b->buf, b->len);
-        l->key_ies_len = b->len;
-        free(b);
-    }
-    if (trans_set_crypto(t, ps->tx.aes, l->key_ies, l->key_ies_len) < 0)
-        return -1;
-    t->bound = true;
-    t->peer_eid = p->eid;
-    return 0;
-}
-
 /* Peer q goes into the path list of requests at this order level (4.2). */
-static bool path_member(const struct config *c, const struct peer_conf *q, const char *ctx, int level)
+static bool path_member(struct server *s, const struct peer_conf *q, const char *ctx, int level)
 {
-    return !q->wildcard && !eid_is_zero(&q->eid) && q->order <= level && rules_allow(&q->include, ctx);
+    return !q->wildcard && !eid_is_zero(&q->eid) && q->order <= level && rules_allow(&q->include, ctx) &&
+           !peer_unreachable(s, q);
 }
 
 static void build_request(const struct lookup *lk, const struct peer_conf *p, const eid_t *us, int level,
@@ -379,7 +318,7 @@ static void build_request(const struct lookup *lk, const struct peer_conf *p, co
     bool added = false;
     for (size_t i = 0; i < c->npeers && n < DUNDI_MAX_EIDS - 1; i++) {
         const struct peer_conf *q = &c->peers[i];
-        if (q == p || !path_member(c, q, lk->rq.context, level) || eid_equal(&q->eid, &tail))
+        if (q == p || !path_member(lk->s, q, lk->rq.context, level) || eid_equal(&q->eid, &tail))
             continue;
         bool dup = false;
         for (unsigned k = 0; k < n && !dup; k++)
@@ -451,7 +390,7 @@ static unsigned select_peers(struct lookup *lk, int level, int *next_level, cons
             continue;
         if (lk->has_root && eid_is_zero(us))
             continue;
-        if (!peer_addr(s, p))
+        if (!server_peer_addr(s, p) || !peer_usable(s, p))
             continue;
         if (*nchosen < MAX_TRANS_PER_LOOKUP)
             chosen[(*nchosen)++] = p;
@@ -468,20 +407,21 @@ static void send_requests(struct lookup *lk, const struct peer_conf **chosen, un
         const struct peer_conf *p = chosen[i];
         const eid_t *us = config_us_eid(s->conf, p);
         struct link *l = calloc(1, sizeof(*l));
-        struct trans *t = l ? trans_open(s->eng, peer_addr(s, p), &link_handler, l) : NULL;
+        struct trans *t = l ? trans_open(s->eng, server_peer_addr(s, p), &link_handler, l) : NULL;
         if (!t) {
             free(l);
             continue;
         }
         l->lk = lk;
         l->peer = p->eid;
-        if (p->inkey_pub && setup_crypto(s, t, l, p, us) < 0) {
+        if (p->inkey_pub && peer_encrypt(s, t, p, &l->full_key) < 0) {
             log_warning("peer %s: cannot set up encryption; not asked", eid_to_str(&p->eid, (char[EID_STR_LEN]){0}));
             l->lk = NULL;
             trans_destroy(t, TRANS_END_ABORT);
             continue;
         }
         t->autokill_ms = (unsigned)config_peer_autokill(s->conf, p);
+        t->rexmit_ms = peer_rexmit_ms(s, p);
         lk->tx[lk->ntx++] = t;
         lk->r.asked++;
         build_request(lk, p, us, level, &b);

@@ -260,9 +260,11 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     }
     if (p->inkey[0] && !encrypted)
         return; /* as the reference: no reply at all, only the generic ACK */
-    if (server_register(s, &ie->eids[0], &t->addr))
+    if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));
+        peer_qualify_soon(s, &ie->eids[0]); /* a new address: check it soon */
+    }
     struct dundi_ieb b;
     dundi_ieb_init(&b, 0);
     dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, REG_EXPIRATION_S);

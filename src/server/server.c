@@ -91,6 +91,8 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         char where[64];
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
+    peers_schedule(s);
+    loop_sync(&s->loop);
     return 0;
 }
 
@@ -100,8 +102,9 @@ static void reg_free(struct server *s, struct registration *r)
     free(r);
 }
 
-static void pstate_free(struct peer_state *ps)
+static void pstate_free(struct server *s, struct peer_state *ps)
 {
+    peer_state_detach(s, ps);
     crypto_free_key(ps->pub);
     crypto_free_key(ps->priv);
     OPENSSL_cleanse(ps, sizeof(*ps));
@@ -135,6 +138,8 @@ struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const s
     if (!ps)
         return NULL;
     ps->eid = *eid;
+    ps->s = s;
+    peer_state_timers_init(ps);
     pstate_set_keys(ps, p);
     ps->next = s->pstates;
     s->pstates = ps;
@@ -147,7 +152,7 @@ void server_free(struct server *s)
     while (s->pstates) {
         struct peer_state *ps = s->pstates;
         s->pstates = ps->next;
-        pstate_free(ps);
+        pstate_free(s, ps);
     }
     trans_engine_free(s->eng);
     while (s->regs) {
@@ -183,19 +188,21 @@ void server_reload(struct server *s, struct config *conf)
         *pp = r->next;
         reg_free(s, r);
     }
-    /* Session keys survive for peers whose key files did not change. */
+    /* Peers that stay keep their state: reachability, and session keys
+     * while their key files did not change. */
     for (struct peer_state **pp = &s->pstates; *pp;) {
         struct peer_state *ps = *pp;
         const struct peer_conf *p = config_find_peer(conf, &ps->eid);
-        if (p && p->inkey_pub) {
+        if (p) {
             if (!same_key(ps->pub, p->inkey_pub) || !same_key(ps->priv, p->outkey_priv))
                 pstate_set_keys(ps, p);
             pp = &ps->next;
             continue;
         }
         *pp = ps->next;
-        pstate_free(ps);
+        pstate_free(s, ps);
     }
+    peers_schedule(s);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
     config_free(old);
@@ -214,6 +221,23 @@ static void reg_expire(void *arg)
             break;
         }
     free(r);
+}
+
+const struct peer_state *server_find_peer_state(const struct server *s, const eid_t *eid)
+{
+    for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
+        if (eid_equal(&ps->eid, eid))
+            return ps;
+    return NULL;
+}
+
+const struct dundi_addr *server_peer_addr(const struct server *s, const struct peer_conf *p)
+{
+    if (p->dynamic) {
+        const struct registration *r = server_find_registration(s, &p->eid);
+        return r ? &r->addr : NULL;
+    }
+    return p->has_addr ? &p->addr : NULL;
 }
 
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
