@@ -212,7 +212,8 @@ static void handle_encrej(struct server *s, struct trans *t, struct link *l, str
     struct peer_state *ps = p && p->inkey_pub ? server_peer_state(s, &l->peer, p) : NULL;
     char who[64];
 
-    if (l->full_key || !t->last_acked || !ps || !ps->tx_valid) {
+    /* An expired key would be replaced, and the old envelope not open with the new one. */
+    if (l->full_key || !t->last_acked || !ps || !ps->tx_valid || clock_wall_s() >= ps->tx_expires) {
         log_notice("%s: peer rejected our encryption (ENCREJ); giving up", dundi_addr_str(&t->addr, who, sizeof(who)));
         if (!dundi_hdr_final(h))
             trans_send(t, DUNDI_CMD_CANCEL, true, NULL);

@@ -13,7 +13,6 @@
 #define QUALIFY_UNREACHABLE_EVERY_MS 10000
 #define REGISTER_FIRST_MS 2000
 #define REGISTER_EVERY_MS 60000
-#define REGISTER_RETRY_MS 1000 /* after an ENCREJ: again at once, with the full key */
 
 int peer_key_ies(struct server *s, const struct peer_conf *p, bool force_full, uint8_t *out, size_t *len,
                  bool *full)
@@ -163,6 +162,7 @@ static void qualify_fire(void *arg)
         /* NULL with F, never encrypted; any node ACKs it. */
         ps->ping = trans_open(s->eng, to, &ping_handler, ps);
         if (ps->ping) {
+            ps->ping->rexmit_ms = peer_rexmit_ms(s, p);
             ps->ping_sent_ms = clock_now_ms();
             trans_send(ps->ping, DUNDI_CMD_NULL, true, NULL);
         }
@@ -194,6 +194,48 @@ static void reg_end(struct trans *t, enum trans_end why)
     }
 }
 
+/* Whether the key IEs this transaction opened with carried the full key. */
+static bool sent_full_key(const struct trans *t)
+{
+    for (size_t i = 0; i + 2 <= t->key_ies_len; i += 2u + t->key_ies[i + 1])
+        if (t->key_ies[i] == DUNDI_IE_SHAREDKEY)
+            return true;
+    return false;
+}
+
+/* ENCREJ of our REGREQ (6.7): the registrar lost our key (a restart). Once:
+ * ACK it, start over at once with the full key and the same envelope. A
+ * second ENCREJ ends the attempt until the next scheduled REGREQ. */
+static void reg_encrej(struct server *s, struct trans *t, struct peer_state *ps, struct dundi_hdr *h)
+{
+    const struct peer_conf *p = config_find_peer(s->conf, &ps->eid);
+    char eid[EID_STR_LEN];
+    uint8_t ies[PEER_KEY_IES_MAX], aes[sizeof(t->aes)];
+    size_t len;
+    bool full;
+
+    eid_to_str(&ps->eid, eid);
+    /* An expired key would be replaced, and the old envelope not open with the new one. */
+    if (!p || !p->inkey_pub || !t->encrypted || sent_full_key(t) || !t->last_acked || !ps->tx_valid ||
+        clock_wall_s() >= ps->tx_expires) {
+        log_notice("registration with peer %s: key rejected; giving up until the next REGREQ", eid);
+        if (!dundi_hdr_final(h))
+            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+        return;
+    }
+    if (!dundi_hdr_final(h))
+        return; /* the reference only restarts on a final ENCREJ */
+    trans_send(t, DUNDI_CMD_ACK, true, NULL);
+    if (peer_key_ies(s, p, true, ies, &len, &full) < 0)
+        return;
+    memcpy(aes, t->aes, sizeof(aes));
+    /* Remember that this transaction now carries the full key (for a second ENCREJ). */
+    if (trans_set_crypto(t, aes, ies, len) < 0 || trans_restart_with(t, ies, len) < 0)
+        return;
+    h->cmdresp &= (uint8_t)~DUNDI_FLAG_FINAL; /* the restarted transaction lives on */
+    log_info("registration with peer %s: key rejected, resending it in full", eid);
+}
+
 static void reg_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
 {
     struct peer_state *ps = t->owner;
@@ -216,10 +258,7 @@ static void reg_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies
     }
     uint8_t cmd = dundi_hdr_cmd(h);
     if (cmd == DUNDI_CMD_ENCREJ) {
-        /* The registrar lost our key (a restart): next REGREQ carries it in full. */
-        ps->tx_sentfull = false;
-        timerq_arm(&s->loop.tq, &ps->register_timer, clock_now_ms() + REGISTER_RETRY_MS);
-        log_info("registration with peer %s: key rejected, resending it in full", eid_to_str(&ps->eid, eid));
+        reg_encrej(s, t, ps, h);
         return;
     }
     if (cmd != DUNDI_CMD_REGRESPONSE) {

@@ -215,6 +215,10 @@ static void reg_expire(void *arg)
     struct server *s = r->s;
     char eid[EID_STR_LEN];
     log_notice("registration of peer %s expired", eid_to_str(&r->eid, eid));
+    /* No address, no reachability: the next registration starts from UNKNOWN (7.4). */
+    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, &r->eid);
+    if (ps)
+        ps->rtt_ms = 0;
     for (struct registration **pp = &s->regs; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;

@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+"""Integration tests of peer management: qualify (spec 7.3) and registration (7.4).
+
+Usage:
+    test_peers.py --dundid PATH --dundiq PATH [unittest args]
+
+Addresses, all on port 45218 (kept apart from the other integration tests so
+that ctest -j can run them together):
+
+    127.0.16.1   daemon A: lookup server and registrar ("priv =>" only)
+    127.0.16.2   daemon B: registration server, registers with A (tests 1, 4)
+                 or with a fake registrar (test 3)
+    127.0.16.5   fake dynamic peer F1, first address
+    127.0.16.6   fake dynamic peer F1, second address
+    127.0.16.7   fake dynamic peer F2 (answers pings late: LAGGED)
+    127.0.16.8   fake registrar (test 3)
+
+The fake peers are plain UDP sockets driven by a thread (FakePeer): they send
+REGREQs in clear (their peer sections have no keys), answer qualify pings
+(NULL with F) with ACK(F) when told to, and answer DPDISCOVERs with one answer
+of their own, recording everything they receive with its arrival time.
+
+Test 1 also reloads A (SIGHUP, same configuration); test 4 restarts it so that
+it forgets B's session key (ENCREJ recovery against a real registrar).
+
+Refusals of REGREQs (unknown or static peer: NOAUTH; keyed peer in clear: no
+reply) are covered by test_daemon.py (test_regreq) and test_crypto.py
+(test_2_unencrypted_from_keyed_peer) and not repeated here.
+"""
+
+import argparse
+import heapq
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import dundi_raw as dr  # noqa: E402
+import harness  # noqa: E402
+from harness import Daemon, dundiq  # noqa: E402
+
+PORT = 45218
+A_HOST, B_HOST = "127.0.16.1", "127.0.16.2"
+F1_ADDR1, F1_ADDR2, F2_ADDR = ("127.0.16.5", PORT), ("127.0.16.6", PORT), ("127.0.16.7", PORT)
+REGISTRAR_ADDR = ("127.0.16.8", PORT)
+A_ADDR = (A_HOST, PORT)
+
+A_EID = "02:00:00:00:02:00"
+B_EID = "02:00:00:00:02:01"
+F1_EID = "02:00:00:00:02:05"
+F2_EID = "02:00:00:00:02:07"
+CLIENT_EID = "02:00:00:00:00:99"  # unkeyed inbound client (dundiq)
+
+SECRET_RE = r"[A-Za-z0-9+]{22}=="
+F2_DELAY = 0.4  # F2 acknowledges pings this late; its qualify limit is 100 ms
+
+
+# ====================================================================== configuration
+
+
+def general_section(host, eid):
+    return ("[general]\nbindaddr = %s\nport = %d\nentityid = %s\ncachetime = 5\nttl = 2\n"
+            "ipaddr = %s\nkeydir = %s\n" % (host, PORT, eid, host, harness.test_keydir()))
+
+
+def peer_section(eid, host, keyed=True, extra=()):
+    lines = ["[%s]" % eid, "model = symmetric", "host = %s" % host]
+    if host != "dynamic":
+        lines.append("port = %d" % PORT)
+    lines += ["include = priv", "permit = priv"]
+    if keyed:
+        lines += ["inkey = dundi", "outkey = dundi"]
+    return "\n".join(lines + list(extra)) + "\n"
+
+
+CLIENT_SECTION = "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID
+
+
+def a_config(local=False):
+    """Tests 1 and 4: B's registrar; a lookup server only (test 1), or one that answers 1004 itself."""
+    mapping = "priv => sipregistration,0,IAX2,priv:${SECRET}@${IPADDR}/${NUMBER},nopartial\n" if local else "priv =>\n"
+    return (general_section(A_HOST, A_EID) + "\n[mappings]\n" + mapping + "\n"
+            + peer_section(B_EID, "dynamic", True, ["qualify = yes"]) + "\n" + CLIENT_SECTION
+            + "\n[context sipregistration]\nexten => 1004\n")
+
+
+def b_config(registrar_host, qualify=True, local=True):
+    """B registers with registrar_host (A, or the fake registrar)."""
+    extra = ["register = yes"] + (["qualify = yes"] if qualify else [])
+    if local:
+        mapping = "priv => sipregistration,0,IAX2,priv:${SECRET}@${IPADDR}/${NUMBER},nopartial\n"
+    else:
+        mapping = "priv =>\n"
+    return (general_section(B_HOST, B_EID) + "\n[mappings]\n" + mapping + "\n"
+            + peer_section(A_EID, registrar_host, True, extra) + "\n" + CLIENT_SECTION
+            + "\n[context sipregistration]\nexten => 1002\n")
+
+
+def a_fake_config():
+    """Test 2: A with two unkeyed dynamic peers played by FakePeer."""
+    return (general_section(A_HOST, A_EID) + "\n[mappings]\npriv =>\n\n"
+            + peer_section(F1_EID, "dynamic", False, ["qualify = yes"]) + "\n"
+            + peer_section(F2_EID, "dynamic", False, ["qualify = 100"]) + "\n" + CLIENT_SECTION)
+
+
+# ====================================================================== fake peer
+
+
+class FakePeer:
+    """UDP sockets (one per local address) that play DUNDi peers of daemon A.
+
+    Policies per local address: ping = None (ignore NULLs) or the delay in
+    seconds of the ACK(F) sent back; encrypt = "ack" (standalone ACK) or
+    "encrej" (ENCREJ(F)) for ENCRYPTs opening a transaction; the first
+    ENCRYPT transaction seen gets "ack" when first_encrypt_ack is set.
+    DPDISCOVERs in clear are answered with one answer naming `eid`."""
+
+    def __init__(self, addrs, eid, peer=A_ADDR):
+        self.eid, self.peer = eid, peer
+        self.socks = {}
+        for a in addrs:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(a)
+            self.socks[a] = s
+        self.ping = {a: None for a in addrs}
+        self.encrypt = {a: "ack" for a in addrs}
+        self.first_encrypt_ack = False
+        self._first_encrypt = None
+        self.seen = []  # (monotonic time, local addr, source, Packet)
+        self.sent = []  # (monotonic time, local addr, bytes)
+        self.lock = threading.Lock()
+        self._answered = set()
+        self._queue = []
+        self._seq = 0
+        self._next_id = 20000
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    # -------------------------------------------------------- plumbing
+
+    def new_id(self):
+        with self.lock:
+            self._next_id += 1
+            return self._next_id
+
+    def send(self, local, data, delay=0.0):
+        with self.lock:
+            self._seq += 1
+            heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, local, data))
+
+    def _flush(self):
+        now = time.monotonic()
+        with self.lock:
+            due = []
+            while self._queue and self._queue[0][0] <= now:
+                due.append(heapq.heappop(self._queue))
+        for _, _, local, data in due:
+            self.socks[local].sendto(data, self.peer)
+            with self.lock:
+                self.sent.append((time.monotonic(), local, data))
+
+    def _run(self):
+        by_fd = {s.fileno(): a for a, s in self.socks.items()}
+        while not self._stop.is_set():
+            self._flush()
+            with self.lock:
+                timeout = 0.02 if not self._queue else max(0.0, min(0.02, self._queue[0][0] - time.monotonic()))
+            r, _, _ = select.select(list(self.socks.values()), [], [], timeout)
+            for s in r:
+                local = by_fd[s.fileno()]
+                try:
+                    data, src = s.recvfrom(65535)
+                except OSError:
+                    continue
+                try:
+                    pkt = dr.decode(data)
+                except dr.Malformed:
+                    continue
+                with self.lock:
+                    self.seen.append((time.monotonic(), local, src, pkt))
+                if src == self.peer:
+                    self._react(local, pkt)
+
+    def _react(self, local, pkt):
+        h = pkt.hdr
+        if h.cmdresp == dr.NULL | dr.FLAG_FINAL and h.dtrans == 0:
+            delay = self.ping[local]
+            if delay is not None and (local, h.strans) not in self._answered:
+                self._answered.add((local, h.strans))
+                self.send(local, dr.ack(self.new_id(), h.strans, 1, 0, True), delay)
+        elif h.cmdresp == dr.DPDISCOVER and h.dtrans == 0:
+            if (local, h.strans) in self._answered:
+                return
+            self._answered.add((local, h.strans))
+            number = pkt.string(dr.IE_CALLED_NUMBER)
+            ies = (dr.ie_answer(self.eid, dr.PROTO_IAX2, dr.F_EXISTS, 0, "priv:fake@%s/%s" % (local[0], number))
+                   + dr.ie_hint(0) + dr.ie_u16(dr.IE_EXPIRATION, 5))
+            self.send(local, dr.packet(self.new_id(), h.strans, 1, 0, dr.DPRESPONSE | dr.FLAG_FINAL, ies))
+        elif h.cmdresp == dr.ENCRYPT and h.dtrans == 0 and h.iseqno == 0 and h.oseqno == 0:
+            policy = self.encrypt[local]
+            if self.first_encrypt_ack and self._first_encrypt in (None, h.strans):
+                self._first_encrypt = h.strans
+                policy = "ack"
+            if policy == "ack":
+                self.send(local, dr.ack(self.new_id(), h.strans, 1, 0, False))
+            else:
+                self.send(local, dr.header(self.new_id(), h.strans, 1, 0, dr.ENCREJ | dr.FLAG_FINAL))
+        elif h.cmd == dr.REGRESPONSE and h.final:
+            self.send(local, dr.ack(h.dtrans, h.strans, 1, 1, True))
+
+    def close(self):
+        self._stop.set()
+        self.thread.join(2.0)
+        for s in self.socks.values():
+            s.close()
+
+    # -------------------------------------------------------- queries
+
+    def packets(self, local=None, cmdresp=None):
+        """[(time, local, Packet)] received from the daemon, optionally filtered."""
+        with self.lock:
+            return [(t, loc, p) for t, loc, src, p in self.seen
+                    if src == self.peer and (local is None or loc == local)
+                    and (cmdresp is None or p.hdr.cmdresp == cmdresp)]
+
+    def pings(self, local):
+        return self.packets(local, dr.NULL | dr.FLAG_FINAL)
+
+    def wait(self, pred, timeout):
+        """Poll pred() (bounded); returns its last value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v or time.monotonic() >= deadline:
+                return v
+            time.sleep(0.01)
+
+    def register(self, local, timeout=3.0):
+        """A clear REGREQ from local; returns the REGRESPONSE Packet (or fails)."""
+        st = self.new_id()
+        with self.lock:
+            self._answered.add((local, st))
+        t0 = time.monotonic()
+        self.socks[local].sendto(dr.regreq(st, self.eid, 60), self.peer)
+
+        def resp():
+            for t, _, p in self.packets(local):
+                if t >= t0 and p.hdr.dtrans == st and p.hdr.cmd == dr.REGRESPONSE:
+                    return p
+            return None
+        return self.wait(resp, timeout)
+
+
+# ====================================================================== tests
+
+
+class PeerTests(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = harness.make_workdir("dundid-peers-")
+        self.addCleanup(self.tmp.cleanup)
+        self.daemons = {}
+
+    # ---------------------------------------------------------- plumbing
+
+    def start(self, name, text):
+        path = os.path.join(self.tmp.name, name + ".conf")
+        with open(path, "w") as f:
+            f.write(text)
+        d = Daemon(path, self.tmp.name)
+        self.addCleanup(d.kill)
+        d.start()
+        self.daemons[name] = d
+        return d
+
+    def fake(self, addrs, eid, peer=A_ADDR):
+        f = FakePeer(addrs, eid, peer)
+        self.addCleanup(f.close)
+        return f
+
+    def log(self, name):
+        return self.daemons[name].log()
+
+    def wait_re(self, name, pattern, timeout):
+        """Wait (bounded) for a regex in a daemon's log; returns the match or fails."""
+        d = self.daemons[name]
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, d.log())
+            if m:
+                return m
+            if time.monotonic() >= deadline:
+                self.fail("%s: no %r within %.1f s:\n%s" % (name, pattern, timeout, d.log()[-4000:]))
+            self.assertTrue(d.running(), "%s died:\n%s" % (name, d.log()[-4000:]))
+            time.sleep(0.01)
+
+    def stop_all(self):
+        out = {}
+        for name, d in self.daemons.items():
+            if d.proc is not None and d.exit_code is None:
+                self.assertTrue(d.running(), "%s died:\n%s" % (name, d.log()[-4000:]))
+                out[name] = d.stop()
+                self.assertEqual(d.exit_code, 0, "%s exited with %s:\n%s" % (name, d.exit_code, d.log()[-4000:]))
+        return out
+
+    @staticmethod
+    def ask_args(host, number, bypass=False, timeout_ms=5000):
+        args = ["--json", "--eid", CLIENT_EID, "--ttl", "2", "--timeout", str(timeout_ms)]
+        if bypass:
+            args.append("--bypass")
+        return args + ["%s:%d" % (host, PORT), "%s@priv" % number]
+
+    def parse(self, out, err):
+        try:
+            return json.loads(out)
+        except ValueError:
+            self.fail("dundiq printed no JSON: %r %r" % (out, err))
+
+    def ask(self, host, number, bypass=False):
+        rc, out, err = dundiq(*self.ask_args(host, number, bypass), timeout=30)
+        return rc, self.parse(out, err)
+
+    def assert_no_answer(self, rc, doc):
+        self.assertEqual(rc, 1, doc)
+        self.assertEqual(doc["answers"], [], doc)
+        self.assertNotIn("cause", doc)
+
+    def assert_one_answer(self, rc, doc, eid, dest_re):
+        self.assertEqual(rc, 0, doc)
+        self.assertEqual(len(doc["answers"]), 1, doc)
+        a = doc["answers"][0]
+        self.assertEqual(a["eid"], eid, doc)
+        self.assertEqual(a["tech"], "IAX2", doc)
+        self.assertEqual(a["flags"], "EXISTS", doc)
+        self.assertRegex(a["dest"], dest_re)
+        self.assertNotIn("cause", doc)
+        return a
+
+    # ---------------------------------------------------------- 1. register, lookup, qualify, reload
+
+    def test_1_register_lookup_qualify_reload(self):
+        """B registers with A (dynamic, keyed); A's lookups reach B only after that; both
+        qualify each other OK; a SIGHUP of A keeps the registration and the qualify state."""
+        self.start("A", a_config())
+        # B has not registered: A has no address for it and nothing else to ask.
+        rc, doc = self.ask(A_HOST, "1002")
+        self.assert_no_answer(rc, doc)
+        self.assertNotIn("registered DUNDi peer", self.log("A"))
+
+        t_b = time.monotonic()
+        self.start("B", b_config(A_HOST))
+        self.wait_re("A", r"registered DUNDi peer %s at %s:%d\b" % (B_EID, re.escape(B_HOST), PORT), 4.0)
+        self.wait_re("B", r"registration with peer %s accepted" % A_EID, 4.0)
+        t_reg = time.monotonic()
+        # First REGREQ 2 s after load (7.4).
+        self.assertGreater(t_reg - t_b, 1.5, "registered too early")
+        self.assertLess(t_reg - t_b, 3.5, "registered too late")
+
+        rc, doc = self.ask(A_HOST, "1002")
+        self.assert_one_answer(rc, doc, B_EID, r"^priv:%s@%s/1002$" % (SECRET_RE, re.escape(B_HOST)))
+
+        # Qualify: B pings A 5 s after its load, A pings B 5 s after B registered (7.3).
+        m_b = self.wait_re("B", r"peer %s is now OK \((\d+) ms\) \(was UNKNOWN\)" % A_EID, t_b + 7.0 - time.monotonic())
+        m_a = self.wait_re("A", r"peer %s is now OK \((\d+) ms\) \(was UNKNOWN\)" % B_EID, t_reg + 7.0 - time.monotonic())
+        t_ok = time.monotonic()
+        self.assertGreater(t_ok - t_reg, 4.0, "A qualified B sooner than 5 s after the registration")
+        for m in (m_a, m_b):
+            self.assertGreaterEqual(int(m.group(1)), 1)
+            self.assertLess(int(m.group(1)), 1000)
+        transitions = {n: self.log(n).count(" is now ") for n in ("A", "B")}
+        self.assertEqual(transitions, {"A": 1, "B": 1})
+
+        # Reload A with the same configuration: registration and reachability stay.
+        self.daemons["A"].signal(signal.SIGHUP)
+        self.wait_re("A", r"configuration reloaded", 3.0)
+        rc, doc = self.ask(A_HOST, "1002", bypass=True)
+        self.assert_one_answer(rc, doc, B_EID, r"^priv:%s@%s/1002$" % (SECRET_RE, re.escape(B_HOST)))
+        time.sleep(0.3)
+        alog = self.log("A")
+        self.assertEqual(alog.count(" is now "), 1, alog)
+        self.assertEqual(alog.count("registered DUNDi peer"), 1, alog)
+        self.assertNotIn("registration of peer", alog)
+        self.assertEqual(self.log("B").count(" is now "), 1)
+        self.assertEqual(self.log("B").count("registration with peer"), 1, self.log("B"))
+
+        stats = self.stop_all()
+        self.assertEqual(stats["A"]["registrations"], 1, stats["A"])
+        self.assertEqual(stats["B"]["requests"], 2, stats["B"])  # the two lookups that reached B
+        for n in ("A", "B"):
+            self.assertEqual(stats[n]["crypto_rejected"], 0, stats[n])
+            self.assertEqual(stats[n]["encrej"], 0, stats[n])
+            self.assertEqual(stats[n]["timeouts"], 0, stats[n])
+
+    # ---------------------------------------------------------- 2. qualify states
+
+    def test_2_unreachable_lagged_recovery(self):
+        """Unanswered pings make F1 UNREACHABLE, a late ACK makes F2 LAGGED: neither is
+        queried. Pings every 10 s while UNREACHABLE; an answered one makes F1 OK again."""
+        self.start("A", a_fake_config())
+        f = self.fake([F1_ADDR1, F1_ADDR2], F1_EID)
+        f2 = self.fake([F2_ADDR], F2_EID)
+        f2.ping[F2_ADDR] = F2_DELAY
+
+        self.assertIsNotNone(f.register(F1_ADDR1), "no REGRESPONSE for F1")
+        t_reg = time.monotonic()
+        self.assertIsNotNone(f2.register(F2_ADDR), "no REGRESPONSE for F2")
+        self.wait_re("A", r"registered DUNDi peer %s at 127\.0\.16\.5:%d" % (F1_EID, PORT), 1.0)
+        self.wait_re("A", r"registered DUNDi peer %s at 127\.0\.16\.7:%d" % (F2_EID, PORT), 1.0)
+
+        # Ping 5 s after the registration, 5 transmissions 1 s apart, then UNREACHABLE.
+        self.wait_re("A", r"peer %s is now UNREACHABLE \(was UNKNOWN\)" % F1_EID, t_reg + 12.5 - time.monotonic())
+        t_unreach = time.monotonic()
+        self.assertGreater(t_unreach - t_reg, 9.0, "UNREACHABLE too soon")
+        pings = f.pings(F1_ADDR1)
+        self.assertEqual(len(pings), 5, pings)
+        self.assertEqual(len({p.raw for _, _, p in pings}), 1, "retransmissions must be byte-identical")
+        self.assertEqual(pings[0][2].ies, [], pings[0])
+        self.assertEqual((pings[0][2].hdr.iseqno, pings[0][2].hdr.oseqno), (0, 0))
+        self.assertTrue(4.5 <= pings[0][0] - t_reg <= 6.0, "first ping %.2f s after registering" % (pings[0][0] - t_reg))
+        gaps = [b[0] - a[0] for a, b in zip(pings, pings[1:])]
+        self.assertTrue(all(0.8 <= g <= 1.3 for g in gaps), gaps)
+
+        m = self.wait_re("A", r"peer %s is now LAGGED \((\d+) ms\) \(was UNKNOWN\)" % F2_EID, 1.0)
+        self.assertGreaterEqual(int(m.group(1)), int(F2_DELAY * 1000), m.group(0))
+        self.assertLess(int(m.group(1)), 1000, m.group(0))
+        self.assertEqual(len(f2.pings(F2_ADDR)), 1, "the late ACK arrived before any retransmission")
+
+        # Neither an UNREACHABLE nor a LAGGED peer is asked.
+        rc, doc = self.ask(A_HOST, "1003")
+        self.assert_no_answer(rc, doc)
+        time.sleep(0.3)
+        self.assertEqual(f.packets(cmdresp=dr.DPDISCOVER), [])
+        self.assertEqual(f2.packets(cmdresp=dr.DPDISCOVER), [])
+
+        # F1 registers from a new address: pinged there 5 s later. That ping fires while F1
+        # is UNREACHABLE, so the next one follows 10 s after it (not 60).
+        self.assertIsNotNone(f.register(F1_ADDR2), "no REGRESPONSE for F1's second address")
+        t_reg2 = time.monotonic()
+        self.wait_re("A", r"registered DUNDi peer %s at 127\.0\.16\.6:%d" % (F1_EID, PORT), 1.0)
+        first = f.wait(lambda: f.pings(F1_ADDR2), 7.0)
+        self.assertTrue(first, "no ping to F1's new address:\n%s" % self.log("A")[-3000:])
+        t_ping2 = first[0][0]
+        self.assertTrue(4.5 <= t_ping2 - t_reg2 <= 6.0, "ping %.2f s after the new registration" % (t_ping2 - t_reg2))
+        # Let all 5 transmissions of this ping go unanswered, then answer the next ping.
+        self.assertEqual(len(f.wait(lambda: len(f.pings(F1_ADDR2)) >= 5 and f.pings(F1_ADDR2), 6.0) or []), 5)
+        time.sleep(max(0.0, t_ping2 + 5.4 - time.monotonic()))
+        self.assertEqual(len(f.pings(F1_ADDR2)), 5)
+        f.ping[F1_ADDR2] = 0.0
+
+        m = self.wait_re("A", r"peer %s is now OK \((\d+) ms\) \(was UNREACHABLE\)" % F1_EID,
+                         t_ping2 + 12.0 - time.monotonic())
+        pings2 = f.pings(F1_ADDR2)
+        self.assertEqual(len(pings2), 6, pings2)
+        self.assertNotEqual(pings2[5][2].hdr.strans, pings2[0][2].hdr.strans, "a ping is a new transaction")
+        self.assertTrue(9.5 <= pings2[5][0] - t_ping2 <= 11.0,
+                        "next ping %.2f s after the previous one (UNREACHABLE: 10 s)" % (pings2[5][0] - t_ping2))
+        self.assertLess(int(m.group(1)), 1000)
+        alog = self.log("A")
+        self.assertEqual(alog.count("peer %s is now UNREACHABLE" % F1_EID), 1, alog)
+        self.assertEqual(len(f.pings(F1_ADDR1)), 5, "pinged the old address after the new registration")
+
+        # Reachable again: F1 is asked (at its new address); F2 is still LAGGED and is not.
+        rc, doc = self.ask(A_HOST, "1003")
+        self.assert_one_answer(rc, doc, F1_EID, r"^priv:fake@127\.0\.16\.6/1003$")
+        self.assertEqual(len(f.packets(F1_ADDR2, dr.DPDISCOVER)), 1)
+        self.assertEqual(f.packets(F1_ADDR1, dr.DPDISCOVER), [])
+        self.assertEqual(f2.packets(cmdresp=dr.DPDISCOVER), [])
+
+        stats = self.stop_all()
+        self.assertEqual(stats["A"]["registrations"], 3, stats["A"])
+
+    # ---------------------------------------------------------- 3. ENCREJ on a REGREQ
+
+    def test_3_register_encrej(self):
+        """B's REGREQ carries only KEYCRC32 (the full key went with an earlier DPDISCOVER);
+        the registrar answers ENCREJ: B restarts with the full key and the same ENCDATA
+        (6.7). A second ENCREJ ends the attempt."""
+        reg = self.fake([REGISTRAR_ADDR], A_EID, peer=(B_HOST, PORT))
+        reg.first_encrypt_ack = True  # B's DPDISCOVER: ACKed, never answered
+        reg.encrypt[REGISTRAR_ADDR] = "encrej"
+        t_b = time.monotonic()
+        self.start("B", b_config(REGISTRAR_ADDR[0], qualify=False, local=False))
+        # A lookup B cannot answer itself: it asks its peer, sending the full key first.
+        q = subprocess.Popen([harness.BINARIES["dundiq"]] + self.ask_args(B_HOST, "1003", timeout_ms=6000),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: q.poll() is None and q.kill())
+
+        encs = reg.wait(lambda: len(reg.packets(cmdresp=dr.ENCRYPT)) >= 1 and reg.packets(cmdresp=dr.ENCRYPT), 1.8)
+        self.assertTrue(encs, "B did not forward the lookup:\n%s" % self.log("B"))
+        t1, _, disc = encs[0]
+        self.assertLess(t1 - t_b, 1.9, "the lookup went out after the first REGREQ was due")
+        self.assertEqual([k for k, _ in disc.ies], [dr.IE_EID, dr.IE_SHAREDKEY, dr.IE_SIGNATURE, dr.IE_ENCDATA])
+        sharedkey, signature = disc.get(dr.IE_SHAREDKEY), disc.get(dr.IE_SIGNATURE)
+
+        def opening(after_strans):
+            return [(t, p) for t, _, p in reg.packets(cmdresp=dr.ENCRYPT)
+                    if p.hdr.dtrans == 0 and p.hdr.strans not in after_strans]
+
+        got = reg.wait(lambda: opening({disc.hdr.strans}), 4.0)
+        self.assertTrue(got, "no REGREQ:\n%s" % self.log("B"))
+        t_r1, r1 = got[0]
+        self.assertTrue(1.5 <= t_r1 - t_b <= 3.0, "first REGREQ %.2f s after start" % (t_r1 - t_b))
+        # Encrypted (byte 6 = 0x0D), KEYCRC32 of the key already sent.
+        self.assertEqual(r1.raw[6], 0x0D)
+        self.assertEqual((r1.hdr.iseqno, r1.hdr.oseqno), (0, 0))
+        self.assertEqual([k for k, _ in r1.ies], [dr.IE_EID, dr.IE_KEYCRC32, dr.IE_ENCDATA], r1)
+        self.assertEqual(r1.get(dr.IE_EID), dr.eid(B_EID))
+        self.assertEqual(r1.get(dr.IE_KEYCRC32), zlib.crc32(sharedkey).to_bytes(4, "big"))
+
+        # ENCREJ(F) went back: ACK(F) on the old ids, then at once a new transaction.
+        got = reg.wait(lambda: opening({disc.hdr.strans, r1.hdr.strans}), 2.5)
+        self.assertTrue(got, "no resend with the full key:\n%s" % self.log("B"))
+        t_r2, r2 = got[0]
+        self.wait_re("B", r"registration with peer %s: key rejected, resending it in full" % A_EID, 1.0)
+        encrej_sent = [t for t, loc, data in reg.sent if data[6] == dr.ENCREJ | dr.FLAG_FINAL]
+        acks = [p for _, _, p in reg.packets(cmdresp=dr.ACK | dr.FLAG_FINAL) if p.hdr.strans == r1.hdr.strans]
+        self.assertEqual(len(acks), 1, "the ENCREJ(F) must be ACKed on the old transaction")
+        self.assertEqual([k for k, _ in r2.ies], [dr.IE_EID, dr.IE_SHAREDKEY, dr.IE_SIGNATURE, dr.IE_ENCDATA], r2)
+        self.assertEqual(r2.get(dr.IE_SHAREDKEY), sharedkey, "the same session key, sent in full")
+        self.assertEqual(r2.get(dr.IE_SIGNATURE), signature)
+        self.assertEqual((r2.hdr.iseqno, r2.hdr.oseqno), (0, 0))
+        self.assertLess(t_r2 - encrej_sent[0], 0.5, "the full key must be resent at once (6.7)")
+        self.assertEqual(r2.get(dr.IE_ENCDATA), r1.get(dr.IE_ENCDATA), "6.7: the same ENCDATA is resent")
+
+        # The registrar rejects the full key too: that ends the attempt (until the next
+        # REGREQ, 60 s after the first).
+        time.sleep(3.0)
+        later = opening({disc.hdr.strans, r1.hdr.strans, r2.hdr.strans})
+        self.assertEqual(later, [], "B kept sending REGREQs after a second ENCREJ:\n%s" % self.log("B"))
+
+        try:
+            out, err = q.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            q.kill()
+            self.fail("dundiq hung")
+        self.assert_no_answer(q.returncode, self.parse(out.decode(), err.decode()))
+        blog = self.log("B")
+        self.assertEqual(blog.count("registration with peer %s: key rejected; giving up" % A_EID), 1, blog)
+        self.assertEqual(blog.count("registration with peer %s: key rejected, resending it in full" % A_EID), 1, blog)
+        self.assertNotIn("registration with peer %s accepted" % A_EID, blog)
+        stats = self.stop_all()
+        self.assertEqual(stats["B"]["encrej"], 0, stats["B"])
+
+    # ---------------------------------------------------------- 4. ENCREJ recovery with a real registrar
+
+    def test_4_register_after_registrar_restart(self):
+        """A restarts between B's DPDISCOVER (full key) and B's first REGREQ (KEYCRC32): A
+        refuses the unknown key, B resends it in full, A accepts and registers B."""
+        self.start("A", a_config(local=True))
+        t_b = time.monotonic()
+        self.start("B", b_config(A_HOST, qualify=False, local=False))
+        rc, doc = self.ask(B_HOST, "1004")  # B asks A, with its full key
+        self.assert_one_answer(rc, doc, A_EID, r"^priv:%s@%s/1004$" % (SECRET_RE, re.escape(A_HOST)))
+        first = self.daemons["A"].stop()
+        self.assertEqual(self.daemons["A"].exit_code, 0, self.log("A"))
+        self.assertEqual(first["requests"], 1, first)
+        self.start("A", a_config(local=True))  # forgets B's key
+        if time.monotonic() - t_b > 1.8 or "registration with peer" in self.log("B"):
+            self.skipTest("A was not back before B's first REGREQ (2 s after B's start)")
+
+        self.wait_re("A", r"encrypted request from %s rejected: KEYCRC32 [0-9a-f]{8} of a key we do not hold"
+                     % B_EID, 3.0)
+        self.wait_re("B", r"registration with peer %s: key rejected, resending it in full" % A_EID, 1.0)
+        self.wait_re("A", r"registered DUNDi peer %s at %s:%d\b" % (B_EID, re.escape(B_HOST), PORT), 1.0)
+        self.wait_re("B", r"registration with peer %s accepted" % A_EID, 1.0)
+        self.assertLess(time.monotonic() - t_b, 3.5)
+        self.assertNotIn("giving up", self.log("B"))
+
+        stats = self.stop_all()
+        self.assertEqual(stats["A"]["encrej"], 1, stats["A"])
+        self.assertEqual(stats["A"]["crypto_rejected"], 1, stats["A"])
+        self.assertEqual(stats["A"]["registrations"], 1, stats["A"])
+        self.assertEqual(stats["B"]["crypto_rejected"], 0, stats["B"])
+        self.assertEqual(self.log("B").count("new session key"), 1, "the same key, resent in full")
+
+
+def main():
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
+    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
+    args, rest = ap.parse_known_args()
+    if not args.dundid or not args.dundiq:
+        sys.exit("usage: test_peers.py --dundid PATH --dundiq PATH [unittest args]")
+    harness.BINARIES["dundid"] = os.path.abspath(args.dundid)
+    harness.BINARIES["dundiq"] = os.path.abspath(args.dundiq)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
