@@ -239,3 +239,26 @@ def dundiq(*args, timeout=15.0):
 
 def make_workdir(prefix):
     return tempfile.TemporaryDirectory(prefix=prefix)
+
+
+def run_tests(extra_tools=()):
+    """The drivers' main(): binary paths from --dundid/--dundiq (and any
+    extra_tools, e.g. "keygen") or the environment, the rest to unittest.
+    Returns the parsed paths of the extra tools."""
+    import argparse
+    import sys
+    import unittest
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
+    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
+    for name in extra_tools:
+        ap.add_argument("--" + name, default=os.environ.get("DUNDID_" + name.upper()))
+    args, rest = ap.parse_known_args()
+    paths = [args.dundid, args.dundiq] + [getattr(args, n) for n in extra_tools]
+    if not all(paths):
+        sys.exit("usage: %s --dundid PATH --dundiq PATH%s [unittest args]"
+                 % (os.path.basename(sys.argv[0]), "".join(" --%s PATH" % n for n in extra_tools)))
+    BINARIES["dundid"] = os.path.abspath(args.dundid)
+    BINARIES["dundiq"] = os.path.abspath(args.dundiq)
+    extra = {n: os.path.abspath(getattr(args, n)) for n in extra_tools}
+    return extra, lambda: unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

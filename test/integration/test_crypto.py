@@ -24,7 +24,6 @@ built with that key for the nested/garbage cases. Without it those checks are
 skipped; everything else still runs.
 """
 
-import argparse
 import os
 import re
 import select
@@ -725,19 +724,11 @@ class CryptoTests(unittest.TestCase):
 
 
 def main():
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
-    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
-    ap.add_argument("--keygen", default=os.environ.get("DUNDID_KEYGEN"))
-    args, rest = ap.parse_known_args()
-    if not args.dundid or not args.dundiq or not args.keygen:
-        sys.exit("usage: test_crypto.py --dundid PATH --dundiq PATH --keygen PATH [unittest args]")
-    harness.BINARIES["dundid"] = os.path.abspath(args.dundid)
-    harness.BINARIES["dundiq"] = os.path.abspath(args.dundiq)
-    KEYGEN["path"] = os.path.abspath(args.keygen)
+    extra, run = harness.run_tests(("keygen",))
+    KEYGEN["path"] = extra["keygen"]
     if not OPENSSL:
         print("note: no openssl command: the daemon's encrypted replies are not opened", file=sys.stderr)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    run()
 
 
 if __name__ == "__main__":

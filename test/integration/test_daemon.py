@@ -16,7 +16,6 @@ Packets are built and decoded with dundi_raw.py, written from the protocol
 document independently of the C code.
 """
 
-import argparse
 import json
 import os
 import random
@@ -979,15 +978,7 @@ class ConfigTests(DaemonCase):
 
 
 def main():
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
-    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
-    args, rest = ap.parse_known_args()
-    if not args.dundid or not args.dundiq:
-        sys.exit("usage: test_daemon.py --dundid PATH --dundiq PATH [unittest args]")
-    harness.BINARIES["dundid"] = os.path.abspath(args.dundid)
-    harness.BINARIES["dundiq"] = os.path.abspath(args.dundiq)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    harness.run_tests()[1]()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ server answered is read from its debug log ("HOST: N@priv -> ...", one line
 per DPRESPONSE) while it runs, and from the stats line when it stops.
 """
 
-import argparse
 import heapq
 import json
 import os
@@ -667,15 +666,7 @@ class ForwardTests(unittest.TestCase):
 
 
 def main():
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
-    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
-    args, rest = ap.parse_known_args()
-    if not args.dundid or not args.dundiq:
-        sys.exit("usage: test_forward.py --dundid PATH --dundiq PATH [unittest args]")
-    harness.BINARIES["dundid"] = os.path.abspath(args.dundid)
-    harness.BINARIES["dundiq"] = os.path.abspath(args.dundiq)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    harness.run_tests()[1]()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ reply) are covered by test_daemon.py (test_regreq) and test_crypto.py
 (test_2_unencrypted_from_keyed_peer) and not repeated here.
 """
 
-import argparse
 import heapq
 import json
 import os
@@ -586,15 +585,7 @@ class PeerTests(unittest.TestCase):
 
 
 def main():
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("--dundid", default=os.environ.get("DUNDID"))
-    ap.add_argument("--dundiq", default=os.environ.get("DUNDIQ"))
-    args, rest = ap.parse_known_args()
-    if not args.dundid or not args.dundiq:
-        sys.exit("usage: test_peers.py --dundid PATH --dundiq PATH [unittest args]")
-    harness.BINARIES["dundid"] = os.path.abspath(args.dundid)
-    harness.BINARIES["dundiq"] = os.path.abspath(args.dundiq)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    harness.run_tests()[1]()
 
 
 if __name__ == "__main__":
