@@ -587,15 +587,13 @@ class LookupTests(DaemonCase):
 # ====================================================================== retransmission
 
 
-class RetransmitTests(DaemonCase):
-    """Scenario 4: retransmission of the final response (fresh daemon per test)."""
+class FreshDaemonCase(DaemonCase):
+    """A fresh daemon per test; stop() checks it exits cleanly and returns its stats."""
 
-    BIND = "127.0.11.1"
-    CLIENT_HOST = "127.0.11.2"
-    PORT = 45211
+    WORKDIR = "dundid-"
 
     def setUp(self):
-        tmp = harness.make_workdir("dundid-rexmit-")
+        tmp = harness.make_workdir(self.WORKDIR)
         self.addCleanup(tmp.cleanup)
         self.daemon, _ = start_daemon(self, tmp.name, self.BIND, self.PORT)
         self.addCleanup(self.daemon.kill)
@@ -605,6 +603,16 @@ class RetransmitTests(DaemonCase):
         stats = self.daemon.stop()
         self.assertEqual(self.daemon.exit_code, 0, self.daemon.log())
         return stats
+
+
+class RetransmitTests(FreshDaemonCase):
+    """Scenario 4: retransmission of the final response (fresh daemon per test)."""
+
+    BIND = "127.0.11.1"
+    CLIENT_HOST = "127.0.11.2"
+    PORT = 45211
+
+    WORKDIR = "dundid-rexmit-"
 
     def test_lost_final_ack(self):
         c = self.client()
@@ -669,24 +677,14 @@ def pad_to(pkt, total):
     return out
 
 
-class RobustnessTests(DaemonCase):
+class RobustnessTests(FreshDaemonCase):
     """Scenarios 3 and 6 (fresh daemon per test, counters checked at the end)."""
 
     BIND = "127.0.13.1"
     CLIENT_HOST = "127.0.13.2"
     PORT = 45213
 
-    def setUp(self):
-        tmp = harness.make_workdir("dundid-robust-")
-        self.addCleanup(tmp.cleanup)
-        self.daemon, _ = start_daemon(self, tmp.name, self.BIND, self.PORT)
-        self.addCleanup(self.daemon.kill)
-        self.daemon.start()
-
-    def stop(self):
-        stats = self.daemon.stop()
-        self.assertEqual(self.daemon.exit_code, 0, self.daemon.log())
-        return stats
+    WORKDIR = "dundid-robust-"
 
     def check_1001(self, c):
         resp = self.lookup(c, "1001", "priv")
