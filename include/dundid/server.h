@@ -9,6 +9,7 @@
 #include "dundid/cache.h"
 #include "dundid/crypto.h"
 #include "dundid/net.h"
+#include "dundid/regtable.h"
 #include "dundid/secret.h"
 #include "dundid/trans.h"
 
@@ -75,6 +76,7 @@ struct server {
     struct timer cache_sweep;
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
+    struct regtable *regtable; /* where phones are registered; survives reloads */
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);

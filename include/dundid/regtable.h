@@ -1,0 +1,96 @@
+/* The registration table: where every phone is registered, keyed by
+ * extension (the AOR user part). Each extension holds its bindings (contact,
+ * registrar, source, expiry, user agent, feed). Pure: no I/O, no clock; every
+ * call that needs the time takes it (wall-clock seconds since the epoch). */
+#ifndef DUNDID_REGTABLE_H
+#define DUNDID_REGTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REG_EXT_MAX 80        /* extension (AOR user part) */
+#define REG_CONTACT_MAX 255   /* contact URI */
+#define REG_REGISTRAR_MAX 63  /* registrar address or name, as dialled */
+#define REG_SOURCE_MAX 63     /* the phone's source address, "IP:PORT" */
+#define REG_UA_MAX 63         /* user agent (longer ones are cut) */
+#define REG_DEFAULT_MAX_BINDINGS 8
+
+enum reg_feed { REG_FEED_PCAP, REG_FEED_HEP, REG_FEED_REALTIME, REG_FEED_STATE, REG_FEED_COUNT };
+
+const char *reg_feed_name(enum reg_feed f);
+/* Parses a name given by reg_feed_name; -1 when unknown. */
+int reg_feed_parse(const char *name);
+
+/* A binding as callers see it (strings point into the table: valid until the
+ * next change of the table). */
+struct reg_binding {
+    const char *ext;
+    const char *contact;   /* whole URI, e.g. sip:1002@10.10.10.63:5060 */
+    const char *registrar; /* e.g. 10.0.0.5 */
+    const char *source;    /* e.g. 10.10.10.63:5060, may be "" */
+    const char *user_agent;
+    int64_t expires; /* epoch seconds */
+    int64_t updated; /* epoch seconds of the last change or refresh */
+    enum reg_feed feed;
+};
+
+/* One REGISTER outcome to apply. expires <= now removes the binding. */
+struct reg_update {
+    const char *ext;
+    const char *contact;
+    const char *registrar;
+    const char *source;     /* NULL = "" */
+    const char *user_agent; /* NULL = "" */
+    int64_t expires;
+    enum reg_feed feed;
+};
+
+struct regtable_stats {
+    uint64_t extensions, bindings;
+    uint64_t by_feed[REG_FEED_COUNT]; /* live bindings per feed */
+    uint64_t added, refreshed, removed, expired;
+    uint64_t moved;         /* replaced a binding of the same contact at another registrar */
+    uint64_t dropped_cap;   /* oldest binding dropped: max_bindings reached */
+    uint64_t rejected;      /* update with an empty or oversize field */
+    uint64_t memory_bytes;  /* bytes allocated by the table itself */
+};
+
+struct regtable;
+
+/* Called after the bindings of ext changed (added, moved, removed, expired;
+ * not on a plain refresh of the same binding). */
+typedef void (*regtable_change_fn)(void *ctx, const char *ext);
+
+struct regtable *regtable_new(unsigned max_bindings_per_ext);
+void regtable_free(struct regtable *rt);
+void regtable_set_max_bindings(struct regtable *rt, unsigned max_bindings_per_ext);
+/* Two registrars may hold the same contact at once (phones with a backup
+ * registration). Off: a 2xx at another registrar moves the binding. */
+void regtable_set_keep_other_registrars(struct regtable *rt, bool keep);
+void regtable_set_listener(struct regtable *rt, regtable_change_fn fn, void *ctx);
+
+/* Add, refresh, move or remove one binding. A binding is identified by
+ * (ext, contact, registrar). Returns 0, or -1 for a rejected update (empty or
+ * oversize ext/contact/registrar) or memory failure. */
+int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now);
+/* Remove the bindings of ext that match: registrar NULL = any, feed < 0 = any.
+ * Used for "Contact: *" and for a feed replacing what it said of ext.
+ * Returns how many were removed. */
+size_t regtable_remove(struct regtable *rt, const char *ext, const char *registrar, int feed);
+
+/* Live bindings of ext (expires > now), newest first, at most max. */
+size_t regtable_get(const struct regtable *rt, const char *ext, int64_t now, struct reg_binding *out, size_t max);
+bool regtable_has(const struct regtable *rt, const char *ext, int64_t now);
+
+/* Drop every binding with expires <= now. Returns how many. */
+size_t regtable_expire(struct regtable *rt, int64_t now);
+/* Earliest expiry in the table, INT64_MAX when empty. */
+int64_t regtable_next_expiry(const struct regtable *rt);
+
+/* Every binding, in no particular order. Stop early by returning false. */
+void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx);
+
+void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out);
+
+#endif
