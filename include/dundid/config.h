@@ -16,6 +16,8 @@
 #define CONF_NAME_MAX 80 /* contexts, key names: 79 characters as the reference */
 #define CONF_STR_MAX 256
 #define DUNDID_DEFAULT_KEYDIR "/etc/dundid/keys"
+#define DUNDID_DEFAULT_CONTROL "/run/dundid/dundid.ctl"
+#define CONF_CONTROL_MAX 108 /* sun_path, NUL included */
 #define SESSION_KEY_LIFETIME_S 3600 /* fixed in the reference */
 
 enum model { MODEL_NONE = 0, MODEL_INBOUND = 1, MODEL_OUTBOUND = 2, MODEL_SYMMETRIC = 3 };
@@ -106,6 +108,8 @@ struct config {
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
     int loglevel; /* -1 = leave as started */
+    char control[CONF_CONTROL_MAX]; /* control socket; "" = none */
+    bool control_set;               /* given in the file (a failure to bind is then fatal) */
 
     struct mapping *maps; /* in file order */
     size_t nmaps;

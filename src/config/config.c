@@ -380,6 +380,13 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "loglevel: '%s' must be error, warning, notice, info or debug", v);
         else
             c->loglevel = n;
+    } else if (!strcasecmp(k, "control")) {
+        c->control_set = true;
+        if (!strcasecmp(v, "none"))
+            c->control[0] = '\0';
+        else if (v[0] != '/' || !copy_bounded(c->control, sizeof(c->control), v))
+            ERR(ld, line, "control: '%s' must be none or an absolute path of at most %d characters", v,
+                CONF_CONTROL_MAX - 1);
     } else if (!strcasecmp(k, "authdebug") || !strcasecmp(k, "outgoing_sip_tech") ||
                !strcasecmp(k, "pjsip_outgoing_endpoint") || !strcasecmp(k, "secretpath")) {
         WARN(ld, line, "%s: Asterisk option with no effect in dundid; ignored", k);
@@ -819,6 +826,7 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->loglevel = -1;
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
     c->cache_size = 100000;
+    copy_bounded(c->control, sizeof(c->control), DUNDID_DEFAULT_CONTROL);
 
     FILE *f = fopen(path, "r");
     if (!f) {

@@ -446,6 +446,46 @@ static void test_general_values(void)
     }
     config_free(c);
 
+    /* control socket: default, explicit, none; relative and too long are errors */
+    c = load_ok(GEN, "control default");
+    if (c) {
+        CHECK_STR(c->control, DUNDID_DEFAULT_CONTROL);
+        CHECK(!c->control_set, "default control path is not 'set'");
+    }
+    config_free(c);
+    c = load_ok(GEN "control = /tmp/x/d.ctl\n", "control path");
+    if (c) {
+        CHECK_STR(c->control, "/tmp/x/d.ctl");
+        CHECK(c->control_set, "control given");
+    }
+    config_free(c);
+    c = load_ok(GEN "control = None\n", "control none");
+    if (c)
+        CHECK(c->control[0] == '\0' && c->control_set, "control = none disables the socket");
+    config_free(c);
+    {
+        char ctl[400];
+        struct config_diag dc;
+        char cpath[64], cwant[400];
+        for (size_t i = 0; i < 2; i++) {
+            char val[200] = "dundid.ctl"; /* relative */
+            if (i == 1) {                 /* one character more than sun_path holds */
+                memset(val, 'a', 108);
+                val[0] = '/';
+                val[108] = '\0';
+            }
+            snprintf(ctl, sizeof(ctl), GEN "control = %s\n", val);
+            c = load_text(ctl, &dc, cpath, sizeof(cpath));
+            CHECK(c == NULL, "control = %s refused", val);
+            snprintf(cwant, sizeof(cwant),
+                     "%s:3: control: '%s' must be none or an absolute path of at most 107 characters", cpath, val);
+            if (CHECK_INT_OK(dc.n, 1))
+                CHECK_STR(dc.msg[0], cwant);
+            config_free(c);
+            config_diag_free(&dc);
+        }
+    }
+
     /* [general] twice: merged, with a warning */
     char path[64], want[200];
     struct config_diag d;
