@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "dundid/config.h"
+#include "dundid/control.h"
 #include "dundid/log.h"
 #include "dundid/server.h"
 
@@ -28,43 +29,30 @@ static void usage(FILE *f)
 }
 
 /* Print every diagnostic; returns the snapshot or NULL. */
-static struct config *load(const char *path, bool to_log)
+static struct config *load(const char *path)
 {
     struct config_diag d;
     struct config *c = config_load(path, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        if (to_log && d.is_error[i])
-            log_error("%s", d.msg[i]);
-        else if (to_log) /* the message says "warning:" itself */
-            log_notice("%s", d.msg[i]);
-        else
-            fprintf(stderr, "%s\n", d.msg[i]);
-    }
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "%s\n", d.msg[i]);
     config_diag_free(&d);
     return c;
 }
 
 struct app {
     struct server srv;
-    const char *path;
-    bool debug; /* -d wins over loglevel= on every reload */
+    struct control *ctl;
 };
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
+    struct config_diag d;
     (void)sig;
     (void)what;
-    log_notice("SIGHUP: reloading %s", a->path);
-    struct config *c = load(a->path, true);
-    if (!c) {
-        log_error("reload failed; still running with the previous configuration");
-        return;
-    }
-    if (c->loglevel >= 0 && !a->debug)
-        log_set_level((enum log_level)c->loglevel);
-    server_reload(&a->srv, c);
-    log_notice("configuration reloaded");
+    log_notice("SIGHUP");
+    server_reload_file(&a->srv, &d);
+    config_diag_free(&d);
 }
 
 static void on_term(evutil_socket_t sig, short what, void *arg)
@@ -99,7 +87,7 @@ int main(int argc, char **argv)
     }
 
     log_init("dundid", true, debug ? LOG_LVL_DEBUG : LOG_LVL_NOTICE);
-    struct config *conf = load(path, false);
+    struct config *conf = load(path);
     if (!conf)
         return 1;
     if (check) {
@@ -120,13 +108,14 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     static struct app app;
     char err[256];
-    app.path = abspath;
-    app.debug = debug;
     /* Bind before detaching, so a busy port fails the command that started us. */
-    if (!base || server_init(&app.srv, base, conf, err, sizeof(err)) < 0) {
+    if (!base || server_init(&app.srv, base, conf, err, sizeof(err)) < 0 ||
+        control_open(&app.ctl, &app.srv, conf, err, sizeof(err)) < 0) {
         log_error("cannot start: %s", base ? err : "event_base_new failed");
         return 1;
     }
+    app.srv.conf_path = abspath;
+    app.srv.keep_loglevel = debug; /* -d wins over loglevel= on every reload */
     if (!foreground) {
         if (daemon(0, 0) < 0 || event_reinit(base) < 0) {
             log_error("cannot daemonize: %s", strerror(errno));
@@ -150,6 +139,7 @@ int main(int argc, char **argv)
 
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
+    control_close(app.ctl);
     server_free(&app.srv);
     event_base_free(base);
     free(abspath);

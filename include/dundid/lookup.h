@@ -49,4 +49,13 @@ void lookup_abandon(struct lookup *lk);
 /* End every running lookup now, reporting what was found (shutdown). */
 void lookup_abandon_all(struct server *s);
 
+/* A running lookup as the CLI shows it (`show requests`). */
+struct lookup_view {
+    const char *number, *context;
+    bool has_root;
+    eid_t root;
+    unsigned max, answers, asked, waiting; /* waiting: transactions still open */
+};
+void lookup_foreach(const struct server *s, void (*fn)(void *ctx, const struct lookup_view *v), void *ctx);
+
 #endif

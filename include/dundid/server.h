@@ -17,6 +17,13 @@
 
 struct server;
 
+#define PEER_HISTORY 10 /* recorded lookup times per peer (storehistory) */
+
+struct lookup_time {
+    char what[2 * DUNDI_MAX_NUMBER + 2]; /* NUMBER@CONTEXT; "" = unused */
+    int ms;
+};
+
 /* A dynamic peer's address, learned from its REGREQ. */
 struct registration {
     struct registration *next;
@@ -50,6 +57,7 @@ struct peer_state {
     struct timer register_timer;
     struct trans *regtrans;
     bool registered;
+    struct lookup_time history[PEER_HISTORY]; /* newest first */
 };
 
 struct server_stats {
@@ -77,6 +85,14 @@ struct server {
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    /* Operator switches (dundictl); storehistory follows the file on reload. */
+    bool storehistory;
+    bool debug_all;
+    unsigned ndebug;
+    eid_t debug_peers[16];
+    /* Reloads (SIGHUP, dundictl reload): the file, and whether -d fixed the log level. */
+    const char *conf_path;
+    bool keep_loglevel;
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);
@@ -84,6 +100,17 @@ void server_free(struct server *s);
 /* Swap in a new snapshot (the old one is freed). Sockets stay as they are. */
 void server_reload(struct server *s, struct config *conf);
 void server_log_stats(const struct server *s);
+
+/* Re-read s->conf_path into a new snapshot and swap it in; on any error the
+ * running one stays. Every diagnostic is logged and also left in diag (the
+ * caller frees it). Returns 0 or -1. (reload.c) */
+int server_reload_file(struct server *s, struct config_diag *diag);
+
+/* Operator debugging (debug.c): log the packets to and from addr when
+ * debugging is on for everyone or for the peer at addr. */
+void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
+/* Record how long peer took to answer number@context (storehistory). */
+void server_note_lookup_time(struct server *s, const eid_t *peer, const char *number, const char *context, int ms);
 
 /* The state kept for a peer EID, created on first use (NULL: out of memory).
  * Keys are the peer entry's; a change of keys on reload starts it afresh. */

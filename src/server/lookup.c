@@ -17,6 +17,7 @@ struct link {
     struct lookup *lk; /* NULL once the lookup is over */
     eid_t peer;
     bool full_key; /* this transaction carried SHAREDKEY+SIGNATURE */
+    uint64_t sent_ms;
 };
 
 struct lookup {
@@ -262,8 +263,11 @@ static void link_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ie
     }
     if (cmd == DUNDI_CMD_DPRESPONSE || cmd == DUNDI_CMD_PRECACHERP) {
         /* Responses of a keyed peer count only when they came encrypted (6.1). */
-        if (l->lk && ie->cause < 1 && cmd == DUNDI_CMD_DPRESPONSE && (!t->encrypted || was_encrypted))
+        if (l->lk && ie->cause < 1 && cmd == DUNDI_CMD_DPRESPONSE && (!t->encrypted || was_encrypted)) {
             take_response(l->lk, &l->peer, ie);
+            server_note_lookup_time(s, &l->peer, l->lk->rq.number, l->lk->rq.context,
+                                    (int)(clock_now_ms() - l->sent_ms));
+        }
         if (!dundi_hdr_final(h))
             trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
         return;
@@ -415,6 +419,7 @@ static void send_requests(struct lookup *lk, const struct peer_conf **chosen, un
         }
         l->lk = lk;
         l->peer = p->eid;
+        l->sent_ms = clock_now_ms();
         if (p->inkey_pub && peer_encrypt(s, t, p, &l->full_key) < 0) {
             log_warning("peer %s: cannot set up encryption; not asked", eid_to_str(&p->eid, (char[EID_STR_LEN]){0}));
             l->lk = NULL;
@@ -522,4 +527,15 @@ struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, l
     }
     timerq_arm(&s->loop.tq, &lk->deadline, clock_now_ms() + 2000u + 200u * (unsigned)rq->ttl);
     return lk;
+}
+
+void lookup_foreach(const struct server *s, void (*fn)(void *ctx, const struct lookup_view *v), void *ctx)
+{
+    for (const struct lookup *lk = s->lookups; lk; lk = lk->next) {
+        struct lookup_view v = {lk->rq.number, lk->rq.context, lk->has_root, lk->root, CACHE_MAX_RESULTS,
+                                lk->r.res.n, lk->r.asked, 0};
+        for (unsigned i = 0; i < lk->ntx; i++)
+            v.waiting += lk->tx[i] != NULL;
+        fn(ctx, &v);
+    }
 }

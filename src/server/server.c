@@ -20,6 +20,7 @@
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
     struct server *s = ctx;
+    server_debug_packet(s, true, to, pkt, len);
     /* Replies leave from the socket of the destination's family. */
     for (int i = 0; i < 2; i++)
         if (s->fd[i] >= 0 && s->family[i] == to->ss.ss_family)
@@ -38,6 +39,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         ssize_t got = udp_recv(fd, buf, sizeof(buf), &from);
         if (got < 0)
             break;
+        server_debug_packet(s, false, &from, buf, (size_t)got > sizeof(buf) ? sizeof(buf) : (size_t)got);
         /* Oversize datagrams arrive with their true length and are dropped as such. */
         trans_engine_input(s->eng, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
     }
@@ -58,6 +60,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     s->fd[0] = s->fd[1] = -1;
     s->base = base;
     s->conf = conf;
+    s->storehistory = conf->storehistory;
     secret_init(&s->secret, clock_wall_s());
     s->ies = malloc(sizeof(*s->ies));
     if (!s->ies || loop_init(&s->loop, base) < 0) {
@@ -177,6 +180,7 @@ void server_reload(struct server *s, struct config *conf)
 {
     struct config *old = s->conf;
     s->conf = conf;
+    s->storehistory = conf->storehistory;
     /* Registrations survive for peers that are still dynamic (or match [*]). */
     for (struct registration **pp = &s->regs; *pp;) {
         const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);

@@ -1,0 +1,234 @@
+/* lookup, query and precache: commands that ask the DUNDi network. A lookup
+ * runs on the event loop; the client waits for the answer, the loop does not. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ctl_cmds.h"
+#include "dundid/clock.h"
+#include "dundid/lookup.h"
+#include "dundid/mapping.h"
+#include "dundid/server.h"
+
+struct ctl_lookup {
+    struct ctl_call *c;
+    struct lookup *lk;
+    bool starting; /* inside lookup_start: an answer now is kept for later */
+    bool answered;
+    char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
+    uint64_t start_ms;
+    struct local_result lr;
+    struct lookup_result fr;
+    bool has_fr;
+};
+
+struct row {
+    const struct dundi_answer *a;
+    int expires;
+};
+
+static int by_weight(const void *x, const void *y)
+{
+    const struct row *a = x, *b = y;
+    if (a->a->weight != b->a->weight)
+        return a->a->weight < b->a->weight ? -1 : 1;
+    return a < b ? -1 : a > b; /* stable: local answers first */
+}
+
+static void print_result(struct ctl_lookup *q)
+{
+    struct ctl_out *o = &q->c->out;
+    const struct config *conf = q->c->s->conf;
+    static struct row rows[DUNDI_MAX_ANSWERS + CACHE_MAX_RESULTS];
+    unsigned n = 0;
+    uint16_t hint = q->has_fr ? q->fr.hint_flags : q->lr.hint_flags;
+    const char *hint_data = q->has_fr ? q->fr.hint_data : q->lr.hint_data;
+    char fl[160], eid[EID_STR_LEN];
+
+    for (unsigned i = 0; i < q->lr.n; i++)
+        rows[n++] = (struct row){&q->lr.answers[i], conf->cachetime};
+    for (unsigned i = 0; q->has_fr && i < q->fr.res.n; i++)
+        rows[n++] = (struct row){&q->fr.res.answers[i], q->fr.res.expirations[i]};
+    qsort(rows, n, sizeof(rows[0]), by_weight);
+    if (!(hint & DUNDI_HINT_DONT_ASK))
+        hint_data = "";
+    long long ms = (long long)(clock_now_ms() - q->start_ms);
+
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_str(o, "number", q->number);
+        cj_str(o, "context", q->context);
+        cj_arr(o, "answers");
+        for (unsigned i = 0; i < n; i++) {
+            const struct dundi_answer *a = rows[i].a;
+            cj_obj(o, NULL);
+            cj_int(o, "weight", a->weight);
+            cj_str(o, "tech", dundi_proto_name(a->proto));
+            cj_str(o, "dest", a->dest);
+            cj_str(o, "flags", dundi_flags_str(a->flags, fl, sizeof(fl)));
+            cj_str(o, "eid", eid_to_str(&a->eid, eid));
+            cj_int(o, "expires", rows[i].expires);
+            cj_end(o);
+        }
+        cj_end(o);
+        cj_obj(o, "hint");
+        cj_str(o, "flags", dundi_hint_str(hint, fl, sizeof(fl)));
+        cj_str(o, "data", hint_data);
+        cj_end(o);
+        cj_int(o, "asked", q->has_fr ? q->fr.asked : 0);
+        cj_int(o, "ms", ms);
+        cj_end(o);
+        return;
+    }
+    if (!n)
+        ctl_printf(o, "DUNDi lookup returned no results.\n");
+    for (unsigned i = 0; i < n; i++) {
+        const struct dundi_answer *a = rows[i].a;
+        ctl_printf(o, "%3u. %5u %s/%s (%s)\n", i + 1, a->weight, dundi_proto_name(a->proto), a->dest,
+                   dundi_flags_str(a->flags, fl, sizeof(fl)));
+        ctl_printf(o, "     from %s, expires in %d s\n", eid_to_str(&a->eid, eid), rows[i].expires);
+    }
+    if (hint || hint_data[0])
+        ctl_printf(o, "hint: %s%s%s\n", dundi_hint_str(hint, fl, sizeof(fl)), hint_data[0] ? " " : "", hint_data);
+    ctl_printf(o, "DUNDi lookup completed in %lld ms\n", ms);
+}
+
+static void cancel_lookup(struct ctl_call *c)
+{
+    struct ctl_lookup *q = c->pending;
+    lookup_abandon(q->lk);
+    free(q);
+    c->pending = NULL;
+}
+
+static void on_lookup_done(void *ctx, const struct lookup_result *r)
+{
+    struct ctl_lookup *q = ctx;
+    q->fr = *r;
+    q->has_fr = true;
+    q->answered = true;
+    q->lk = NULL;
+    if (q->starting)
+        return;
+    struct ctl_call *c = q->c;
+    print_result(q);
+    free(q);
+    c->pending = NULL;
+    ctl_call_done(c);
+}
+
+enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
+{
+    struct server *s = c->s;
+    const struct config *conf = s->conf;
+    bool bypass = false;
+    if (argc == 2) {
+        if (strcasecmp(argv[1], "bypass")) {
+            ctl_fail(c, "usage: lookup NUMBER[@CONTEXT] [bypass]");
+            return CTL_DONE;
+        }
+        bypass = true;
+    }
+    struct ctl_lookup *q = calloc(1, sizeof(*q));
+    if (!q) {
+        ctl_fail(c, "out of memory");
+        return CTL_DONE;
+    }
+    if (ctl_split_at(c, argv[0], q->number, q->context, sizeof(q->number)) < 0) {
+        free(q);
+        return CTL_DONE;
+    }
+    q->c = c;
+    q->start_ms = clock_now_ms();
+
+    /* Our own answers first, as for a DPDISCOVER from a peer. */
+    secret_refresh(&s->secret, clock_wall_s());
+    struct answer_vars v = {q->number, &conf->eid, s->secret.current, conf->ipaddr};
+    mapping_answer(conf, q->context, &v, &q->lr);
+    bool canonical = false;
+    for (unsigned i = 0; i < q->lr.n; i++)
+        canonical |= q->lr.answers[i].weight == 0;
+    if (canonical) { /* a weight-0 answer settles it: nobody is asked */
+        print_result(q);
+        free(q);
+        return CTL_DONE;
+    }
+    static struct lookup_request rq;
+    memset(&rq, 0, sizeof(rq));
+    snprintf(rq.number, sizeof(rq.number), "%s", q->number);
+    snprintf(rq.context, sizeof(rq.context), "%s", q->context);
+    rq.ttl = conf->ttl;
+    rq.bypass = bypass;
+    rq.hint_flags = q->lr.hint_flags;
+    memcpy(rq.hint_data, q->lr.hint_data, sizeof(rq.hint_data));
+
+    q->starting = true;
+    struct lookup *lk = lookup_start(s, &rq, on_lookup_done, q);
+    q->starting = false;
+    if (q->answered) {
+        print_result(q);
+        free(q);
+        return CTL_DONE;
+    }
+    q->lk = lk;
+    c->pending = q;
+    c->cancel = cancel_lookup;
+    return CTL_PENDING;
+}
+
+enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
+{
+    const struct config *conf = c->s->conf;
+    char eidtext[CTL_WORD_MAX + 1], context[CTL_WORD_MAX + 1];
+    eid_t e;
+    (void)argc;
+    if (ctl_split_at(c, argv[0], eidtext, context, sizeof(eidtext)) < 0)
+        return CTL_DONE;
+    if (eid_parse(&e, eidtext) < 0) {
+        ctl_fail(c, "'%s' is not a valid EID!", eidtext);
+        return CTL_DONE;
+    }
+    /* Our own entity is answered from the file; others need EIDQUERY forwarding. */
+    if (!eid_equal(&e, &conf->eid)) {
+        ctl_fail(c, "not supported yet (querying other entities)");
+        return CTL_DONE;
+    }
+    const struct {
+        const char *label, *key, *val;
+    } f[] = {
+        {"Department:      ", "department", conf->department},
+        {"Organization:    ", "organization", conf->organization},
+        {"City/Locality:   ", "locality", conf->locality},
+        {"State/Province:  ", "stateprov", conf->stateprov},
+        {"Country:         ", "country", conf->country},
+        {"E-mail:          ", "email", conf->email},
+        {"Phone:           ", "phone", conf->phone},
+        {"IP Address:      ", "ipaddr", conf->ipaddr},
+    };
+    if (c->out.json) {
+        char es[EID_STR_LEN];
+        cj_obj(&c->out, NULL);
+        cj_str(&c->out, "eid", eid_to_str(&e, es));
+        cj_str(&c->out, "context", context);
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+            cj_str(&c->out, f[i].key, f[i].val);
+        cj_end(&c->out);
+        return CTL_DONE;
+    }
+    ctl_printf(&c->out, "DUNDi Query EID succeeded:\n");
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        ctl_printf(&c->out, "%s%s\n", f[i].label, f[i].val);
+    return CTL_DONE;
+}
+
+enum ctl_status cmd_precache(struct ctl_call *c, int argc, char **argv)
+{
+    char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
+    (void)argc;
+    if (ctl_split_at(c, argv[0], number, context, sizeof(number)) < 0)
+        return CTL_DONE;
+    ctl_fail(c, "not supported yet (precache pushes)");
+    return CTL_DONE;
+}

@@ -1,0 +1,29 @@
+/* Reloading the configuration file: SIGHUP and dundictl share this. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dundid/log.h"
+#include "dundid/server.h"
+
+int server_reload_file(struct server *s, struct config_diag *diag)
+{
+    log_notice("reloading %s", s->conf_path);
+    struct config *c = config_load(s->conf_path, diag);
+    for (size_t i = 0; i < diag->n; i++) {
+        if (diag->is_error[i])
+            log_error("%s", diag->msg[i]);
+        else /* the message says "warning:" itself */
+            log_notice("%s", diag->msg[i]);
+    }
+    if (!c) {
+        log_error("reload failed; still running with the previous configuration");
+        return -1;
+    }
+    if (c->loglevel >= 0 && !s->keep_loglevel)
+        log_set_level((enum log_level)c->loglevel);
+    if (strcmp(c->control, s->conf->control))
+        log_warning("control socket changes take effect at the next restart");
+    server_reload(s, c);
+    log_notice("configuration reloaded");
+    return 0;
+}
