@@ -28,11 +28,11 @@ void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *add
     struct dundi_hdr h;
     dundi_addr_str(addr, who, sizeof(who));
     if (dundi_hdr_decode(pkt, len, &h) < 0) {
-        log_notice("debug: %s %s: %zu bytes, not a DUNDi header", tx ? "Tx" : "Rx", who, len);
+        log_notice("packet: %s %s: %zu bytes, not a DUNDi header", tx ? "Tx" : "Rx", who, len);
         return;
     }
     /* Shown whatever the log level: the operator asked for it. */
-    log_notice("debug: %s-Frame %s %s (%s) strans %u dtrans %u oseq %u iseq %u%s, %zu bytes", tx ? "Tx" : "Rx", who,
+    log_notice("packet: %s-Frame %s %s (%s) strans %u dtrans %u oseq %u iseq %u%s, %zu bytes", tx ? "Tx" : "Rx", who,
                dundi_cmd_name(dundi_hdr_cmd(&h)), (h.cmdresp & DUNDI_FLAG_RESPONSE) ? "Response" : "Command",
                h.strans, h.dtrans, h.oseqno, h.iseqno, dundi_hdr_final(&h) ? " (Final)" : "", len);
 }
