@@ -378,7 +378,7 @@ static void hint_entry(void *ctx, const struct cache_view *v)
         cj_end(o);
         return;
     }
-    ctl_printf(o, "%-20.20s %-12.12s %-10" PRId64 " %-18s\n", v->number, v->context, v->expires_in,
+    ctl_printf(o, "%-20.20s %-12.12s %-10" PRId64 " %s\n", v->number, v->context, v->expires_in,
                eid_to_str(&v->peer, eid));
 }
 
@@ -392,7 +392,7 @@ enum ctl_status show_hints(struct ctl_call *c, int argc, char **argv)
         cj_obj(o, NULL);
         cj_arr(o, "hints");
     } else {
-        ctl_printf(o, "%-20.20s %-12.12s %-10.10s %-18s\n", "Prefix", "Context", "Expiration", "From");
+        ctl_printf(o, "%-20.20s %-12.12s %-10.10s %s\n", "Prefix", "Context", "Expiration", "From");
     }
     cache_foreach_hint(c->s->cache, clock_wall_s(), hint_entry, &w);
     if (o->json) {
