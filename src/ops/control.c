@@ -168,8 +168,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct client *cl = arg;
     (void)bev;
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
-        /* The client is done sending: answer what it asked, then close. */
+    /* End of input while a command runs: the client has gone (dundictl keeps
+     * its side open until it has the answer), so the command is abandoned.
+     * Otherwise what was asked is still answered, then the connection closes. */
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !cl->call) {
         cl->eof = true;
         bufferevent_disable(cl->bev, EV_READ);
         process(cl);

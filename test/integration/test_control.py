@@ -447,6 +447,45 @@ class ControlTests(unittest.TestCase):
         self.assertTrue(self.a.running())
         self.assertIn("6 dundi peers", self.run_ok("show", "peers"))
 
+    def test_client_leaves_during_lookup(self):
+        """The lookup of a client that went away is abandoned, not answered into the void."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        s.sendall(b"lookup 5001@slow\n")
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if [r for r in ctl_json(self, self.sock, "show", "requests")["requests"] if r["number"] == "5001"]:
+                break
+            time.sleep(0.02)
+        s.close()
+        deadline = time.monotonic() + 2.0
+        running = True
+        while time.monotonic() < deadline and running:
+            running = [r for r in ctl_json(self, self.sock, "show", "requests")["requests"] if r["number"] == "5001"]
+            time.sleep(0.02)
+        self.assertFalse(running, "the lookup ended with its client")
+        self.assertTrue(self.a.running())
+
+    def test_client_that_never_reads(self):
+        """Thousands of pipelined requests and no reading: the daemon stops
+        reading from that client, and serves everyone else meanwhile."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        s.setblocking(False)
+        sent = 0
+        chunk = b"help\n" * 1000
+        for _ in range(200):
+            try:
+                sent += s.send(chunk)
+            except BlockingIOError:
+                break
+        self.assertLess(sent, 200 * len(chunk), "the daemon's buffers are bounded")
+        self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
+        rc, out, err = self.dundiq("1001@priv")
+        self.assertEqual(rc, 0, out + err)
+        s.close()
+        self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
+
     def test_pipelined_requests(self):
         got = raw_exchange(self.sock, b"show entityid\r\n--json show entityid\nbogus\nhelp", shut=True)
         self.assertEqual(got, ("Global EID for this system is '%s'\nOK\n.\n{\"eid\":\"%s\"}\nOK\n.\n"
