@@ -85,6 +85,7 @@ struct server {
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
     /* Operator switches (dundictl); storehistory follows the file on reload. */
     bool storehistory;
     bool debug_all;

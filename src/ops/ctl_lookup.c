@@ -47,8 +47,10 @@ static void print_result(struct ctl_lookup *q)
     const char *hint_data = q->has_fr ? q->fr.hint_data : q->lr.hint_data;
     char fl[160], eid[EID_STR_LEN];
 
+    /* Local answers live as long as the cache time, or the first registration behind them. */
+    int local_exp = q->lr.expiration < conf->cachetime ? q->lr.expiration : conf->cachetime;
     for (unsigned i = 0; i < q->lr.n; i++)
-        rows[n++] = (struct row){&q->lr.answers[i], conf->cachetime};
+        rows[n++] = (struct row){&q->lr.answers[i], local_exp};
     for (unsigned i = 0; q->has_fr && i < q->fr.res.n; i++)
         rows[n++] = (struct row){&q->fr.res.answers[i], q->fr.res.expirations[i]};
     qsort(rows, n, sizeof(rows[0]), by_weight);
@@ -145,7 +147,7 @@ enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
 
     /* Our own answers first, as for a DPDISCOVER from a peer. */
     secret_refresh(&s->secret, clock_wall_s());
-    struct answer_vars v = {q->number, &conf->eid, s->secret.current, conf->ipaddr};
+    struct answer_vars v = {q->number, &conf->eid, s->secret.current, conf->ipaddr, s->regtable, clock_wall_s(), NULL};
     mapping_answer(conf, q->context, &v, &q->lr);
     bool canonical = false;
     for (unsigned i = 0; i < q->lr.n; i++)

@@ -45,12 +45,25 @@ def peer_lines(eid, host, context, port=PORT):
             "include = %s" % context]
 
 
-def a_config(ctl, extra_lines=()):
-    """The shared test configuration, plus peers B (priv) and C (slow)."""
+def a_config(ctl, statefile):
+    """The shared test configuration, plus peers B (priv) and C (slow), and
+    a registration table filled from a state file."""
     text = render_config(A_HOST, PORT, general_extra=["control = %s" % ctl])
     text += "\n" + "\n".join(peer_lines(B_EID, B_HOST, "priv") + [""] + peer_lines(C_EID, C_HOST, "slow")
-                             + [""] + list(extra_lines)) + "\n"
+                             + ["", "[registrations]", "statefile = %s" % statefile]) + "\n"
     return text
+
+
+def state_file(path, now):
+    rows = [("3001", "10.0.0.5", "sip:3001@10.10.10.61:5060", "10.10.10.61:5060", now + 600, now - 5, "hep",
+             "Yealink SIP-T46S"),
+            ("3001", "10.0.0.6", "sip:3001@10.10.10.62:5060", "10.10.10.62:5060", now + 900, now - 1, "pcap", "Snom"),
+            ("3002", "10.0.0.5", "sip:3002@10.10.10.63:5060", "", now + 300, now - 9, "hep", "")]
+    with open(path, "w") as f:
+        f.write("# dundid registrations 1\n")
+        for r in rows:
+            f.write("B\t" + "\t".join(str(x) for x in r) + "\n")
+        f.write("E\t%d\n" % len(rows))
 
 
 def b_config():
@@ -119,8 +132,10 @@ class ControlTests(unittest.TestCase):
         cls.c.bind((C_HOST, PORT))
         cls.addClassCleanup(cls.c.close)
         cls.apath = os.path.join(cls.tmp.name, "a.conf")
+        state = os.path.join(cls.tmp.name, "a.state")
+        state_file(state, int(time.time()))
         with open(cls.apath, "w") as f:
-            f.write(a_config(cls.sock))
+            f.write(a_config(cls.sock, state))
         cls.a = Daemon(cls.apath, cls.tmp.name)
         cls.addClassCleanup(cls.a.kill)
         cls.a.start()
@@ -193,7 +208,7 @@ class ControlTests(unittest.TestCase):
         self.assertEqual(self.run_err("show", "peer", "02:00:00:00:00:55"), "No such peer '02:00:00:00:00:55'")
         self.assertIn("not an EID", self.run_err("show", "peer", "nonsense"))
 
-    def test_show_mappings_entityid_precache_realtime_registrations(self):
+    def test_show_mappings_entityid_precache_realtime(self):
         out = self.run_ok("show", "mappings")
         self.assertEqual(out.splitlines()[0].split(),
                          ["DUNDi", "Cntxt", "Weight", "Local", "Cntxt", "Options", "Tech", "Destination"])
@@ -212,15 +227,26 @@ class ControlTests(unittest.TestCase):
         self.assertEqual(self.run_ok("show", "realtime"), "realtime: not configured\n")
         self.assertEqual(ctl_json(self, self.sock, "show", "realtime"), {"configured": False})
 
-        for args in (("show", "registrations"), ("show", "registrations", "1001")):
-            out = self.run_ok(*args)
-            j = ctl_json(self, self.sock, *args)
-            self.assertIsInstance(j["bindings"], list)
-            if j["configured"]:
-                self.assertIn("Extension", out)
-                self.assertEqual(j["bindings"], [])  # nothing feeds the table in this test
-            else:
-                self.assertEqual(out, "registrations: not configured\n")
+    def test_show_registrations(self):
+        out = self.run_ok("show", "registrations")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["Extension", "Contact", "Registrar", "Source", "Expires", "Feed",
+                                            "User-Agent"])
+        self.assertRegex(out, r"(?m)^3001\s+sip:3001@10\.10\.10\.61:5060\s+10\.0\.0\.5\s+10\.10\.10\.61:5060\s+"
+                              r"\d+\s+hep\s+Yealink SIP-T46S$")
+        self.assertRegex(out, r"(?m)^3002\s+sip:3002@10\.10\.10\.63:5060\s+10\.0\.0\.5\s+\d+\s+hep\s*$")
+        self.assertEqual(lines[-1], "3 binding(s) shown; 2 extension(s), 3 binding(s) in the table")
+        j = ctl_json(self, self.sock, "show", "registrations")
+        self.assertIs(j["configured"], True)
+        self.assertEqual((j["count"], j["extensions"], j["total_bindings"]), (3, 2, 3))
+        j = ctl_json(self, self.sock, "show", "registrations", "3001")
+        got = [(b["extension"], b["registrar"], b["contact"], b["feed"], b["user_agent"]) for b in j["bindings"]]
+        self.assertEqual(got, [("3001", "10.0.0.6", "sip:3001@10.10.10.62:5060", "pcap", "Snom"),
+                               ("3001", "10.0.0.5", "sip:3001@10.10.10.61:5060", "hep", "Yealink SIP-T46S")],
+                         "newest first")
+        self.assertTrue(590 <= j["bindings"][1]["expires_in"] <= 600, j)
+        self.assertEqual(ctl_json(self, self.sock, "show", "registrations", "9999")["bindings"], [])
+        self.assertIn("0 binding(s) shown", self.run_ok("show", "registrations", "9999"))
 
     def test_show_stats_and_flush_stats(self):
         self.dundiq("1001@priv")
