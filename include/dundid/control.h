@@ -11,7 +11,7 @@
 #include "dundid/ctl_proto.h"
 
 #define CTL_MAX_CLIENTS 128
-#define CTL_OUTPUT_MAX (16u << 20) /* one response; a longer one is cut with an error */
+#define CTL_OUTPUT_MAX (16u << 20) /* one response; a longer one is replaced by an error */
 #define CTL_IDLE_S 60              /* a client silent this long is closed */
 
 struct server;

@@ -76,9 +76,11 @@ static void reject(struct client *cl, const char *reason)
 static void finish_call(struct client *cl)
 {
     struct ctl_call *c = cl->call;
-    if (c->out.full && c->ok) {
+    /* Half a table, or half a JSON object, is worse than none. */
+    if (c->out.full) {
         c->ok = false;
-        snprintf(c->reason, sizeof(c->reason), "output cut at %u bytes", CTL_OUTPUT_MAX);
+        snprintf(c->reason, sizeof(c->reason), "answer longer than %u bytes; not sent", CTL_OUTPUT_MAX);
+        c->out.len = 0;
     }
     send_response(cl, c->out.buf, c->out.len, c->ok, c->reason);
     ctl_out_free(&c->out);

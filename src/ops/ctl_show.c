@@ -203,7 +203,10 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
         cj_str(o, "outkey", p->outkey);
         cj_str(o, "status", status);
         cj_int(o, "qualify_ms", p->qualify_ms);
-        cj_bool(o, "debug", c->s->debug_all);
+        bool debug = c->s->debug_all;
+        for (unsigned i = 0; i < c->s->ndebug; i++)
+            debug |= eid_equal(&c->s->debug_peers[i], &p->eid);
+        cj_bool(o, "debug", debug);
         rules_out(o, "include", &p->include, "include", "noinclude");
         rules_out(o, "permit", &p->permit, "permit", "deny");
         cj_arr(o, "history");

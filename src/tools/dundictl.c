@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
     }
     line[n++] = '\n';
 
+    signal(SIGPIPE, SIG_IGN);
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sun.sun_path))
         return fail(2, "socket path too long: %s", path);
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
         ssize_t w = write(fd, line + off, n - off);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+            break; /* dundid closed early: its answer (an error) may be waiting */
         if (w < 0)
             return fail(2, "%s: %s", path, strerror(errno));
         off += (size_t)w;

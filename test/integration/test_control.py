@@ -512,6 +512,27 @@ class ControlTests(unittest.TestCase):
         s.close()
         self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
 
+    def test_client_limit(self):
+        socks = []
+        self.addCleanup(lambda: [x.close() for x in socks])
+        for _ in range(128):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(self.sock)
+            socks.append(s)
+        # Every one of them is accepted before the next connection is looked at.
+        socks[-1].settimeout(5)
+        socks[-1].sendall(b"show entityid\n")
+        self.assertTrue(socks[-1].recv(4096).endswith(b"OK\n.\n"))
+        self.assertEqual(raw_exchange(self.sock, b"show entityid\n"), b"ERR too many control clients\n.\n")
+        rc, out, err = ctl(self.sock, "show", "entityid")
+        self.assertEqual((rc, err), (1, "dundictl: too many control clients\n"))
+        for s in socks:
+            s.close()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and ctl(self.sock, "show", "entityid")[0] != 0:
+            time.sleep(0.05)
+        self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
+
     def test_pipelined_requests(self):
         got = raw_exchange(self.sock, b"show entityid\r\n--json show entityid\nbogus\nhelp", shut=True)
         self.assertEqual(got, ("Global EID for this system is '%s'\nOK\n.\n{\"eid\":\"%s\"}\nOK\n.\n"
