@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ctl_cmds.h"
+#include "dundid/ctl_cmds.h"
 #include "dundid/lookup.h"
 #include "dundid/server.h"
 

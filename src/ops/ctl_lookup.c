@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ctl_cmds.h"
+#include "dundid/ctl_cmds.h"
 #include "dundid/clock.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"

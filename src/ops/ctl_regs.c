@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "ctl_cmds.h"
+#include "dundid/ctl_cmds.h"
 #include "dundid/clock.h"
 #include "dundid/regtable.h"
 #include "dundid/server.h"

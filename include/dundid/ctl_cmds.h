@@ -1,7 +1,7 @@
 /* Control commands, shared between ctl_cmds.c (table, simple commands),
  * ctl_show.c (show ...) and ctl_lookup.c (lookup, query, precache). */
-#ifndef DUNDID_OPS_CTL_CMDS_H
-#define DUNDID_OPS_CTL_CMDS_H
+#ifndef DUNDID_CTL_CMDS_H
+#define DUNDID_CTL_CMDS_H
 
 #include "dundid/control.h"
 
