@@ -193,7 +193,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
         ssize_t w = write(fd, busy, sizeof(busy) - 1); /* a fresh socket's buffer has room */
         (void)w;
         close(fd);
-        log_warning("control: %u clients already; one refused", ctl->nclients);
+        log_info("control: %u clients already; one refused", ctl->nclients); /* no log flood */
         return;
     }
     struct client *cl = calloc(1, sizeof(*cl));
