@@ -493,15 +493,14 @@ size_t regtable_remove(struct regtable *rt, const char *ext, const char *registr
         return 0;
     char name[REG_EXT_MAX + 1];
     strcpy(name, ext);
-    size_t n = 0, left = e->nbinds;
-    for (struct bind *b = e->binds, *bn; b && left; b = bn) {
+    size_t n = 0;
+    /* bind_drop frees e with its last binding: the walk only reads next
+     * pointers taken before each drop. */
+    for (struct bind *b = e->binds, *bn; b; b = bn) {
         bn = b->next;
         if ((!registrar || !strcmp(b_registrar(b), registrar)) && (feed < 0 || b->feed == feed)) {
-            left--;
             n++;
-            bind_drop(rt, b); /* may free e when it was the last: left stops the walk */
-        } else {
-            left--;
+            bind_drop(rt, b);
         }
     }
     rt->st.removed += n;
