@@ -140,6 +140,23 @@ static void shutdown_hook(struct app *a)
     /* lead: write the registration state file here (regtable -> StateDirectory). */
 }
 
+/* Undo a partial start; the server owns conf once server_init ran. */
+static int start_failed(struct app *a, struct config *conf, struct event_base *base, const char *why)
+{
+    log_error("cannot start: %s", why);
+    metrics_stop(&a->metrics);
+    if (a->srv.conf)
+        server_free(&a->srv);
+    else
+        config_free(conf);
+    if (base)
+        event_base_free(base);
+    pidfile_remove();
+    free((char *)a->path);
+    log_close();
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = DUNDID_DEFAULT_CONF, *pidpath = NULL, *user = NULL;
@@ -177,6 +194,7 @@ int main(int argc, char **argv)
     char *abspath = realpath(path, NULL);
     if (!abspath) {
         fprintf(stderr, "dundid: %s: %s\n", path, strerror(errno));
+        config_free(conf);
         return 1;
     }
     if (conf->loglevel >= 0 && !debug)
@@ -190,50 +208,36 @@ int main(int argc, char **argv)
     /* The pid file first: a second dundid on it stops here, before binding. */
     if (!pidpath)
         pidpath = conf->pidfile[0] ? conf->pidfile : foreground ? NULL : DUNDID_DEFAULT_PIDFILE;
-    if (pidpath && pidfile_create(pidpath, err, sizeof(err)) < 0) {
-        log_error("cannot start: %s", err);
-        return 1;
-    }
+    if (pidpath && pidfile_create(pidpath, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, NULL, err);
     /* Bind before detaching, so a busy port fails the command that started us. */
     struct event_base *base = event_base_new();
-    if (!base || server_init(&app.srv, base, conf, err, sizeof(err)) < 0) {
-        log_error("cannot start: %s", base ? err : "event_base_new failed");
-        pidfile_remove();
-        return 1;
-    }
+    if (!base)
+        return start_failed(&app, conf, NULL, "event_base_new failed");
+    if (server_init(&app.srv, base, conf, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
     /* Feeds that need root (the capture device, pcap_open_live) open here,
      * with the sockets, before the privilege drop below. */
     if (conf->metrics_host[0] &&
-        metrics_start(&app.metrics, &app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0) {
-        log_error("cannot start: %s", err);
-        pidfile_remove();
-        return 1;
-    }
+        metrics_start(&app.metrics, &app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
     if (conf->logfile[0] && log_open_file(conf->logfile) < 0) {
-        log_error("cannot start: log file %s: %s", conf->logfile, strerror(errno));
-        pidfile_remove();
-        return 1;
+        snprintf(err, sizeof(err), "log file %s: %s", conf->logfile, strerror(errno));
+        return start_failed(&app, conf, base, err);
     }
-    if (user && privdrop(user, err, sizeof(err)) < 0) {
-        log_error("cannot start: %s", err);
-        pidfile_remove();
-        return 1;
-    }
+    if (user && privdrop(user, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
     if (!foreground) {
-        if (daemon(0, 0) < 0 || event_reinit(base) < 0) {
-            log_error("cannot daemonize: %s", strerror(errno));
-            return 1;
+        if (daemonize_begin() < 0 || event_reinit(base) < 0 || pidfile_update() < 0) {
+            snprintf(err, sizeof(err), "cannot daemonize: %s", strerror(errno));
+            return start_failed(&app, conf, base, err);
         }
-        if (pidfile_update() < 0)
-            log_error("pid file %s: cannot write the new pid: %s", pidpath, strerror(errno));
-        if (!conf->logfile[0])
-            log_init("dundid", false, log_get_level());
     }
     if (notify_init(err, sizeof(err)) < 0)
         log_warning("%s", err);
     if (service_init(&app.service, &app.srv) < 0) {
-        log_error("cannot start: out of memory");
-        return 1;
+        service_free(&app.service);
+        return start_failed(&app, conf, base, "out of memory");
     }
     char eid[EID_STR_LEN];
     log_notice("dundid %s started, entity id %s, %zu peer(s), %zu mapping(s)%s%s", DUNDID_VERSION,
@@ -249,6 +253,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         event_add(sigs[i], NULL);
     service_ready(&app.service);
+    if (!foreground) {
+        daemonize_done(0); /* the starting command exits 0 now */
+        if (!conf->logfile[0])
+            log_init("dundid", false, log_get_level());
+    }
 
     event_base_dispatch(base);
 
