@@ -202,7 +202,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static struct app app;
-    char err[256];
+    char err[512];
     app.path = abspath;
     app.debug = debug;
     /* The pid file first: a second dundid on it stops here, before binding. */
