@@ -413,6 +413,19 @@ class ProcessTests(unittest.TestCase):
         self.assertIn("shutting down", d.log())
 
 
+    def test_6_no_secret_in_debug_log(self):
+        """The ${SECRET} that answers carry never reaches the log, even at debug."""
+        conf = write(self.path("dundid.conf"), config(self.HOST, self.PORT, self.EID))
+        self.daemon = d = Daemon(conf, self.tmp.name).start()  # runs with -d
+        rc, out, err = dundiq("--eid", CLIENT_EID, "%s:%d" % (self.HOST, self.PORT), "1001@priv")
+        self.assertEqual(rc, 0, out + err)
+        m = re.search(r"IAX2/priv:([A-Za-z0-9+/]{22}==)@", out)
+        self.assertTrue(m, out)
+        self.assertTrue(d.wait_log("1001@priv", 3), d.log())  # the debug line of the answer
+        d.stop()
+        self.assertNotIn(m.group(1), d.log())
+
+
 # ====================================================================== metrics
 
 
