@@ -10,6 +10,7 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
+#include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -91,6 +92,8 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         char where[64];
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
+    if (registrations_start(s, err, errlen) < 0)
+        return -1;
     peers_schedule(s);
     loop_sync(&s->loop);
     return 0;
@@ -155,6 +158,7 @@ void server_free(struct server *s)
         pstate_free(s, ps);
     }
     trans_engine_free(s->eng);
+    registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
         s->regs = r->next;
@@ -205,6 +209,7 @@ void server_reload(struct server *s, struct config *conf)
     peers_schedule(s);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
+    registrations_reload(s, old);
     config_free(old);
     loop_sync(&s->loop);
 }
