@@ -132,14 +132,6 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
         event_base_loopbreak(a->srv.base);
 }
 
-/* State that must outlive the process is written here, after the last
- * transaction and before the server is freed. */
-static void shutdown_hook(struct app *a)
-{
-    (void)a;
-    /* lead: write the registration state file here (regtable -> StateDirectory). */
-}
-
 /* Undo a partial start; the server owns conf once server_init ran. */
 static int start_failed(struct app *a, struct config *conf, struct event_base *base, const char *why)
 {
@@ -216,8 +208,9 @@ int main(int argc, char **argv)
         return start_failed(&app, conf, NULL, "event_base_new failed");
     if (server_init(&app.srv, base, conf, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
-    /* Feeds that need root (the capture device, pcap_open_live) open here,
-     * with the sockets, before the privilege drop below. */
+    /* server_init opened the feeds that need root (the capture device,
+     * the HEP socket) with the DUNDi sockets; anything else that needs
+     * privileges opens here, before the drop below. */
     if (conf->metrics_host[0] &&
         metrics_start(&app.metrics, &app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
@@ -261,7 +254,6 @@ int main(int argc, char **argv)
 
     event_base_dispatch(base);
 
-    shutdown_hook(&app);
     server_log_stats(&app.srv);
     for (int i = 0; i < 4; i++)
         event_free(sigs[i]);
@@ -269,6 +261,8 @@ int main(int argc, char **argv)
         event_free(app.drain);
     service_free(&app.service);
     metrics_stop(&app.metrics);
+    /* The shutdown hook: after the last transaction, server_free() writes
+     * the registration state file (registrations_stop). */
     server_free(&app.srv);
     event_base_free(base);
     free(abspath);

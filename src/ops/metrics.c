@@ -7,6 +7,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/registrations.h"
 #include "dundid/server.h"
 
 #define METRICS_TIMEOUT_S 5
@@ -85,6 +86,46 @@ static void render_peers(const struct server *s, struct evbuffer *b)
     one(b, "dundid_peer_registrations", "gauge", "Dynamic peers with a live registration (REGREQ).", nregs);
 }
 
+static void render_registrations(const struct server *s, struct evbuffer *b)
+{
+    struct regtable_stats rs = {0};
+    if (s->regtable)
+        regtable_get_stats(s->regtable, &rs);
+    const char *names[REG_FEED_COUNT];
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        names[f] = reg_feed_name((enum reg_feed)f);
+    labelled(b, "dundid_registrations", "gauge", "Live phone bindings in the registration table, by feed.", "feed",
+             names, rs.by_feed, REG_FEED_COUNT);
+    one(b, "dundid_registration_extensions", "gauge", "Extensions with at least one binding.", rs.extensions);
+    static const char *const changes[] = {"added", "refreshed", "removed", "expired", "moved", "dropped_cap",
+                                          "rejected"};
+    const uint64_t nchanges[] = {rs.added, rs.refreshed, rs.removed, rs.expired, rs.moved, rs.dropped_cap,
+                                 rs.rejected};
+    labelled(b, "dundid_registration_changes_total", "counter", "Updates of the registration table, by kind.",
+             "change", changes, nchanges, sizeof(changes) / sizeof(changes[0]));
+    one(b, "dundid_registration_table_bytes", "gauge", "Memory allocated by the registration table.",
+        rs.memory_bytes);
+
+    const struct feed_stats *fs = registrations_feed_stats(s);
+    one(b, "dundid_feed_frames_total", "counter", "Captured frames and HEP datagrams received.", fs->frames);
+    static const char *const why[] = {"undecodable", "hep_denied", "hep_bad_auth", "not_sip"};
+    const uint64_t nwhy[] = {fs->undecodable, fs->hep_denied, fs->hep_bad_auth, fs->not_sip};
+    labelled(b, "dundid_feed_dropped_total", "counter", "Frames and HEP datagrams not used, by reason.", "reason",
+             why, nwhy, sizeof(why) / sizeof(why[0]));
+    struct sipfeed_stats ss = {0};
+    registrations_sip_stats(s, &ss);
+    static const char *const sip[] = {"not_register", "malformed", "request", "committed", "unmatched",
+                                      "refused", "provisional"};
+    const uint64_t nsip[] = {ss.not_register, ss.malformed,  ss.requests,   ss.committed,
+                             ss.unmatched,    ss.refused,    ss.provisional};
+    labelled(b, "dundid_sip_messages_total", "counter", "SIP messages seen by the feeds, by what they were.",
+             "kind", sip, nsip, sizeof(sip) / sizeof(sip[0]));
+    static const char *const saves[] = {"ok", "failed"};
+    const uint64_t nsaves[] = {fs->state_saves, fs->state_save_errors};
+    labelled(b, "dundid_state_file_writes_total", "counter", "Writes of the registration state file, by result.",
+             "result", saves, nsaves, 2);
+}
+
 void metrics_render(const struct metrics *m, struct evbuffer *b)
 {
     const struct server *s = m->srv;
@@ -134,6 +175,7 @@ void metrics_render(const struct metrics *m, struct evbuffer *b)
              dropped, sizeof(reasons) / sizeof(reasons[0]));
 
     render_peers(s, b);
+    render_registrations(s, b);
 
     static const char *const reload_results[] = {"ok", "failed"};
     const uint64_t reloads[] = {v->reloads_ok, v->reloads_failed};

@@ -23,7 +23,11 @@ void service_status_line(const struct service *sv, char *buf, size_t len)
     size_t peers = 0;
     for (size_t i = 0; i < s->conf->npeers; i++)
         peers += !s->conf->peers[i].wildcard;
-    snprintf(buf, len, "%zu peers, %.1f lookups/s", peers, sv->lookups_per_s);
+    struct regtable_stats rs = {0};
+    if (s->regtable)
+        regtable_get_stats(s->regtable, &rs);
+    snprintf(buf, len, "%zu peers, %llu registrations, %.1f lookups/s", peers, (unsigned long long)rs.bindings,
+             sv->lookups_per_s);
 }
 
 static void send_status(const struct service *sv)

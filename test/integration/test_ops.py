@@ -43,17 +43,20 @@ CLIENT_EID = "02:00:00:00:00:99"  # may ask priv
 ANYCTX_EID = "02:00:00:00:00:98"  # may ask any context
 
 
-def config(host, port, eid, general_extra=(), peers="", mapping=None):
-    """A small configuration: 1001 answered in priv, clients as above."""
+def config(host, port, eid, general_extra=(), peers="", mapping=None, reg_extra=()):
+    """A small configuration: 1001 answered in priv, clients as above; no
+    registration state file (tests run in parallel)."""
     if mapping is None:
         mapping = "priv => sipregistration,0,IAX2,priv:${SECRET}@%s/${NUMBER},nopartial" % host
     return ("[general]\nbindaddr = %s\nport = %d\nentityid = %s\ncachetime = 5\nttl = 2\nipaddr = %s\n%s\n"
+            "\n[registrations]\nregcontext = phones\nstatefile = none\n%s\n"
             "\n[mappings]\n%s\n\n"
             "[%s]\nmodel = inbound\npermit = priv\n\n"
             "[%s]\nmodel = inbound\npermit = all\n\n"
             "%s\n"
             "[context sipregistration]\nexten => 1001\n"
-            % (host, port, eid, host, "\n".join(general_extra), mapping, CLIENT_EID, ANYCTX_EID, peers))
+            % (host, port, eid, host, "\n".join(general_extra), "\n".join(reg_extra), mapping, CLIENT_EID,
+               ANYCTX_EID, peers))
 
 
 def write(path, text):
@@ -196,7 +199,7 @@ class NotifyTests(unittest.TestCase):
         fields, _, pid = self.ns.wait("READY", 5)
         self.assertEqual(fields["READY"], "1")
         self.assertEqual(pid, d.proc.pid)
-        self.assertRegex(fields["STATUS"], r"^2 peers, [0-9.]+ lookups/s$")
+        self.assertRegex(fields["STATUS"], r"^2 peers, 0 registrations, [0-9.]+ lookups/s$")
 
         # Half of 400 ms: about 5 pings per second; at least 3 in 3 s.
         pings = 0
@@ -257,7 +260,7 @@ class NotifyTests(unittest.TestCase):
         rc, out, err = dundiq("--eid", CLIENT_EID, "%s:%d" % (self.HOST, self.PORT), "1001@priv")
         self.assertEqual(rc, 0, out + err)
         fields, _, _ = self.ns.wait("STATUS", 15)
-        m = re.match(r"^2 peers, ([0-9.]+) lookups/s$", fields["STATUS"])
+        m = re.match(r"^2 peers, 0 registrations, ([0-9.]+) lookups/s$", fields["STATUS"])
         self.assertTrue(m, fields)
         self.assertGreater(float(m.group(1)), 0.0)
         d.stop()
@@ -522,6 +525,32 @@ class ParserSelfTest(unittest.TestCase):
                 MetricsParser(text)
 
 
+def hep3(src, dst, payload):
+    """A HEPv3 datagram carrying one SIP message over UDP/IPv4."""
+    def chunk(kind, value):
+        return struct.pack("!HHH", 0, kind, 6 + len(value)) + value
+    body = (chunk(1, b"\x02") + chunk(2, b"\x11") + chunk(3, socket.inet_aton(src[0]))
+            + chunk(4, socket.inet_aton(dst[0])) + chunk(7, struct.pack("!H", src[1]))
+            + chunk(8, struct.pack("!H", dst[1])) + chunk(9, struct.pack("!I", int(time.time())))
+            + chunk(10, struct.pack("!I", 0)) + chunk(11, b"\x01") + chunk(12, struct.pack("!I", 7))
+            + chunk(15, payload))
+    return b"HEP3" + struct.pack("!H", 6 + len(body)) + body
+
+
+def sip_register_pair(ext, phone, registrar, call_id):
+    """A REGISTER from phone and its 200 OK from registrar (CRLF lines)."""
+    common = ["Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s" % (phone[0], phone[1], call_id),
+              "From: <sip:%s@%s>;tag=1" % (ext, registrar[0]),
+              "To: <sip:%s@%s>" % (ext, registrar[0]),
+              "Call-ID: %s@%s" % (call_id, phone[0]), "CSeq: 1 REGISTER"]
+    req = (["REGISTER sip:%s SIP/2.0" % registrar[0]] + common
+           + ["Contact: <sip:%s@%s:%d>" % (ext, phone[0], phone[1]), "Expires: 300", "User-Agent: test",
+              "Content-Length: 0", "", ""])
+    ok = (["SIP/2.0 200 OK"] + common
+          + ["Contact: <sip:%s@%s:%d>;expires=300" % (ext, phone[0], phone[1]), "Content-Length: 0", "", ""])
+    return "\r\n".join(req).encode(), "\r\n".join(ok).encode()
+
+
 def http_get(host, port, path, method="GET"):
     c = http.client.HTTPConnection(host, port, timeout=5)
     try:
@@ -675,6 +704,39 @@ class MetricsTests(unittest.TestCase):
         conf = write(os.path.join(self.tmp.name, "v6.conf"),
                      config(self.A, self.PORT, self.A_EID, ["metrics = [::1]:9520"]))
         self.assertEqual(run_tool([harness.BINARIES["dundid"], "-t", "-c", conf])[0], 0)
+
+    def test_4_registrations_by_feed(self):
+        """Phones registered through the HEP feed show up by feed; a datagram
+        that is not HEP is counted as dropped."""
+        hep = (self.A, self.PORT + 1)
+        conf = config(self.A, self.PORT, self.A_EID, ["metrics = %s:%d" % (self.A, self.MPORT + 2)],
+                      reg_extra=["hep = %s:%d" % hep])
+        a = self.start("a.conf", conf)
+        self.assertTrue(a.wait_log("listening for HEP", 3), a.log())
+        m0 = self.scrape(self.MPORT + 2)
+        for feed in ("pcap", "hep", "realtime", "state"):
+            self.assertEqual(m0.value("dundid_registrations", feed=feed), 0)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        registrar = ("10.0.0.5", 5060)
+        for i, ext in enumerate(("2001", "2002", "2003")):
+            req, ok = sip_register_pair(ext, ("10.1.1.%d" % (10 + i), 5060), registrar, "c%d" % i)
+            tx.sendto(hep3(("10.1.1.%d" % (10 + i), 5060), registrar, req), hep)
+            tx.sendto(hep3(registrar, ("10.1.1.%d" % (10 + i), 5060), ok), hep)
+        tx.sendto(b"definitely not HEP", hep)
+
+        def registered():
+            return self.scrape(self.MPORT + 2).value("dundid_registrations", feed="hep") == 3
+        self.assertTrue(wait_for(registered, 5, 0.1), a.log())
+        m1 = self.scrape(self.MPORT + 2)
+        self.assertEqual(m1.value("dundid_registrations", feed="pcap"), 0)
+        self.assertEqual(m1.value("dundid_registration_extensions"), 3)
+        self.assertEqual(m1.value("dundid_registration_changes_total", change="added"), 3)
+        self.assertEqual(m1.value("dundid_feed_frames_total"), 7)
+        self.assertEqual(m1.value("dundid_feed_dropped_total", reason="undecodable"), 1)
+        self.assertEqual(m1.value("dundid_sip_messages_total", kind="request"), 3)
+        self.assertEqual(m1.value("dundid_sip_messages_total", kind="committed"), 3)
+        self.assertGreater(m1.value("dundid_registration_table_bytes"), 0)
 
 
 if __name__ == "__main__":
