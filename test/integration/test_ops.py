@@ -579,6 +579,9 @@ class MetricsTests(unittest.TestCase):
     def start(self, name, text, **kw):
         d = Daemon(write(os.path.join(self.tmp.name, name), text), self.tmp.name, **kw).start()
         self.daemons.append(d)
+        # "listening on" (what start() waits for) comes before the metrics listener
+        if "metrics = " in text:
+            self.assertTrue(d.wait_log("/metrics\n", 5), d.log())
         return d
 
     def scrape(self, port=None):
