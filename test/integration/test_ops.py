@@ -704,6 +704,12 @@ class MetricsTests(unittest.TestCase):
             rc, out, err = run_tool([harness.BINARIES["dundid"], "-t", "-c", conf])
             self.assertEqual(rc, 1, bad)
             self.assertIn("metrics: '%s' must be IP:PORT" % bad, err)
+        for key in ("pidfile", "logfile"):
+            conf = write(os.path.join(self.tmp.name, "bad.conf"),
+                         config(self.A, self.PORT, self.A_EID, ["%s = relative/x" % key]))
+            rc, out, err = run_tool([harness.BINARIES["dundid"], "-t", "-c", conf])
+            self.assertEqual(rc, 1, key)
+            self.assertIn("%s: 'relative/x' must be an absolute path" % key, err)
         conf = write(os.path.join(self.tmp.name, "v6.conf"),
                      config(self.A, self.PORT, self.A_EID, ["metrics = [::1]:9520"]))
         self.assertEqual(run_tool([harness.BINARIES["dundid"], "-t", "-c", conf])[0], 0)
