@@ -1,7 +1,8 @@
 /* Logging: stderr in the foreground, syslog otherwise, or a log file.
  * A message repeated identically more than LOG_REPEAT_BURST times within
  * LOG_REPEAT_WINDOW_MS is suppressed; "last message repeated K times" is
- * logged when a different message comes or the window has passed. */
+ * logged when a different message comes or the window has passed. Debug
+ * lines are never folded. */
 #ifndef DUNDID_LOG_H
 #define DUNDID_LOG_H
 

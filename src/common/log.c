@@ -102,6 +102,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
 
+    /* Debug output is asked for line by line: never folded, and it does
+     * not interrupt the folding of the lines around it. */
+    if (level == LOG_LVL_DEBUG) {
+        emit(level, line);
+        return;
+    }
     uint64_t now = mono_ms();
     bool same = rep.count && level == rep.level && !strcmp(line, rep.line);
     if (same && now - rep.window_start_ms < rep.window_ms) {

@@ -68,6 +68,21 @@ static void test_repeats(void)
     const char *next = strstr(t, "warning: something else\n");
     CHECK(rep && next && rep < next, "repeat report before the next line: %s", t);
 
+    /* Debug lines are all written, and do not break a fold in progress. */
+    log_set_level(LOG_LVL_DEBUG);
+    log_set_repeat_limit(1, 60000);
+    log_notice("fold me");
+    for (int i = 0; i < 4; i++) {
+        log_debug("every one");
+        log_notice("fold me");
+    }
+    log_notice("done folding");
+    CHECK_INT(count(slurp(path), "debug: every one\n"), 4);
+    CHECK_INT(count(slurp(path), "notice: fold me\n"), 1);
+    CHECK_INT(count(slurp(path), "notice: last message repeated 4 times\n"), 1);
+    log_set_level(LOG_LVL_NOTICE);
+    log_set_repeat_limit(3, 60000);
+
     /* Same text at another level is another message. */
     log_error("something else");
     CHECK_INT(count(slurp(path), "something else\n"), 2);
