@@ -429,6 +429,43 @@ class ProcessTests(unittest.TestCase):
         self.assertNotIn(m.group(1), d.log())
 
 
+    @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/usr/bin/unshare"), "needs root and unshare")
+    def test_7_syslog_when_detached(self):
+        """Detached without logfile=: the lines go to syslog (facility daemon,
+        ident dundid[pid]). /dev/log is played by a socket of ours, in a
+        private mount namespace so nothing else on the machine sees it."""
+        log_sock = self.path("log.sock")
+        rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        rx.bind(log_sock)
+        self.addCleanup(rx.close)
+        conf = write(self.path("dundid.conf"), config(self.HOST, self.PORT, self.EID))
+        pidfile = self.path("dundid.pid")
+        olddev = self.path("olddev")
+        os.mkdir(olddev)
+        script = ('mount --make-rprivate / && mount --bind /dev "$1" && mount -t tmpfs tmpfs /dev && '
+                  'touch /dev/null && mount --bind "$1/null" /dev/null && ln -s "$2" /dev/log && '
+                  'exec "$3" -c "$4" -p "$5"')
+        rc, out, err = run_tool(["unshare", "-m", "sh", "-c", script, "sh", olddev, log_sock,
+                                 harness.BINARIES["dundid"], conf, pidfile], timeout=15)
+        self.assertEqual(rc, 0, out + err)
+        pid = int(read(pidfile))
+        self.pids.append(pid)
+        rc, out, err = dundiq("--eid", CLIENT_EID, "%s:%d" % (self.HOST, self.PORT), "1001@priv")
+        self.assertEqual(rc, 0, out + err)
+        os.kill(pid, signal.SIGTERM)
+        self.assertTrue(wait_for(lambda: not pid_alive(pid), 10))
+        lines = []
+        while select.select([rx], [], [], 0.5)[0]:
+            lines.append(rx.recv(4096).decode("utf-8", "replace"))
+        # <29> = facility daemon (3) * 8 + notice (5)
+        ident = "dundid[%d]: " % pid
+        self.assertTrue(any(l.startswith("<29>") and ident + "Terminated: shutting down" in l for l in lines), lines)
+        self.assertTrue(any(l.startswith("<29>") and ident + "stats: " in l for l in lines), lines)
+        self.assertTrue(any(ident + "stopped" in l for l in lines), lines)
+        self.assertFalse(any("started, entity id" in l for l in lines),
+                         "the start line went to the terminal, not syslog")
+
+
 # ====================================================================== metrics
 
 
