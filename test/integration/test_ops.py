@@ -200,6 +200,9 @@ class NotifyTests(unittest.TestCase):
         self.assertEqual(fields["READY"], "1")
         self.assertEqual(pid, d.proc.pid)
         self.assertRegex(fields["STATUS"], r"^2 peers, 0 registrations, [0-9.]+ lookups/s$")
+        # READY means serving: a lookup right after it is answered
+        rc, out, err = dundiq("--eid", CLIENT_EID, "%s:%d" % (self.HOST, self.PORT), "1001@priv")
+        self.assertEqual(rc, 0, out + err)
 
         # Half of 400 ms: about 5 pings per second; at least 3 in 3 s.
         pings = 0
