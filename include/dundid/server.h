@@ -60,8 +60,14 @@ struct peer_state {
     struct lookup_time history[PEER_HISTORY]; /* newest first */
 };
 
+/* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
+enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUTCOME_COUNT };
+
 struct server_stats {
     uint64_t requests, answered, refused;
+    uint64_t lookups[LOOKUP_OUTCOME_COUNT];
+    uint64_t answers_sent; /* ANSWER IEs in our DPRESPONSEs */
+    uint64_t reloads_ok, reloads_failed;
     uint64_t ies_malformed; /* IE area failed to parse: command ignored, still ACKed */
     uint64_t encrej_sent;
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
@@ -91,9 +97,13 @@ struct server {
     bool debug_all;
     unsigned ndebug;
     eid_t debug_peers[16];
-    /* Reloads (SIGHUP, dundictl reload): the file, and whether -d fixed the log level. */
+    /* Reloads (SIGHUP, dundictl reload): the file, whether -d fixed the log
+     * level, and main.c's whole reload (server_reload_file and the rest of
+     * the process: systemd, metrics); NULL = none. */
     const char *conf_path;
     bool keep_loglevel;
+    int (*reload)(void *ctx, struct config_diag *diag);
+    void *reload_ctx;
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);

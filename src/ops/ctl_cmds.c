@@ -42,11 +42,11 @@ static enum ctl_status cmd_reload(struct ctl_call *c, int argc, char **argv)
     struct config_diag d;
     (void)argc;
     (void)argv;
-    if (!c->s->conf_path) {
+    if (!c->s->reload) {
         ctl_fail(c, "no configuration file to reload");
         return CTL_DONE;
     }
-    int rc = server_reload_file(c->s, &d);
+    int rc = c->s->reload(c->s->reload_ctx, &d);
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_bool(&c->out, "reloaded", rc == 0);

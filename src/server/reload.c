@@ -17,13 +17,17 @@ int server_reload_file(struct server *s, struct config_diag *diag)
     }
     if (!c) {
         log_error("reload failed; still running with the previous configuration");
+        s->stats.reloads_failed++;
         return -1;
     }
     if (c->loglevel >= 0 && !s->keep_loglevel)
         log_set_level((enum log_level)c->loglevel);
+    if (strcmp(c->pidfile, s->conf->pidfile) || strcmp(c->logfile, s->conf->logfile))
+        log_warning("pidfile/logfile changes take effect at the next restart");
     if (strcmp(c->control, s->conf->control))
         log_warning("control socket changes take effect at the next restart");
     server_reload(s, c);
+    s->stats.reloads_ok++;
     log_notice("configuration reloaded");
     return 0;
 }
