@@ -29,6 +29,7 @@ def main():
 
         expect = {
             sbindir + "/dundid": True, sbindir + "/dundiq": True, sbindir + "/dundid-keygen": True,
+            sbindir + "/dundictl": True, mandir + "/man8/dundictl.8": False,
             sysconfdir + "/dundid/dundid.conf": False,
             unitdir + "/dundid.service": False,
             docdir + "/dundid-capture.conf": False,
