@@ -139,6 +139,8 @@ class ControlTests(unittest.TestCase):
         cls.a = Daemon(cls.apath, cls.tmp.name)
         cls.addClassCleanup(cls.a.kill)
         cls.a.start()
+        if not cls.a.wait_log(" started, entity id"):  # the control socket opens after "listening on"
+            raise AssertionError(cls.a.log())
 
     @classmethod
     def tearDownClass(cls):
@@ -594,6 +596,8 @@ class SocketTests(unittest.TestCase):
         d = Daemon(self.path, self.tmp.name)
         self.addCleanup(d.kill)
         d.start()
+        # "listening on" comes before the control socket is opened
+        self.assertTrue(d.wait_log(" started, entity id"), d.log())
         return d
 
     def dundiq(self, number):
@@ -669,8 +673,8 @@ class SocketTests(unittest.TestCase):
             self.skipTest("/run/dundid exists on this machine")
         self.write(self.config(control=False))
         d = self.start()
-        self.assertIn("warning: control socket: /run/dundid/dundid.ctl: No such file or directory; running without "
-                      "it", d.log())
+        self.assertTrue(d.wait_log("warning: control socket: /run/dundid/dundid.ctl: No such file or directory; "
+                                   "running without it"), d.log())
         rc, out, err = self.dundiq("1001@priv")
         self.assertEqual(rc, 0, out + err)
         d.stop()
