@@ -98,6 +98,7 @@ struct config {
     int autokill_ms;
     int cachetime;
     bool storehistory;
+    bool precache_registrations; /* push a registration change to precache peers at once */
     char department[CONF_NAME_MAX], organization[CONF_NAME_MAX], locality[CONF_NAME_MAX],
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */

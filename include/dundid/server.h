@@ -58,6 +58,7 @@ struct server_stats {
     uint64_t encrej_sent;
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
     uint64_t registrations;
+    uint64_t precache_sent, precache_received; /* PRECACHERQs pushed, pushes accepted */
 };
 
 struct server {
@@ -77,6 +78,8 @@ struct server {
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    struct precache_item *precache_queue; /* pushes due (precache.c) */
+    struct timer precache_timer;
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);
@@ -101,6 +104,12 @@ int peer_key_ies(struct server *s, const struct peer_conf *p, bool force_full, u
                  bool *full);
 /* Encrypt transaction t to keyed peer p with our session key. */
 int peer_encrypt(struct server *s, struct trans *t, const struct peer_conf *p, bool *full);
+/* Open a transaction to p: encrypted when keyed, with p's autokill and
+ * retransmission times. NULL when p has no address or no room. */
+struct trans *peer_open(struct server *s, const struct peer_conf *p, const struct trans_handler *h, void *owner);
+/* ENCREJ on a transaction we opened to peer (6.7): 1 = restarted with the
+ * full key, 0 = wait for the final ENCREJ, -1 = given up (CANCEL sent). */
+int peer_encrej(struct server *s, struct trans *t, const eid_t *peer, struct dundi_hdr *h);
 bool peer_usable(struct server *s, const struct peer_conf *p);      /* not unreachable or lagged */
 bool peer_unreachable(struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
 unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p);

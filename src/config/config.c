@@ -345,6 +345,11 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "storehistory: '%s' must be yes or no", v);
         else
             c->storehistory = n;
+    } else if (!strcasecmp(k, "precache_registrations")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "precache_registrations: '%s' must be yes or no", v);
+        else
+            c->precache_registrations = n;
     } else if ((slot = contact_slot(c, k))) {
         if (!copy_bounded(slot, CONF_NAME_MAX, v))
             ERR(ld, line, "%s: longer than %d characters", k, CONF_NAME_MAX - 1);

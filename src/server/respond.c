@@ -7,6 +7,7 @@
 #include "dundid/log.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
+#include "dundid/precache.h"
 #include "dundid/server.h"
 
 #include <openssl/crypto.h>
@@ -235,11 +236,21 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
         return;
     }
     if (cmd == DUNDI_CMD_PRECACHERQ && (p->pcmodel & MODEL_INBOUND) && rules_allow(&p->include, ctx)) {
+        /* Kept under the pusher's EID (the reference keeps clear pushes under
+         * the zero EID, where no lookup finds them). */
+        precache_accept(s, &ie->eids[0], ie);
         if (!config_has_dcontext(c, ctx)) {
             reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_CONTEXT);
             return;
         }
-        /* Accepted. Keeping pushed answers in the cache comes with precache support. */
+        /* Propagate to our own precache peers, then confirm at once: the
+         * PRECACHERP carries nothing the pusher waits for. */
+        struct lookup_request *rq = malloc(sizeof(*rq));
+        if (rq) {
+            take_path(rq, ie);
+            precache_push_context(s, ie->called_number, ctx, next_ttl(ie), rq->avoid, rq->navoid, false);
+            free(rq);
+        }
         trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
         return;
     }

@@ -10,6 +10,7 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
+#include "dundid/precache.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -66,6 +67,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     s->cache = cache_new((size_t)conf->cache_size);
     timer_init(&s->cache_sweep, cache_sweep, s);
+    precache_init(s);
     timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
     s->eng = trans_engine_new(&s->loop.tq, &respond_handler, (size_t)conf->max_transactions);
     if (!s->eng || !s->cache) {
@@ -92,6 +94,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
     peers_schedule(s);
+    precache_schedule(s, NULL);
     loop_sync(&s->loop);
     return 0;
 }
@@ -149,6 +152,7 @@ struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const s
 void server_free(struct server *s)
 {
     lookup_abandon_all(s);
+    precache_free(s);
     while (s->pstates) {
         struct peer_state *ps = s->pstates;
         s->pstates = ps->next;
@@ -203,6 +207,7 @@ void server_reload(struct server *s, struct config *conf)
         pstate_free(s, ps);
     }
     peers_schedule(s);
+    precache_schedule(s, old);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
     config_free(old);
@@ -279,7 +284,7 @@ void server_log_stats(const struct server *s)
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
-               "crypto_rejected=%llu registrations=%llu live_trans=%zu",
+               "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu live_trans=%zu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -288,5 +293,6 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->refused_full, (unsigned long long)v->requests,
                (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
                (unsigned long long)v->encrej_sent, (unsigned long long)v->crypto_rejected,
-               (unsigned long long)v->registrations, s->eng->count);
+               (unsigned long long)v->registrations, (unsigned long long)v->precache_sent,
+               (unsigned long long)v->precache_received, s->eng->count);
 }
