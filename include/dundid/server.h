@@ -73,6 +73,7 @@ struct server {
     struct registration *regs;
     struct peer_state *pstates;
     struct lookup *lookups; /* running forwarded lookups */
+    struct eid_query *eidqueries; /* running EID queries (eidquery.c) */
     struct cache *cache;
     struct timer cache_sweep;
     struct server_stats stats;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dundid/clock.h"
+#include "dundid/eidquery.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
@@ -50,6 +51,7 @@ static int next_ttl(const struct dundi_ies *ie) { return ie->ttl > 0 ? ie->ttl -
 struct pending {
     struct trans *t;
     struct lookup *lk;
+    struct eid_query *eq;
     char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
     struct local_result lr;
 };
@@ -160,9 +162,42 @@ static void on_end(struct trans *t, enum trans_end why)
     (void)why;
     if (pd) { /* the requester cancelled or vanished: stop asking for it */
         lookup_abandon(pd->lk);
+        eid_query_abandon(pd->eq);
         free(pd);
         t->owner = NULL;
     }
+}
+
+static void put_contact(struct dundi_ieb *b, const char *dept, const char *org, const char *loc, const char *st,
+                        const char *country, const char *email, const char *phone)
+{
+    dundi_ie_put_str(b, DUNDI_IE_DEPARTMENT, dept);
+    dundi_ie_put_str(b, DUNDI_IE_ORGANIZATION, org);
+    dundi_ie_put_str(b, DUNDI_IE_LOCALITY, loc);
+    dundi_ie_put_str(b, DUNDI_IE_STATE_PROV, st);
+    dundi_ie_put_str(b, DUNDI_IE_COUNTRY, country);
+    dundi_ie_put_str(b, DUNDI_IE_EMAIL, email);
+    dundi_ie_put_str(b, DUNDI_IE_PHONE, phone);
+}
+
+/* The forwarded EID query is over: relay what it found (7.6). */
+static void entity_done(void *ctx, const struct eid_info *r)
+{
+    struct pending *pd = ctx;
+    struct trans *t = pd->t;
+    struct dundi_ieb b;
+
+    t->owner = NULL;
+    free(pd);
+    dundi_ieb_init(&b, 0);
+    if (r->found) {
+        put_contact(&b, r->department, r->organization, r->locality, r->stateprov, r->country, r->email, r->phone);
+        if (r->ipaddr[0])
+            dundi_ie_put_str(&b, DUNDI_IE_IPADDR, r->ipaddr);
+    }
+    dundi_ie_put_hint(&b, r->hint_flags, "");
+    trans_send(t, DUNDI_CMD_EIDRESPONSE, true, &b);
+    server_of(t)->stats.answered++;
 }
 
 static void answer_entity(struct server *s, struct trans *t, const eid_t *us, const struct dundi_ies *ie)
@@ -170,19 +205,27 @@ static void answer_entity(struct server *s, struct trans *t, const eid_t *us, co
     const struct config *c = s->conf;
     struct dundi_ieb b;
 
+    if (!eid_equal(&ie->reqeid, us)) { /* someone else: ask our peers (TTL - 1, the path as avoid list) */
+        struct pending *pd = calloc(1, sizeof(*pd));
+        struct lookup_request *rq = malloc(sizeof(*rq));
+        if (pd && rq) {
+            take_path(rq, ie);
+            pd->t = t;
+            t->owner = pd;
+            pd->eq = eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid,
+                                     entity_done, pd);
+            free(rq);
+            return;
+        }
+        free(pd);
+        free(rq);
+    }
     dundi_ieb_init(&b, 0);
     if (eid_equal(&ie->reqeid, us)) {
-        dundi_ie_put_str(&b, DUNDI_IE_DEPARTMENT, c->department);
-        dundi_ie_put_str(&b, DUNDI_IE_ORGANIZATION, c->organization);
-        dundi_ie_put_str(&b, DUNDI_IE_LOCALITY, c->locality);
-        dundi_ie_put_str(&b, DUNDI_IE_STATE_PROV, c->stateprov);
-        dundi_ie_put_str(&b, DUNDI_IE_COUNTRY, c->country);
-        dundi_ie_put_str(&b, DUNDI_IE_EMAIL, c->email);
-        dundi_ie_put_str(&b, DUNDI_IE_PHONE, c->phone);
+        put_contact(&b, c->department, c->organization, c->locality, c->stateprov, c->country, c->email, c->phone);
         dundi_ie_put_hint(&b, 0, "");
-    } else {
-        /* Not us: nothing further to ask yet, so "not found" (HINT only). */
-        dundi_ie_put_hint(&b, next_ttl(ie) == 0 ? DUNDI_HINT_TTL_EXPIRED : 0, "");
+    } else { /* out of memory: not found */
+        dundi_ie_put_hint(&b, 0, "");
     }
     trans_send(t, DUNDI_CMD_EIDRESPONSE, true, &b);
     s->stats.answered++;

@@ -9,6 +9,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/eidquery.h"
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
 
@@ -152,6 +153,7 @@ struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const s
 void server_free(struct server *s)
 {
     lookup_abandon_all(s);
+    eid_query_abandon_all(s);
     precache_free(s);
     while (s->pstates) {
         struct peer_state *ps = s->pstates;
