@@ -286,7 +286,8 @@ void server_log_stats(const struct server *s)
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
-               "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu live_trans=%zu",
+               "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu cache_hits=%llu cache_misses=%llu "
+               "cache_evictions=%llu live_trans=%zu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -296,5 +297,7 @@ void server_log_stats(const struct server *s)
                (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
                (unsigned long long)v->encrej_sent, (unsigned long long)v->crypto_rejected,
                (unsigned long long)v->registrations, (unsigned long long)v->precache_sent,
-               (unsigned long long)v->precache_received, s->eng->count);
+               (unsigned long long)v->precache_received, (unsigned long long)cache_stats(s->cache)->hits,
+               (unsigned long long)cache_stats(s->cache)->misses, (unsigned long long)cache_stats(s->cache)->evictions,
+               s->eng->count);
 }
