@@ -106,6 +106,8 @@ struct config {
     char keydir[CONF_STR_MAX];  /* relative paths are taken from the config file's folder */
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
+    int dns_refresh_s;          /* peer host names are resolved again after this */
+    char resolv_conf[CONF_STR_MAX]; /* nameservers for peer host names */
     int loglevel; /* -1 = leave as started */
 
     struct mapping *maps; /* in file order */

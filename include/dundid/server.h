@@ -5,6 +5,9 @@
 
 #include <event2/event.h>
 
+struct evdns_base;
+struct evdns_getaddrinfo_request;
+
 #include "dundid/config.h"
 #include "dundid/cache.h"
 #include "dundid/crypto.h"
@@ -50,6 +53,13 @@ struct peer_state {
     struct timer register_timer;
     struct trans *regtrans;
     bool registered;
+    /* the peer's host name, resolved without blocking (resolve.c) */
+    char dns_host[CONF_STR_MAX];
+    uint16_t dns_port;
+    bool dns_ok, dns_failing, dns_busy;
+    struct dundi_addr dns_addr;
+    struct timer dns_timer;
+    struct evdns_getaddrinfo_request *dns_req;
 };
 
 struct server_stats {
@@ -79,6 +89,7 @@ struct server {
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    struct evdns_base *dns;    /* for peer host names */
     struct precache_item *precache_queue; /* pushes due (precache.c) */
     struct timer precache_timer;
 };
@@ -119,6 +130,14 @@ void peer_state_timers_init(struct peer_state *ps);
 void peer_state_detach(struct server *s, struct peer_state *ps);
 /* Arm qualify and register timers for the current snapshot. */
 void peers_schedule(struct server *s);
+
+/* Peer host names (resolve.c): resolved without blocking after every load,
+ * again every dns_refresh seconds, sooner after a failure. */
+int resolve_init(struct server *s, char *err, size_t errlen);
+void resolve_schedule(struct server *s);
+void resolve_soon(struct server *s, struct peer_state *ps);
+void resolve_detach(struct peer_state *ps);
+void resolve_free(struct server *s);
 
 /* Inbound command handling (respond.c). */
 extern const struct trans_handler respond_handler;

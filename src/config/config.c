@@ -189,6 +189,40 @@ static int resolve(const char *host, uint16_t port, int family, struct dundi_add
     return 0;
 }
 
+/* A DNS name as resolvers take it: labels of letters, digits, '-' and '_'. */
+static bool valid_hostname(const char *h)
+{
+    size_t n = strlen(h), label = 0;
+    if (!n || n > 253 || h[0] == '.' || h[0] == '-')
+        return false;
+    for (const char *c = h; *c; c++) {
+        if (*c == '.') {
+            if (!label)
+                return false;
+            label = 0;
+        } else if (isalnum((unsigned char)*c) || *c == '-' || *c == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool numeric_host(const char *host, uint16_t port, struct dundi_addr *out)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    if (getaddrinfo(host, portstr, &hints, &res))
+        return false;
+    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+    out->len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
 /* ---- sections ---- */
 
 static void *grow(void *v, size_t n, size_t size)
@@ -345,6 +379,14 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "storehistory: '%s' must be yes or no", v);
         else
             c->storehistory = n;
+    } else if (!strcasecmp(k, "dns_refresh")) {
+        if (!parse_int(v, 1, 86400, &n))
+            ERR(ld, line, "dns_refresh: '%s' must be 1..86400 seconds", v);
+        else
+            c->dns_refresh_s = n;
+    } else if (!strcasecmp(k, "resolv_conf")) {
+        if (!*v || !copy_bounded(c->resolv_conf, sizeof(c->resolv_conf), v))
+            ERR(ld, line, "resolv_conf: '%s' is not a file name", v);
     } else if (!strcasecmp(k, "precache_registrations")) {
         if ((n = parse_bool(v)) < 0)
             ERR(ld, line, "precache_registrations: '%s' must be yes or no", v);
@@ -794,11 +836,13 @@ static void validate(struct loader *ld)
             WARN(ld, p->line, "peer [%s]: include rules have no effect unless model is outbound or symmetric", pn);
         if (p->permit.n && !in && !(p->pcmodel & MODEL_OUTBOUND))
             WARN(ld, p->line, "peer [%s]: permit rules have no effect unless model is inbound or symmetric", pn);
+        /* An address is taken now; a name is resolved by the daemon, without
+         * blocking, and again every dns_refresh seconds. */
         if (p->host[0]) {
-            if (resolve(p->host, p->port, AF_UNSPEC, &p->addr, err, sizeof(err)))
-                ERR(ld, p->host_line, "peer [%s]: cannot resolve host '%s': %s", pn, p->host, err);
-            else
+            if (numeric_host(p->host, p->port, &p->addr))
                 p->has_addr = true;
+            else if (!valid_hostname(p->host))
+                ERR(ld, p->host_line, "peer [%s]: host '%s' is not a host name or address", pn, p->host);
         }
         if (p->inkey[0] && !p->outkey[0])
             ERR(ld, p->line, "peer [%s]: inkey without outkey (encryption needs both)", pn);
@@ -824,6 +868,8 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->loglevel = -1;
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
     c->cache_size = 100000;
+    c->dns_refresh_s = 300;
+    snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
 
     FILE *f = fopen(path, "r");
     if (!f) {

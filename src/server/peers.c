@@ -110,12 +110,13 @@ static void set_rtt(struct server *s, struct peer_state *ps, const struct peer_c
     qualify_state(p, ps->rtt_ms, was, sizeof(was));
     bool changed = (ps->rtt_ms < 0) != (rtt < 0) || (ps->rtt_ms > p->qualify_ms) != (rtt > p->qualify_ms) ||
                    (ps->rtt_ms == 0) != (rtt == 0);
+    if (rtt < 0 && ps->rtt_ms >= 0)
+        resolve_soon(s, ps); /* unreachable: perhaps it moved to another address */
     ps->rtt_ms = rtt;
     /* Transitions are worth a line; every ping is not. */
     if (changed)
         log_notice("peer %s is now %s (was %s)", eid_to_str(&p->eid, eid), qualify_state(p, rtt, now, sizeof(now)),
                    was);
-    (void)s;
 }
 
 static void ping_end(struct trans *t, enum trans_end why)

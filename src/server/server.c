@@ -94,7 +94,10 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         char where[64];
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
+    if (resolve_init(s, err, errlen) < 0)
+        return -1;
     peers_schedule(s);
+    resolve_schedule(s);
     precache_schedule(s, NULL);
     loop_sync(&s->loop);
     return 0;
@@ -109,6 +112,7 @@ static void reg_free(struct server *s, struct registration *r)
 static void pstate_free(struct server *s, struct peer_state *ps)
 {
     peer_state_detach(s, ps);
+    resolve_detach(ps);
     crypto_free_key(ps->pub);
     crypto_free_key(ps->priv);
     OPENSSL_cleanse(ps, sizeof(*ps));
@@ -161,6 +165,7 @@ void server_free(struct server *s)
         pstate_free(s, ps);
     }
     trans_engine_free(s->eng);
+    resolve_free(s);
     while (s->regs) {
         struct registration *r = s->regs;
         s->regs = r->next;
@@ -209,6 +214,7 @@ void server_reload(struct server *s, struct config *conf)
         pstate_free(s, ps);
     }
     peers_schedule(s);
+    resolve_schedule(s);
     precache_schedule(s, old);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
@@ -248,7 +254,13 @@ const struct dundi_addr *server_peer_addr(const struct server *s, const struct p
         const struct registration *r = server_find_registration(s, &p->eid);
         return r ? &r->addr : NULL;
     }
-    return p->has_addr ? &p->addr : NULL;
+    if (p->has_addr)
+        return &p->addr;
+    const struct peer_state *ps = p->host[0] ? server_find_peer_state(s, &p->eid) : NULL;
+    /* A name resolved for another host or port (before a reload) does not count. */
+    if (!ps || !ps->dns_ok || strcmp(ps->dns_host, p->host) || ps->dns_port != p->port)
+        return NULL;
+    return &ps->dns_addr;
 }
 
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
