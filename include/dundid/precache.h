@@ -21,9 +21,13 @@ struct config;
 unsigned precache_push_context(struct server *s, const char *number, const char *context, int ttl,
                                const eid_t *avoid, unsigned navoid, bool withdraw);
 
-/* A registration of number changed: push the current answer, or its
- * withdrawal, in every DUNDi context that has local answers. */
-unsigned precache_push(struct server *s, const char *number);
+/* The registration of number changed: on the next turn of the loop, push its
+ * current answer (or its withdrawal) in every DUNDi context that has local
+ * answers, to the peers precache_push_context picks. */
+void precache_push(struct server *s, const char *number);
+/* With precache_registrations = yes, every change of the registration table
+ * calls precache_push (set after every load). */
+void precache_watch_registrations(struct server *s);
 
 /* After a load or reload (old: the previous snapshot, or NULL): queue every
  * literal extension of every mapped local context for a push at once, and

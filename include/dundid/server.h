@@ -92,6 +92,7 @@ struct server {
     struct evdns_base *dns;    /* for peer host names */
     struct precache_item *precache_queue; /* pushes due (precache.c) */
     struct timer precache_timer;
+    struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);

@@ -21,6 +21,7 @@ struct precache_item {
     char number[DUNDI_MAX_NUMBER + 1];
     char context[DUNDI_MAX_NUMBER + 1];
     int64_t due_ms;
+    bool withdraw; /* push even without answers (a registration went away) */
 };
 
 /* One PRECACHERQ in flight: the transaction's owner. */
@@ -31,20 +32,26 @@ struct push_tx {
 };
 
 static void push_tick(void *arg);
+static bool queue_registered(void *ctx, const struct reg_binding *b);
 
-static void arm_tick(struct server *s)
+static void arm_tick(struct server *s, uint64_t when)
 {
-    if (!timer_armed(&s->precache_timer))
-        timerq_arm(&s->loop.tq, &s->precache_timer, clock_now_ms() + PRECACHE_TICK_MS);
+    if (!timer_armed(&s->precache_timer) || s->precache_timer.when > when)
+        timerq_arm(&s->loop.tq, &s->precache_timer, when);
 }
 
-/* Queue number@context for due_ms; an entry already queued keeps the earlier time. */
-static void enqueue(struct server *s, const char *number, const char *context, int64_t due_ms)
+/* Queue number@context for due_ms; an entry already queued keeps the earlier
+ * time. Due now: pushed on the next turn of the loop, so a burst of changes
+ * (a state file, a pcap replay) goes out in batches. */
+static void enqueue(struct server *s, const char *number, const char *context, int64_t due_ms, bool withdraw)
 {
+    uint64_t now = clock_now_ms();
     for (struct precache_item *it = s->precache_queue; it; it = it->next)
         if (!strcmp(it->number, number) && !strcasecmp(it->context, context)) {
             if (due_ms < it->due_ms)
                 it->due_ms = due_ms;
+            it->withdraw |= withdraw;
+            arm_tick(s, due_ms <= (int64_t)now ? now : now + PRECACHE_TICK_MS);
             return;
         }
     struct precache_item *it = calloc(1, sizeof(*it));
@@ -55,9 +62,10 @@ static void enqueue(struct server *s, const char *number, const char *context, i
     snprintf(it->number, sizeof(it->number), "%s", number);
     snprintf(it->context, sizeof(it->context), "%s", context);
     it->due_ms = due_ms;
+    it->withdraw = withdraw;
     it->next = s->precache_queue;
     s->precache_queue = it;
-    arm_tick(s);
+    arm_tick(s, due_ms <= (int64_t)now ? now : now + PRECACHE_TICK_MS);
 }
 
 static void push_tick(void *arg)
@@ -82,11 +90,11 @@ static void push_tick(void *arg)
     while (due) {
         struct precache_item *it = due;
         due = it->next;
-        precache_push_context(s, it->number, it->context, s->conf->ttl, NULL, 0, false);
+        precache_push_context(s, it->number, it->context, s->conf->ttl, NULL, 0, it->withdraw);
         free(it);
     }
     if (s->precache_queue)
-        arm_tick(s);
+        arm_tick(s, clock_now_ms() + PRECACHE_TICK_MS);
 }
 
 /* ---- the transaction of one push ---- */
@@ -204,7 +212,6 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
     static struct local_result lr;
     static struct dundi_ieb b;
     unsigned pushed = 0;
-    int expiration = c->cachetime;
 
     if (ttl <= 0 || !number[0] || strlen(number) > DUNDI_MAX_NUMBER)
         return 0;
@@ -217,20 +224,35 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
             !server_peer_addr(s, p) || !peer_usable(s, p))
             continue;
         /* Answers as this peer would get them (owner EID = our us_eid towards it). */
-        struct answer_vars v = {number, us, s->secret.current, c->ipaddr};
+        struct answer_vars v = {number, us, s->secret.current, c->ipaddr, s->regtable, clock_wall_s(), NULL};
         mapping_answer(c, context, &v, &lr);
         if (!lr.n && !withdraw)
             continue;
+        /* As a DPRESPONSE would say: no longer than the first binding lives,
+         * briefly when the registrations know nothing of the number. */
+        int expiration = lr.expiration < c->cachetime ? lr.expiration : c->cachetime;
+        if (lr.consulted_regs && !lr.n && c->reg.negative_cachetime < expiration)
+            expiration = c->reg.negative_cachetime;
+        if (expiration < 1)
+            expiration = 1;
         build_push(&b, us, avoid, navoid, number, context, ttl, &lr, expiration);
         char eid[EID_STR_LEN];
         if (send_push(s, p, &b, ttl)) {
             pushed++;
             log_debug("precache %s@%s -> peer %s: %u answer(s)", number, context, eid_to_str(&p->eid, eid), lr.n);
             if (lr.n) /* repeat before the peer's copy goes stale (7.5) */
-                enqueue(s, number, context, (int64_t)clock_now_ms() + (int64_t)expiration * 1000);
+                enqueue(s, number, context, (int64_t)clock_now_ms() + (int64_t)expiration * 1000, false);
         }
     }
     return pushed;
+}
+
+static bool any_push_peer(const struct config *c)
+{
+    for (size_t i = 0; i < c->npeers; i++)
+        if (!c->peers[i].wildcard && (c->peers[i].pcmodel & MODEL_OUTBOUND))
+            return true;
+    return false;
 }
 
 /* DUNDi contexts with a mapping to a local context; calls fn for each once. */
@@ -249,28 +271,38 @@ static void each_answering_context(const struct config *c, void (*fn)(void *ctx,
 struct push_all {
     struct server *s;
     const char *number;
-    unsigned pushed;
 };
 
-static void push_one_context(void *ctx, const struct mapping *m)
+static void queue_one_context(void *ctx, const struct mapping *m)
 {
     struct push_all *pa = ctx;
-    pa->pushed += precache_push_context(pa->s, pa->number, m->dcontext, pa->s->conf->ttl, NULL, 0, true);
+    enqueue(pa->s, pa->number, m->dcontext, (int64_t)clock_now_ms(), true);
 }
 
-unsigned precache_push(struct server *s, const char *number)
+void precache_push(struct server *s, const char *number)
 {
-    struct push_all pa = {s, number, 0};
-    each_answering_context(s->conf, push_one_context, &pa);
-    return pa.pushed;
+    struct push_all pa = {s, number};
+    if (number[0] && strlen(number) <= DUNDI_MAX_NUMBER && any_push_peer(s->conf))
+        each_answering_context(s->conf, queue_one_context, &pa);
 }
 
-static bool any_push_peer(const struct config *c)
+static void on_registration_change(void *ctx, const char *ext)
 {
-    for (size_t i = 0; i < c->npeers; i++)
-        if (!c->peers[i].wildcard && (c->peers[i].pcmodel & MODEL_OUTBOUND))
-            return true;
-    return false;
+    struct server *s = ctx;
+    if (s->conf->precache_registrations)
+        precache_push(s, ext);
+}
+
+static bool queue_registered(void *ctx, const struct reg_binding *b)
+{
+    precache_push(ctx, b->ext);
+    return true;
+}
+
+void precache_watch_registrations(struct server *s)
+{
+    if (s->regtable)
+        regtable_set_listener(s->regtable, s->conf->precache_registrations ? on_registration_change : NULL, s);
 }
 
 /* A literal extension: something a caller can dial as it is written. */
@@ -296,8 +328,11 @@ void precache_schedule(struct server *s, const struct config *old)
         const struct local_context *lc = c->maps[i].lcontext[0] ? config_find_context(c, c->maps[i].lcontext) : NULL;
         for (size_t k = 0; lc && k < lc->nexten; k++)
             if (literal(&lc->exten[k]))
-                enqueue(s, lc->exten[k].text, c->maps[i].dcontext, now);
+                enqueue(s, lc->exten[k].text, c->maps[i].dcontext, now, false);
     }
+    /* And every registered extension, as the reference pushes every extension at load. */
+    if (c->precache_registrations && s->regtable)
+        regtable_foreach(s->regtable, queue_registered, s);
     /* Numbers the reload took away: withdraw them, so peers stop routing to us. */
     for (size_t i = 0; old && i < old->nmaps; i++) {
         const struct local_context *lc =

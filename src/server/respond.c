@@ -81,6 +81,11 @@ static void send_dpresponse(struct server *s, struct trans *t, const char *numbe
         if (fr->expiration < expiration)
             expiration = fr->expiration;
     }
+    if (lr->expiration < expiration) /* a binding expires before cachetime */
+        expiration = lr->expiration;
+    /* Not registered now may be registered in a minute: cache that briefly. */
+    if (lr->consulted_regs && !lr->n && !(fr && fr->res.n) && c->reg.negative_cachetime < expiration)
+        expiration = c->reg.negative_cachetime;
     if (!(hint & DUNDI_HINT_DONT_ASK))
         hint_data = "";
     dundi_ie_put_hint(&b, hint, hint_data);
@@ -123,7 +128,7 @@ static int answer_query(struct server *s, struct trans *t, const eid_t *us, cons
     if (!pd)
         return -1;
     secret_refresh(&s->secret, clock_wall_s());
-    struct answer_vars v = {ie->called_number, us, s->secret.current, c->ipaddr};
+    struct answer_vars v = {ie->called_number, us, s->secret.current, c->ipaddr, s->regtable, clock_wall_s(), NULL};
     mapping_answer(c, ctx, &v, &pd->lr);
     if (pd->lr.dropped)
         log_warning("%s@%s: %u answer(s) dropped (destination longer than %d bytes or more than %d answers)",

@@ -12,6 +12,7 @@
 #include "dundid/eidquery.h"
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
+#include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -96,9 +97,12 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     if (resolve_init(s, err, errlen) < 0)
         return -1;
+    if (registrations_start(s, err, errlen) < 0)
+        return -1;
     peers_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, NULL);
+    precache_watch_registrations(s);
     loop_sync(&s->loop);
     return 0;
 }
@@ -166,6 +170,7 @@ void server_free(struct server *s)
     }
     trans_engine_free(s->eng);
     resolve_free(s);
+    registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
         s->regs = r->next;
@@ -218,6 +223,8 @@ void server_reload(struct server *s, struct config *conf)
     precache_schedule(s, old);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
+    registrations_reload(s, old);
+    precache_watch_registrations(s);
     config_free(old);
     loop_sync(&s->loop);
 }

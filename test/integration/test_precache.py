@@ -58,6 +58,17 @@ def p_config(extens=("1001", "1002", "_20XX"), cachetime=30, upstream=U_HOST, up
             + "[context sipregistration]\n" + "".join("exten => %s\n" % e for e in extens))
 
 
+HEP_PORT = 45265
+
+
+def p_reg_config(workdir, precache_registrations):
+    """P with a registration table fed over HEP, answering from it (regcontext sipregistration)."""
+    return (p_config(extens=("1001",)).replace("[mappings]", "\n".join([
+        "[registrations]", "hep = %s:%d" % (P_HOST, HEP_PORT),
+        "statefile = %s" % os.path.join(workdir, "P.state"),
+        "precache_registrations = %s" % ("yes" if precache_registrations else "no"), "", "[mappings]"])))
+
+
 def u_config(include="priv", keyed=True, pusher_eid=P_EID, mappings="priv =>\n"):
     # cachetime 60: U's own EXPIRATION would otherwise cap what it reports of P's 30 + 10 s.
     return (general(U_HOST, U_EID, 60)
@@ -248,6 +259,50 @@ class PrecacheTests(unittest.TestCase):
         self.assertEqual((rc, doc["answers"]), (1, []), doc)
         stats = self.stop_all()
         self.assertEqual(stats["U"]["precache_received"], 2, stats["U"])
+
+    def hep_pair(self, user, expires, call_id, cseq=1):
+        """A REGISTER and its 200 OK as a HEPv3 copy to P's listener (registrar 127.0.23.40)."""
+        import test_registrations as tr
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        reg = "127.0.23.40"
+        sock.sendto(tr.hep3(tr.PHONES, reg, tr.PHONE_PORT, tr.SIP_PORT, tr.register(user, reg, expires, call_id, cseq)),
+                    (P_HOST, HEP_PORT))
+        sock.sendto(tr.hep3(reg, tr.PHONES, tr.SIP_PORT, tr.PHONE_PORT, tr.ok(user, reg, expires, call_id, cseq)),
+                    (P_HOST, HEP_PORT))
+
+    def test_6_precache_registrations(self):
+        """precache_registrations = yes: a phone registering at P is pushed to U at once, its
+        unregistration withdrawn at once; with = no, registrations are not pushed."""
+        self.start("U", u_config())
+        P = self.start("P", p_reg_config(self.tmp.name, True))
+        self.assertTrue(P.wait_log("listening for HEP", 5.0), P.log())
+        self.assertEqual(self.wait_pushes("U", "1001", 1), 1)
+        self.hep_pair("7001", 600, "pc-1")
+        self.assertEqual(self.wait_pushes("U", "7001", 1), 1, self.daemons["U"].log()[-2000:])
+        self.assertIn("precache from %s: 7001@priv, 1 answer(s)" % P_EID, self.daemons["U"].log())
+        rc, doc = self.ask("7001")
+        self.assertEqual(rc, 0, doc)
+        self.assertEqual([(a["eid"], a["dest"].split("/")[-1]) for a in doc["answers"]], [(P_EID, "7001")], doc)
+        self.hep_pair("7001", 0, "pc-1", 2)  # unregister
+        self.assertEqual(self.wait_pushes("U", "7001", 2), 2, self.daemons["U"].log()[-2000:])
+        self.assertIn("precache from %s: 7001@priv, 0 answer(s)" % P_EID, self.daemons["U"].log())
+        rc, doc = self.ask("7001")
+        self.assertEqual((rc, doc["answers"]), (1, []), doc)
+        stats = self.stop_all()
+        self.assertEqual(stats["P"]["requests"], 0, stats["P"])  # U never asked P
+        self.assertEqual(stats["P"]["precache_sent"], 3, stats["P"])  # 1001, 7001, 7001 withdrawn
+
+        self.daemons = {}
+        self.start("U", u_config())
+        P = self.start("P", p_reg_config(self.tmp.name, False))
+        self.assertTrue(P.wait_log("listening for HEP", 5.0), P.log())
+        self.assertEqual(self.wait_pushes("U", "1001", 1), 1)
+        self.hep_pair("7002", 600, "pc-2")
+        time.sleep(1.5)
+        self.assertEqual(self.pushes("U", "7002"), 0)
+        stats = self.stop_all()
+        self.assertEqual(stats["P"]["precache_sent"], 1, stats["P"])
 
     def test_5_reload_withdraws_and_pushes(self):
         """A SIGHUP that moves 1001 away from P withdraws it from U at once (an empty push)
