@@ -38,6 +38,7 @@ enum peer_order { ORDER_PRIMARY, ORDER_SECONDARY, ORDER_TERTIARY, ORDER_QUARTIAR
 struct peer_conf {
     eid_t eid;
     bool wildcard; /* the [*] section */
+    bool cloned;   /* made from [*] for a stranger that registered */
     int line;
     char host[CONF_STR_MAX];
     int host_line; /* where host = was set, for diagnostics */
@@ -166,6 +167,13 @@ struct config *config_load(const char *path, struct config_diag *diag);
 void config_free(struct config *c);
 
 const struct peer_conf *config_find_peer(const struct config *c, const eid_t *eid);
+/* A stranger registered through [*] (7.7): append a copy of [*] as a real
+ * peer with this EID, kept until the next load. The one change made to a
+ * snapshot in use; it moves c->peers, so pointers into it must be looked up
+ * again. NULL without [*], for a known EID, beyond CONF_MAX_CLONES, or when
+ * out of memory. */
+#define CONF_MAX_CLONES 1024
+const struct peer_conf *config_clone_wildcard(struct config *c, const eid_t *eid);
 const struct local_context *config_find_context(const struct config *c, const char *name);
 /* Does any mapping exist for this DUNDi context (case-insensitive)? */
 bool config_has_dcontext(const struct config *c, const char *dcontext);

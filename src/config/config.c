@@ -1074,6 +1074,49 @@ const struct peer_conf *config_find_peer(const struct config *c, const eid_t *ei
     return wild;
 }
 
+static bool copy_rules(struct rulelist *dst, const struct rulelist *src)
+{
+    dst->n = 0;
+    dst->v = src->n ? malloc(src->n * sizeof(*src->v)) : NULL;
+    if (src->n && !dst->v)
+        return false;
+    memcpy(dst->v, src->v, src->n * sizeof(*src->v));
+    dst->n = src->n;
+    return true;
+}
+
+const struct peer_conf *config_clone_wildcard(struct config *c, const eid_t *eid)
+{
+    const struct peer_conf *wild = config_find_peer(c, NULL);
+    size_t clones = 0;
+    if (!wild || !wild->wildcard || config_find_peer(c, eid) != wild)
+        return NULL;
+    for (size_t i = 0; i < c->npeers; i++)
+        clones += c->peers[i].cloned;
+    if (clones >= CONF_MAX_CLONES)
+        return NULL;
+    struct peer_conf *v = realloc(c->peers, (c->npeers + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    c->peers = v;
+    wild = config_find_peer(c, NULL);
+    struct peer_conf *p = &c->peers[c->npeers];
+    *p = *wild;
+    p->wildcard = false;
+    p->cloned = true;
+    p->eid = *eid;
+    if (!copy_rules(&p->include, &wild->include) || !copy_rules(&p->permit, &wild->permit)) {
+        free(p->include.v);
+        return NULL;
+    }
+    if (p->inkey_pub)
+        EVP_PKEY_up_ref(p->inkey_pub);
+    if (p->outkey_priv)
+        EVP_PKEY_up_ref(p->outkey_priv);
+    c->npeers++;
+    return p;
+}
+
 bool config_is_regcontext(const struct config *c, const char *name)
 {
     return c->reg.regcontext[0] && !strcasecmp(c->reg.regcontext, name);

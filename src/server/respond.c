@@ -319,6 +319,14 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     }
     if (p->inkey[0] && !encrypted)
         return; /* as the reference: no reply at all, only the generic ACK */
+    /* A stranger accepted through [*] becomes a peer of its own (7.7), so
+     * that it is asked too; only once it passed the checks above. */
+    if (p->wildcard && !(p = config_clone_wildcard(s->conf, &ie->eids[0]))) {
+        log_notice("%s: REGREQ from %s through [*] refused: no room for more peers", dundi_addr_str(&t->addr, who,
+                   sizeof(who)), eid_to_str(&ie->eids[0], eidstr));
+        reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
     if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));

@@ -193,9 +193,12 @@ void server_reload(struct server *s, struct config *conf)
 {
     struct config *old = s->conf;
     s->conf = conf;
-    /* Registrations survive for peers that are still dynamic (or match [*]). */
+    /* Registrations survive for peers that are still dynamic, or match a
+     * dynamic [*] (cloned again from the new one). */
     for (struct registration **pp = &s->regs; *pp;) {
         const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);
+        if (p && p->wildcard && p->dynamic)
+            p = config_clone_wildcard(conf, &(*pp)->eid);
         if (p && p->dynamic) {
             pp = &(*pp)->next;
             continue;

@@ -377,6 +377,55 @@ class LoopTests(ClusterCase):
             self.assertNotIn("no answer for", self.daemons[name].log())
 
 
+# ---------------------------------------------------------------------- [*]
+
+W_HOST, W_EID = "127.0.23.24", "02:00:00:00:23:24"
+S_HOST, S_EID = "127.0.23.25", "02:00:00:00:23:25"
+
+
+def w_config():
+    """A lookup server that knows no registration server by EID: [*] takes any that registers."""
+    return ("[general]\nbindaddr = %s\nport = %d\nentityid = %s\nttl = 2\ncachetime = 5\nkeydir = %s\n\n"
+            % (W_HOST, T_PORT, W_EID, Keys.folder())
+            + "[mappings]\npriv =>\n\n"
+            + "[*]\nhost = dynamic\nmodel = symmetric\ninclude = priv\npermit = priv\n"
+            + "inkey = dundi\noutkey = dundi\n\n"
+            + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID)
+
+
+def s_config():
+    """A stranger to W that registers with it and answers 5001."""
+    return ("[general]\nbindaddr = %s\nport = %d\nentityid = %s\nttl = 2\ncachetime = 5\nipaddr = %s\n"
+            "keydir = %s\n\n" % (S_HOST, T_PORT, S_EID, S_HOST, Keys.folder())
+            + "[mappings]\npriv => sipregistration,0,IAX2,priv:${SECRET}@${IPADDR}/${NUMBER},nopartial\n\n"
+            + "[%s]\nmodel = symmetric\nhost = %s\nport = %d\nregister = yes\ninclude = priv\npermit = priv\n"
+              "inkey = dundi\noutkey = dundi\n\n" % (W_EID, W_HOST, T_PORT)
+            + "[context sipregistration]\nexten => 5001\n")
+
+
+class WildcardTests(ClusterCase):
+    """7.7: a stranger registering through [*] becomes a peer of its own, asked like any other."""
+
+    def test_registered_stranger_is_asked(self):
+        W = self.start("W", w_config())
+        S = self.start("S", s_config())
+        self.assertTrue(S.wait_log("registration with peer %s accepted" % W_EID, 6.0), S.log())
+        self.assertIn("registered DUNDi peer %s" % S_EID, W.log())
+        rc, doc, _ = self.ask(W_HOST, "5001", port=T_PORT)
+        self.assertEqual(rc, 0, doc)
+        self.assertEqual([a["eid"] for a in doc["answers"]], [S_EID], doc)
+        self.assertRegex(doc["answers"][0]["dest"], r"^priv:%s@%s/5001$" % (SECRET_RE, re.escape(S_HOST)))
+        # A reload keeps the registration and clones the stranger again from the new [*].
+        W.signal(signal.SIGHUP)
+        self.assertTrue(W.wait_log("configuration reloaded", 5.0), W.log())
+        time.sleep(1.1)  # past the 1 s cache entry of the first answer
+        rc, doc, _ = self.ask(W_HOST, "5001", port=T_PORT)
+        self.assertEqual([a["eid"] for a in doc["answers"]], [S_EID], doc)
+        stats = self.stop_all()
+        self.assertEqual(stats["S"]["requests"], 2, stats["S"])  # W asked S both times
+        self.assertEqual(stats["W"]["crypto_rejected"], 0, stats["W"])
+
+
 def main():
     extra, run = harness.run_tests(("keygen",))
     KEYGEN["path"] = extra["keygen"]
