@@ -217,8 +217,11 @@ static void answer_entity(struct server *s, struct trans *t, const eid_t *us, co
             take_path(rq, ie);
             pd->t = t;
             t->owner = pd;
-            pd->eq = eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid,
-                                     entity_done, pd);
+            /* May answer at once (nobody to ask, TTL 0): then pd is already gone. */
+            struct eid_query *q =
+                eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid, entity_done, pd);
+            if (q)
+                pd->eq = q;
             free(rq);
             return;
         }
