@@ -27,6 +27,8 @@ struct bench {
     unsigned spread;
     unsigned total, window, started, done, answered, failed;
     unsigned max_seconds;
+    unsigned ttl;
+    bool bypass;
     uint64_t t0;
     uint32_t *lat_us;
     /* encryption: one session key, sent in full once, then by CRC (as a peer does) */
@@ -152,7 +154,9 @@ static void start_one(struct bench *b)
     dundi_ie_put_eid(&req, DUNDI_IE_EID_DIRECT, &b->eid);
     dundi_ie_put_str(&req, DUNDI_IE_CALLED_NUMBER, number);
     dundi_ie_put_str(&req, DUNDI_IE_CALLED_CONTEXT, b->context);
-    dundi_ie_put_u16(&req, DUNDI_IE_TTL, 1);
+    dundi_ie_put_u16(&req, DUNDI_IE_TTL, (uint16_t)b->ttl);
+    if (b->bypass)
+        dundi_ie_put_empty(&req, DUNDI_IE_CACHEBYPASS);
     trans_send(t, DUNDI_CMD_DPDISCOVER, false, &req);
 }
 
@@ -194,6 +198,8 @@ static void usage(FILE *f)
                "  -x CONTEXT    DUNDi context (default priv)\n"
                "  -p PREFIX     numbers are PREFIX followed by 0..SPREAD-1, zero-padded (default 2000)\n"
                "  -s SPREAD     how many distinct numbers (default 10)\n"
+               "  -T TTL        TTL of the requests (default 1: answered where they arrive)\n"
+               "  -b            CACHEBYPASS: every forwarded lookup goes all the way\n"
                "  -k DIR -i INKEY -o OUTKEY   encrypt, as a keyed peer does\n"
                "prints: lookups, answered, failed, seconds, lookups/s, latency p50/p99/max (us)\n");
 }
@@ -209,9 +215,10 @@ int main(int argc, char **argv)
     b.max_seconds = 60;
     b.prefix = "2000";
     b.spread = 10;
+    b.ttl = 1;
     strcpy(b.context, "priv");
     eid_parse(&b.eid, "02:00:00:00:00:99");
-    while ((opt = getopt(argc, argv, "n:c:t:e:x:p:s:k:i:o:h")) != -1) {
+    while ((opt = getopt(argc, argv, "n:c:t:e:x:p:s:T:bk:i:o:h")) != -1) {
         switch (opt) {
         case 'n': b.total = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'c': b.window = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -225,6 +232,8 @@ int main(int argc, char **argv)
         case 'x': snprintf(b.context, sizeof(b.context), "%s", optarg); break;
         case 'p': b.prefix = optarg; break;
         case 's': b.spread = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'T': b.ttl = (unsigned)strtoul(optarg, NULL, 10) > 119 ? 119 : (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'b': b.bypass = true; break;
         case 'k': keydir = optarg; break;
         case 'i': inkey = optarg; break;
         case 'o': outkey = optarg; break;
