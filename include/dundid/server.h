@@ -90,7 +90,8 @@ struct server {
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
     struct evdns_base *dns;    /* for peer host names */
-    struct precache_item *precache_queue; /* pushes due (precache.c) */
+    struct precache_item **precache_hash; /* pushes queued, by number@context (precache.c) */
+    struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
     struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
 };

@@ -13,15 +13,21 @@
 #include "dundid/mapping.h"
 #include "dundid/server.h"
 
-#define PRECACHE_TICK_MS 1000 /* the reference checks its queue every second */
-#define PRECACHE_BATCH 256    /* pushes per tick, so a long queue never stalls the loop */
+#define PRECACHE_BATCH 256    /* pushes per turn of the loop, so a long queue never stalls it */
+#define PRECACHE_BUCKETS 4096 /* hash buckets of the queue; chains grow beyond */
+#define PRECACHE_BACKOFF_MS 100
 
+/* A push waiting for its time: found by (number, context) so a number is
+ * queued once, woken by its own timer, then pushed from the ready list in
+ * batches. */
 struct precache_item {
-    struct precache_item *next;
+    struct server *s;
+    struct precache_item *next_hash, *next_ready;
+    struct timer due;
+    bool ready;
+    bool withdraw; /* push even without answers (a registration went away) */
     char number[DUNDI_MAX_NUMBER + 1];
     char context[DUNDI_MAX_NUMBER + 1];
-    int64_t due_ms;
-    bool withdraw; /* push even without answers (a registration went away) */
 };
 
 /* One PRECACHERQ in flight: the transaction's owner. */
@@ -31,70 +37,106 @@ struct push_tx {
     struct timer deadline;
 };
 
-static void push_tick(void *arg);
 static bool queue_registered(void *ctx, const struct reg_binding *b);
 
-static void arm_tick(struct server *s, uint64_t when)
+static unsigned bucket_of(const char *number, const char *context)
+{
+    uint32_t h = 2166136261u; /* FNV-1a; contexts compare without case */
+    for (const char *c = number; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    h = (h ^ '@') * 16777619u;
+    for (const char *c = context; *c; c++)
+        h = (h ^ (uint8_t)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c)) * 16777619u;
+    return h % PRECACHE_BUCKETS;
+}
+
+static void arm_batch(struct server *s, uint64_t when)
 {
     if (!timer_armed(&s->precache_timer) || s->precache_timer.when > when)
         timerq_arm(&s->loop.tq, &s->precache_timer, when);
 }
 
-/* Queue number@context for due_ms; an entry already queued keeps the earlier
- * time. Due now: pushed on the next turn of the loop, so a burst of changes
- * (a state file, a pcap replay) goes out in batches. */
-static void enqueue(struct server *s, const char *number, const char *context, int64_t due_ms, bool withdraw)
+static void make_ready(struct precache_item *it)
 {
-    uint64_t now = clock_now_ms();
-    for (struct precache_item *it = s->precache_queue; it; it = it->next)
-        if (!strcmp(it->number, number) && !strcasecmp(it->context, context)) {
-            if (due_ms < it->due_ms)
-                it->due_ms = due_ms;
-            it->withdraw |= withdraw;
-            arm_tick(s, due_ms <= (int64_t)now ? now : now + PRECACHE_TICK_MS);
-            return;
-        }
-    struct precache_item *it = calloc(1, sizeof(*it));
-    if (!it) {
+    struct server *s = it->s;
+    it->ready = true;
+    it->next_ready = NULL;
+    if (s->precache_ready_tail)
+        s->precache_ready_tail->next_ready = it;
+    else
+        s->precache_ready = it;
+    s->precache_ready_tail = it;
+    arm_batch(s, clock_now_ms());
+}
+
+static void item_due(void *arg) { make_ready(arg); }
+
+/* Queue number@context for due_ms; one already queued keeps the earlier time.
+ * Due now: pushed on the next turn of the loop, so a burst of changes (a
+ * state file, a pcap replay) goes out in batches. */
+static void enqueue(struct server *s, const char *number, const char *context, uint64_t due_ms, bool withdraw)
+{
+    if (!s->precache_hash && !(s->precache_hash = calloc(PRECACHE_BUCKETS, sizeof(*s->precache_hash)))) {
         log_warning("precache: out of memory, %s@%s not queued", number, context);
         return;
     }
-    snprintf(it->number, sizeof(it->number), "%s", number);
-    snprintf(it->context, sizeof(it->context), "%s", context);
-    it->due_ms = due_ms;
-    it->withdraw = withdraw;
-    it->next = s->precache_queue;
-    s->precache_queue = it;
-    arm_tick(s, due_ms <= (int64_t)now ? now : now + PRECACHE_TICK_MS);
+    struct precache_item **head = &s->precache_hash[bucket_of(number, context)];
+    struct precache_item *it = *head;
+    while (it && (strcmp(it->number, number) || strcasecmp(it->context, context)))
+        it = it->next_hash;
+    if (!it) {
+        if (!(it = calloc(1, sizeof(*it)))) {
+            log_warning("precache: out of memory, %s@%s not queued", number, context);
+            return;
+        }
+        it->s = s;
+        snprintf(it->number, sizeof(it->number), "%s", number);
+        snprintf(it->context, sizeof(it->context), "%s", context);
+        timer_init(&it->due, item_due, it);
+        it->next_hash = *head;
+        *head = it;
+    } else if (it->ready || (timer_armed(&it->due) && it->due.when <= due_ms)) {
+        it->withdraw |= withdraw;
+        return;
+    }
+    it->withdraw |= withdraw;
+    if (due_ms <= clock_now_ms()) {
+        timerq_cancel(&s->loop.tq, &it->due);
+        make_ready(it);
+    } else {
+        timerq_arm(&s->loop.tq, &it->due, due_ms);
+    }
 }
 
-static void push_tick(void *arg)
+static void unhash(struct server *s, struct precache_item *it)
+{
+    for (struct precache_item **pp = &s->precache_hash[bucket_of(it->number, it->context)]; *pp;
+         pp = &(*pp)->next_hash)
+        if (*pp == it) {
+            *pp = it->next_hash;
+            return;
+        }
+}
+
+static void push_batch(void *arg)
 {
     struct server *s = arg;
-    int64_t now = (int64_t)clock_now_ms();
-    unsigned budget = PRECACHE_BATCH;
-    struct precache_item *due = NULL;
-
-    /* Take the due items off first: pushing queues them again. */
-    for (struct precache_item **pp = &s->precache_queue; *pp && budget;) {
-        struct precache_item *it = *pp;
-        if (it->due_ms > now) {
-            pp = &it->next;
-            continue;
+    /* Leave room for lookups: pushes wait while half the transactions are in use. */
+    for (unsigned n = 0; n < PRECACHE_BATCH && s->precache_ready; n++) {
+        if (s->eng->count >= s->eng->max / 2) {
+            arm_batch(s, clock_now_ms() + PRECACHE_BACKOFF_MS);
+            return;
         }
-        *pp = it->next;
-        it->next = due;
-        due = it;
-        budget--;
-    }
-    while (due) {
-        struct precache_item *it = due;
-        due = it->next;
+        struct precache_item *it = s->precache_ready;
+        s->precache_ready = it->next_ready;
+        if (!s->precache_ready)
+            s->precache_ready_tail = NULL;
+        unhash(s, it); /* before pushing: a push queues its repetition anew */
         precache_push_context(s, it->number, it->context, s->conf->ttl, NULL, 0, it->withdraw);
         free(it);
     }
-    if (s->precache_queue)
-        arm_tick(s, clock_now_ms() + PRECACHE_TICK_MS);
+    if (s->precache_ready) /* one more batch after the loop has looked at the sockets */
+        arm_batch(s, clock_now_ms() + 1);
 }
 
 /* ---- the transaction of one push ---- */
@@ -241,7 +283,7 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
             pushed++;
             log_debug("precache %s@%s -> peer %s: %u answer(s)", number, context, eid_to_str(&p->eid, eid), lr.n);
             if (lr.n) /* repeat before the peer's copy goes stale (7.5) */
-                enqueue(s, number, context, (int64_t)clock_now_ms() + (int64_t)expiration * 1000, false);
+                enqueue(s, number, context, clock_now_ms() + (uint64_t)expiration * 1000u, false);
         }
     }
     return pushed;
@@ -276,7 +318,7 @@ struct push_all {
 static void queue_one_context(void *ctx, const struct mapping *m)
 {
     struct push_all *pa = ctx;
-    enqueue(pa->s, pa->number, m->dcontext, (int64_t)clock_now_ms(), true);
+    enqueue(pa->s, pa->number, m->dcontext, clock_now_ms(), true);
 }
 
 void precache_push(struct server *s, const char *number)
@@ -319,7 +361,7 @@ static bool has_literal(const struct local_context *lc, const char *number)
 void precache_schedule(struct server *s, const struct config *old)
 {
     const struct config *c = s->conf;
-    int64_t now = (int64_t)clock_now_ms();
+    uint64_t now = clock_now_ms();
 
     if (!any_push_peer(c))
         return;
@@ -366,14 +408,19 @@ void precache_accept(struct server *s, const eid_t *pusher, const struct dundi_i
               ie->called_number, ie->called_context, ie->anscount, ie->expiration);
 }
 
-void precache_init(struct server *s) { timer_init(&s->precache_timer, push_tick, s); }
+void precache_init(struct server *s) { timer_init(&s->precache_timer, push_batch, s); }
 
 void precache_free(struct server *s)
 {
     timerq_cancel(&s->loop.tq, &s->precache_timer);
-    while (s->precache_queue) {
-        struct precache_item *it = s->precache_queue;
-        s->precache_queue = it->next;
-        free(it);
-    }
+    for (size_t i = 0; s->precache_hash && i < PRECACHE_BUCKETS; i++)
+        while (s->precache_hash[i]) {
+            struct precache_item *it = s->precache_hash[i];
+            s->precache_hash[i] = it->next_hash;
+            timerq_cancel(&s->loop.tq, &it->due);
+            free(it);
+        }
+    free(s->precache_hash);
+    s->precache_hash = NULL;
+    s->precache_ready = s->precache_ready_tail = NULL;
 }

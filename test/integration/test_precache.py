@@ -304,6 +304,39 @@ class PrecacheTests(unittest.TestCase):
         stats = self.stop_all()
         self.assertEqual(stats["P"]["precache_sent"], 1, stats["P"])
 
+    def test_7_burst_of_registrations(self):
+        """3000 registrations from the state file at start, precache_registrations = yes and
+        only 64 transactions: every one reaches U (pushes wait for room instead of being
+        lost), and P keeps answering lookups meanwhile."""
+        n = 3000
+        state = os.path.join(self.tmp.name, "burst.state")
+        now = int(time.time())
+        with open(state, "w") as f:
+            f.write("# dundid registrations 1\n")
+            for i in range(n):
+                f.write("B\t%d\t10.1.%d.%d\tsip:%d@10.2.%d.%d:5060\t10.2.%d.%d:5060\t%d\t%d\tpcap\tPhone\n"
+                        % (800000 + i, i >> 8, i & 255, 800000 + i, i >> 8, i & 255, i >> 8, i & 255, now + 3600, now))
+            f.write("E\t%d\n" % n)
+        self.start("U", u_config(keyed=False))
+        text = p_config(extens=(), keyed=False).replace("[general]", "[general]\nmax_transactions = 64").replace(
+            "[mappings]", "[registrations]\nstatefile = %s\nprecache_registrations = yes\n\n[mappings]" % state)
+        text += "\n[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID
+        P = self.start("P", text)
+        # A lookup at P in the middle of the burst is answered.
+        rc, out, err = dundiq("--json", "--eid", CLIENT_EID, "--timeout", 5000, "%s:%d" % (P_HOST, PORT),
+                              "%d@priv" % (800000 + n - 1), timeout=30)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(len(json.loads(out)["answers"]), 1, out)
+        U = self.daemons["U"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and U.log().count("precache from %s: 8" % P_EID) < n:
+            time.sleep(0.2)
+        self.assertEqual(U.log().count("precache from %s: 8" % P_EID), n, U.log()[-2000:])
+        stats = self.stop_all()
+        self.assertEqual(stats["U"]["precache_received"], n, stats["U"])
+        self.assertEqual(stats["P"]["precache_sent"], n, stats["P"])
+        self.assertEqual(stats["P"]["refused_full"], 0, stats["P"])
+
     def test_5_reload_withdraws_and_pushes(self):
         """A SIGHUP that moves 1001 away from P withdraws it from U at once (an empty push)
         and pushes the new 1003; U never asked P."""
