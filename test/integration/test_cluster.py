@@ -27,6 +27,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -88,9 +89,17 @@ def l_config(cache_size=None, precache=False):
     return text + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID
 
 
-def r_config(i, extens, cachetime=5, precache=False):
+HEP_PORT = 45266
+
+
+def r_config(i, extens, cachetime=5, precache=False, statedir=None):
+    """statedir: with a registration table fed over HEP (HOST:45266), pushed at once."""
     host, eid = R[i]
-    return (general(host, eid, 2, cachetime)
+    regs = ""
+    if statedir:
+        regs = ("[registrations]\nhep = %s:%d\nstatefile = %s\nprecache_registrations = yes\n\n"
+                % (host, HEP_PORT, os.path.join(statedir, "R%d.state" % i)))
+    return (general(host, eid, 2, cachetime) + regs
             + "[mappings]\npriv => sipregistration,0,IAX2,priv:${SECRET}@${IPADDR}/${NUMBER},nopartial\n\n"
             + (link(L_EID, L_HOST, "outbound", "outbound") if precache else link(L_EID, L_HOST, "symmetric"))
             + "[%s]\nmodel = inbound\npermit = priv\n\n" % CLIENT_EID
@@ -294,6 +303,42 @@ class ClusterTests(ClusterCase):
         # 1021 withdrawn), R3's 3 (1031, 1032, 1021).
         self.assertEqual(stats["L"]["precache_received"], 10 + 2 + 3, stats["L"])
         self.assertEqual(stats["L"]["requests"], 2 + 15, stats["L"])
+
+    def test_5b_phone_moves_registration_table(self):
+        """The same with real registrations (HEP copies of REGISTER/200 OK) and
+        precache_registrations = yes: the phone leaves R2 and registers at R3, and L has
+        R2's withdrawal and R3's answer at once."""
+        import test_registrations as tr
+        self.start("L", l_config(precache=True))
+        for i in sorted(R):
+            self.start("R%d" % i, r_config(i, extens_of(i), precache=True, statedir=self.tmp.name))
+        for i in (2, 3):
+            self.assertTrue(self.daemons["R%d" % i].wait_log("listening for HEP", 5.0))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+
+        def hep(i, expires, cseq):
+            reg = R[i][0]
+            for src, dst, sp, dp, msg in ((tr.PHONES, reg, tr.PHONE_PORT, tr.SIP_PORT,
+                                           tr.register("1099", reg, expires, "mv-%d" % i, cseq)),
+                                          (reg, tr.PHONES, tr.SIP_PORT, tr.PHONE_PORT,
+                                           tr.ok("1099", reg, expires, "mv-%d" % i, cseq))):
+                sock.sendto(tr.hep3(src, dst, sp, dp, msg), (R[i][0], HEP_PORT))
+
+        L = self.daemons["L"]
+        hep(2, 600, 1)
+        self.assertTrue(L.wait_log("precache from %s: 1099@priv, 1 answer" % R[2][1], 5.0), L.log()[-3000:])
+        rc, doc, _ = self.ask(R[1][0], "1099")
+        self.assert_answer(rc, doc, "1099", 2)
+        hep(2, 0, 2)      # unregisters at R2
+        hep(3, 600, 1)    # and registers at R3
+        self.assertTrue(L.wait_log("precache from %s: 1099@priv, 0 answer(s)" % R[2][1], 5.0), L.log()[-3000:])
+        self.assertTrue(L.wait_log("precache from %s: 1099@priv, 1 answer" % R[3][1], 5.0), L.log()[-3000:])
+        rc, doc, _ = self.ask(R[4][0], "1099")  # R1 keeps L's last answer 1 s in its own cache
+        self.assert_answer(rc, doc, "1099", 3)
+        stats = self.stop_all()
+        for i in (2, 3, 5):
+            self.assertEqual(stats["R%d" % i]["requests"], 0, stats["R%d" % i])  # L never asked
 
     def test_6_cache_hits_expiry_bypass_negative(self):
         """L's cache: a second lookup from another server is answered from it (the servers
