@@ -337,6 +337,43 @@ class PrecacheTests(unittest.TestCase):
         self.assertEqual(stats["P"]["precache_sent"], n, stats["P"])
         self.assertEqual(stats["P"]["refused_full"], 0, stats["P"])
 
+    def test_8_propagation(self):
+        """A push U accepts is passed on to U's own precache peer (a raw receiver), with
+        TTL - 1 and the pusher on the path, carrying U's answers (7.5)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((RAW_HOST, PORT))
+        self.addCleanup(sock.close)
+        u_text = u_config(mappings="priv => local,0,SIP,u-${NUMBER}@%s,nopartial\n" % U_HOST)
+        u_text += ("\n[%s]\nprecache = outbound\nhost = %s\nport = %d\npermit = priv\n"
+                   "\n[context local]\nexten => 1001\n" % (RAW_EID, RAW_HOST, PORT))
+        self.start("U", u_text)
+
+        def next_push(timeout=6.0):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([sock], [], [], 0.2)
+                if not r:
+                    continue
+                data, addr = sock.recvfrom(65535)
+                pkt = dr.decode(data)
+                if pkt.hdr.cmd == dr.PRECACHERQ:
+                    sock.sendto(dr.packet(78, pkt.hdr.strans, 1, 0, dr.PRECACHERP | dr.FLAG_FINAL), addr)
+                    return pkt
+            self.fail("no PRECACHERQ from U")
+
+        own = next_push()  # U's own, at load
+        self.assertEqual(own.all(dr.IE_EID), [dr.eid(U_EID)], own)
+        self.assertEqual(own.u16(dr.IE_TTL), 2, own)
+        self.start("P", p_config(extens=("1001",)))
+        prop = next_push()  # P's push of 1001, passed on
+        self.assertEqual(prop.all(dr.IE_EID), [dr.eid(U_EID), dr.eid(P_EID)], prop)
+        self.assertEqual(prop.u16(dr.IE_TTL), 1, prop)
+        self.assertEqual(prop.string(dr.IE_CALLED_NUMBER), "1001")
+        self.assertEqual([(a.eid, a.dest) for a in prop.answers()], [(U_EID, "u-1001@%s" % U_HOST)], prop)
+        stats = self.stop_all()
+        self.assertEqual(stats["U"]["precache_received"], 1, stats["U"])
+        self.assertEqual(stats["U"]["precache_sent"], 2, stats["U"])
+
     def test_5_reload_withdraws_and_pushes(self):
         """A SIGHUP that moves 1001 away from P withdraws it from U at once (an empty push)
         and pushes the new 1003; U never asked P."""
