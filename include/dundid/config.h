@@ -141,6 +141,11 @@ struct config {
     int dns_refresh_s;          /* peer host names are resolved again after this */
     char resolv_conf[CONF_STR_MAX]; /* nameservers for peer host names */
     int loglevel; /* -1 = leave as started */
+    /* process and operations (dundid's own; read at start, see ops_key()) */
+    char pidfile[CONF_STR_MAX]; /* empty: -p or the default */
+    char logfile[CONF_STR_MAX]; /* empty: stderr in the foreground, else syslog */
+    char metrics_host[64];      /* empty: no metrics endpoint */
+    uint16_t metrics_port;
 
     struct mapping *maps; /* in file order */
     size_t nmaps;
