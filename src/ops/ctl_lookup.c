@@ -8,8 +8,10 @@
 
 #include "dundid/ctl_cmds.h"
 #include "dundid/clock.h"
+#include "dundid/eidquery.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
+#include "dundid/precache.h"
 #include "dundid/server.h"
 
 struct ctl_lookup {
@@ -180,49 +182,122 @@ enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
     return CTL_PENDING;
 }
 
-enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
+struct ctl_query {
+    struct ctl_call *c;
+    struct eid_query *q;
+    bool starting, answered;
+    eid_t target;
+    char context[DUNDI_MAX_NUMBER + 1];
+    struct eid_info info;
+};
+
+static void print_entity(struct ctl_out *o, const eid_t *e, const char *context, const struct eid_info *r)
 {
-    const struct config *conf = c->s->conf;
-    char eidtext[CTL_WORD_MAX + 1], context[CTL_WORD_MAX + 1];
-    eid_t e;
-    (void)argc;
-    if (ctl_split_at(c, argv[0], eidtext, context, sizeof(eidtext)) < 0)
-        return CTL_DONE;
-    if (eid_parse(&e, eidtext) < 0) {
-        ctl_fail(c, "'%s' is not a valid EID!", eidtext);
-        return CTL_DONE;
-    }
-    /* Our own entity is answered from the file; others need EIDQUERY forwarding. */
-    if (!eid_equal(&e, &conf->eid)) {
-        ctl_fail(c, "not supported yet (querying other entities)");
-        return CTL_DONE;
-    }
     const struct {
         const char *label, *key, *val;
     } f[] = {
-        {"Department:      ", "department", conf->department},
-        {"Organization:    ", "organization", conf->organization},
-        {"City/Locality:   ", "locality", conf->locality},
-        {"State/Province:  ", "stateprov", conf->stateprov},
-        {"Country:         ", "country", conf->country},
-        {"E-mail:          ", "email", conf->email},
-        {"Phone:           ", "phone", conf->phone},
-        {"IP Address:      ", "ipaddr", conf->ipaddr},
+        {"Department:      ", "department", r->department},
+        {"Organization:    ", "organization", r->organization},
+        {"City/Locality:   ", "locality", r->locality},
+        {"State/Province:  ", "stateprov", r->stateprov},
+        {"Country:         ", "country", r->country},
+        {"E-mail:          ", "email", r->email},
+        {"Phone:           ", "phone", r->phone},
+        {"IP Address:      ", "ipaddr", r->ipaddr},
     };
-    if (c->out.json) {
-        char es[EID_STR_LEN];
-        cj_obj(&c->out, NULL);
-        cj_str(&c->out, "eid", eid_to_str(&e, es));
-        cj_str(&c->out, "context", context);
-        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-            cj_str(&c->out, f[i].key, f[i].val);
-        cj_end(&c->out);
+    char es[EID_STR_LEN];
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_str(o, "eid", eid_to_str(e, es));
+        cj_str(o, "context", context);
+        cj_bool(o, "found", r->found);
+        if (r->found) {
+            cj_str(o, "from", eid_to_str(&r->from, es));
+            for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+                cj_str(o, f[i].key, f[i].val);
+        }
+        cj_int(o, "asked", r->asked);
+        cj_end(o);
+        return;
+    }
+    if (!r->found) {
+        ctl_printf(o, "DUNDi Query EID returned no results.\n");
+        return;
+    }
+    ctl_printf(o, "DUNDi Query EID succeeded:\n");
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        ctl_printf(o, "%s%s\n", f[i].label, f[i].val);
+}
+
+static void cancel_query(struct ctl_call *c)
+{
+    struct ctl_query *q = c->pending;
+    eid_query_abandon(q->q);
+    free(q);
+    c->pending = NULL;
+}
+
+static void on_query_done(void *ctx, const struct eid_info *r)
+{
+    struct ctl_query *q = ctx;
+    q->info = *r;
+    q->answered = true;
+    q->q = NULL;
+    if (q->starting)
+        return;
+    struct ctl_call *c = q->c;
+    print_entity(&c->out, &q->target, q->context, &q->info);
+    free(q);
+    c->pending = NULL;
+    ctl_call_done(c);
+}
+
+enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
+{
+    const struct config *conf = c->s->conf;
+    char eidtext[CTL_WORD_MAX + 1];
+    (void)argc;
+    struct ctl_query *q = calloc(1, sizeof(*q));
+    if (!q) {
+        ctl_fail(c, "out of memory");
         return CTL_DONE;
     }
-    ctl_printf(&c->out, "DUNDi Query EID succeeded:\n");
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-        ctl_printf(&c->out, "%s%s\n", f[i].label, f[i].val);
-    return CTL_DONE;
+    if (ctl_split_at(c, argv[0], eidtext, q->context, sizeof(q->context)) < 0 || eid_parse(&q->target, eidtext) < 0) {
+        if (c->ok)
+            ctl_fail(c, "'%s' is not a valid EID!", eidtext);
+        free(q);
+        return CTL_DONE;
+    }
+    q->c = c;
+    /* Our own entity is answered from the file, as an EIDQUERY for us would be. */
+    if (eid_equal(&q->target, &conf->eid)) {
+        struct eid_info *r = &q->info;
+        r->found = true;
+        r->from = conf->eid;
+        snprintf(r->department, sizeof(r->department), "%s", conf->department);
+        snprintf(r->organization, sizeof(r->organization), "%s", conf->organization);
+        snprintf(r->locality, sizeof(r->locality), "%s", conf->locality);
+        snprintf(r->stateprov, sizeof(r->stateprov), "%s", conf->stateprov);
+        snprintf(r->country, sizeof(r->country), "%s", conf->country);
+        snprintf(r->email, sizeof(r->email), "%s", conf->email);
+        snprintf(r->phone, sizeof(r->phone), "%s", conf->phone);
+        snprintf(r->ipaddr, sizeof(r->ipaddr), "%s", conf->ipaddr);
+        print_entity(&c->out, &q->target, q->context, r);
+        free(q);
+        return CTL_DONE;
+    }
+    q->starting = true;
+    struct eid_query *eq = eid_query_start(c->s, &q->target, q->context, 0, NULL, 0, on_query_done, q);
+    q->starting = false;
+    if (q->answered) {
+        print_entity(&c->out, &q->target, q->context, &q->info);
+        free(q);
+        return CTL_DONE;
+    }
+    q->q = eq;
+    c->pending = q;
+    c->cancel = cancel_query;
+    return CTL_PENDING;
 }
 
 enum ctl_status cmd_precache(struct ctl_call *c, int argc, char **argv)
@@ -231,6 +306,19 @@ enum ctl_status cmd_precache(struct ctl_call *c, int argc, char **argv)
     (void)argc;
     if (ctl_split_at(c, argv[0], number, context, sizeof(number)) < 0)
         return CTL_DONE;
-    ctl_fail(c, "not supported yet (precache pushes)");
+    if (!config_has_dcontext(c->s->conf, context)) {
+        ctl_fail(c, "no mapping for DUNDi context '%s'", context);
+        return CTL_DONE;
+    }
+    unsigned n = precache_push_context(c->s, number, context, c->s->conf->ttl, NULL, 0, false);
+    if (c->out.json) {
+        cj_obj(&c->out, NULL);
+        cj_str(&c->out, "number", number);
+        cj_str(&c->out, "context", context);
+        cj_int(&c->out, "peers", n);
+        cj_end(&c->out);
+    } else {
+        ctl_printf(&c->out, "DUNDi precache of %s@%s pushed to %u peer(s)\n", number, context, n);
+    }
     return CTL_DONE;
 }

@@ -8,6 +8,7 @@
 #include "dundid/ctl_cmds.h"
 #include "dundid/clock.h"
 #include "dundid/lookup.h"
+#include "dundid/precache.h"
 #include "dundid/server.h"
 
 static const char *order_name(int order)
@@ -470,19 +471,41 @@ enum ctl_status show_mappings(struct ctl_call *c, int argc, char **argv)
     return CTL_DONE;
 }
 
+static void precache_entry(void *ctx, const char *number, const char *context, int64_t due_in_ms)
+{
+    struct cache_walk *w = ctx;
+    struct ctl_out *o = w->o;
+    int64_t sec = (due_in_ms + 999) / 1000;
+    w->n++;
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_str(o, "number", number);
+        cj_str(o, "context", context);
+        cj_int(o, "due_in_ms", due_in_ms);
+        cj_end(o);
+        return;
+    }
+    ctl_printf(o, "%-12.12s %-12.12s %02d:%02d:%02d\n", number, context, (int)(sec / 3600), (int)(sec / 60 % 60),
+               (int)(sec % 60));
+}
+
 enum ctl_status show_precache(struct ctl_call *c, int argc, char **argv)
 {
     struct ctl_out *o = &c->out;
+    struct cache_walk w = {o, 0};
     (void)argc;
     (void)argv;
-    /* dundid pushes no precache yet: the queue is always empty. */
     if (o->json) {
         cj_obj(o, NULL);
         cj_arr(o, "precache");
-        cj_end(o);
-        cj_end(o);
     } else {
         ctl_printf(o, "%-12.12s %-12.12s %-10.10s\n", "Number", "Context", "Expiration");
+    }
+    precache_foreach(c->s, precache_entry, &w);
+    if (o->json) {
+        cj_end(o);
+        cj_int(o, "count", w.n);
+        cj_end(o);
     }
     return CTL_DONE;
 }

@@ -49,7 +49,8 @@ def a_config(ctl, statefile):
     """The shared test configuration, plus peers B (priv) and C (slow), and
     a registration table filled from a state file."""
     text = render_config(A_HOST, PORT, general_extra=["control = %s" % ctl])
-    text += "\n" + "\n".join(peer_lines(B_EID, B_HOST, "priv") + [""] + peer_lines(C_EID, C_HOST, "slow")
+    text += "\n" + "\n".join(peer_lines(B_EID, B_HOST, "priv") + ["precache = outbound", "permit = priv", ""]
+                             + peer_lines(C_EID, C_HOST, "slow")
                              + ["", "[registrations]", "statefile = %s" % statefile]) + "\n"
     return text
 
@@ -69,9 +70,9 @@ def state_file(path, now):
 def b_config():
     return "\n".join([
         "[general]", "bindaddr = %s" % B_HOST, "port = %d" % PORT, "entityid = %s" % B_EID,
-        "cachetime = 30", "control = none",
+        "cachetime = 30", "control = none", "organization = B Org", "country = BB",
         "[mappings]", "priv => regs,5,SIP,${NUMBER}@%s" % B_HOST,
-        "[%s]" % A_EID, "model = inbound", "permit = priv",
+        "[%s]" % A_EID, "model = inbound", "permit = priv", "precache = inbound", "include = priv",
         "[context regs]", "exten => _2XXX", ""])
 
 
@@ -210,7 +211,7 @@ class ControlTests(unittest.TestCase):
         self.assertEqual(self.run_err("show", "peer", "02:00:00:00:00:55"), "No such peer '02:00:00:00:00:55'")
         self.assertIn("not an EID", self.run_err("show", "peer", "nonsense"))
 
-    def test_show_mappings_entityid_precache_realtime(self):
+    def test_show_mappings_entityid_realtime(self):
         out = self.run_ok("show", "mappings")
         self.assertEqual(out.splitlines()[0].split(),
                          ["DUNDi", "Cntxt", "Weight", "Local", "Cntxt", "Options", "Tech", "Destination"])
@@ -223,8 +224,7 @@ class ControlTests(unittest.TestCase):
         self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
         self.assertEqual(ctl_json(self, self.sock, "show", "entityid"), {"eid": A_EID})
 
-        self.assertEqual(self.run_ok("show", "precache").split(), ["Number", "Context", "Expiration"])
-        self.assertEqual(ctl_json(self, self.sock, "show", "precache"), {"precache": []})
+        self.assertEqual(self.run_ok("show", "precache").split()[:3], ["Number", "Context", "Expiration"])
 
         self.assertEqual(self.run_ok("show", "realtime"), "realtime: not configured\n")
         self.assertEqual(ctl_json(self, self.sock, "show", "realtime"), {"configured": False})
@@ -311,9 +311,40 @@ class ControlTests(unittest.TestCase):
         j = ctl_json(self, self.sock, "query", A_EID + "@priv")
         self.assertEqual((j["eid"], j["context"], j["organization"], j["country"]),
                          (A_EID, "priv", "Integration Org", "ZZ"))
-        self.assertEqual(self.run_err("query", B_EID), "not supported yet (querying other entities)")
         self.assertEqual(self.run_err("query", "zz"), "'zz' is not a valid EID!")
-        self.assertEqual(self.run_err("precache", "1001@priv"), "not supported yet (precache pushes)")
+
+    def test_query_other_entity(self):
+        """Asked of B (the only peer for priv): B's answer comes back through A."""
+        out = self.run_ok("query", B_EID + "@priv")
+        self.assertTrue(out.startswith("DUNDi Query EID succeeded:\n"), out)
+        self.assertIn("Organization:    B Org\n", out)
+        self.assertIn("Country:         BB\n", out)
+        j = ctl_json(self, self.sock, "query", B_EID + "@priv")
+        self.assertIs(j["found"], True, j)
+        self.assertEqual((j["from"], j["organization"]), (B_EID, "B Org"))
+        self.assertGreaterEqual(j["asked"], 1)
+        j = ctl_json(self, self.sock, "query", "02:00:00:00:00:55@priv")
+        self.assertEqual((j["found"], j["asked"]), (False, 1))
+        self.assertEqual(self.run_ok("query", "02:00:00:00:00:55@priv"), "DUNDi Query EID returned no results.\n")
+        # Nobody to ask in e164 (B and C have other contexts)
+        self.assertEqual(ctl_json(self, self.sock, "query", B_EID)["asked"], 0)
+
+    def test_precache(self):
+        # A pushes its literal extensions to B at start and again before they expire.
+        j = ctl_json(self, self.sock, "show", "precache")
+        queued = {(e["number"], e["context"]) for e in j["precache"]}
+        self.assertIn(("1001", "priv"), queued)
+        self.assertEqual(j["count"], len(j["precache"]))
+        self.assertTrue(all(0 <= e["due_in_ms"] <= 10000 for e in j["precache"]), j)
+        self.assertRegex(self.run_ok("show", "precache"), r"(?m)^1001\s+priv\s+00:00:\d\d$")
+
+        mark = self.b.log().count("precache from %s: 1006@priv" % A_EID)
+        self.assertEqual(self.run_ok("precache", "1006@priv"), "DUNDi precache of 1006@priv pushed to 1 peer(s)\n")
+        self.assertTrue(self.b.wait_log("precache from %s: 1006@priv, 1 answer(s)" % A_EID, count=mark + 1),
+                        self.b.log()[-2000:])
+        self.assertEqual(ctl_json(self, self.sock, "precache", "1006@priv"),
+                         {"number": "1006", "context": "priv", "peers": 1})
+        self.assertEqual(self.run_err("precache", "1006@nosuch"), "no mapping for DUNDi context 'nosuch'")
 
     # ------------------------------------------------------------- lookups
 
@@ -492,6 +523,13 @@ class ControlTests(unittest.TestCase):
             running = [r for r in ctl_json(self, self.sock, "show", "requests")["requests"] if r["number"] == "5001"]
             time.sleep(0.02)
         self.assertFalse(running, "the lookup ended with its client")
+        # The same for an EID query towards the silent C.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)
+        s.sendall(b"query 02:00:00:00:00:56@slow\n")
+        time.sleep(0.2)
+        s.close()
+        self.assertEqual(self.run_ok("show", "entityid"), "Global EID for this system is '%s'\n" % A_EID)
         self.assertTrue(self.a.running())
 
     def test_client_that_never_reads(self):
