@@ -287,7 +287,8 @@ enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
         return CTL_DONE;
     }
     q->starting = true;
-    struct eid_query *eq = eid_query_start(c->s, &q->target, q->context, 0, NULL, 0, on_query_done, q);
+    static const eid_t no_path[1]; /* eid_query_start copies navoid entries from it, even 0 */
+    struct eid_query *eq = eid_query_start(c->s, &q->target, q->context, 0, no_path, 0, on_query_done, q);
     q->starting = false;
     if (q->answered) {
         print_entity(&c->out, &q->target, q->context, &q->info);
