@@ -434,6 +434,8 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         count_prefixes(rt, name, +1);
     }
     struct bind *nb = bind_new(u, source, ua);
+    if (nb)
+        nb->expires = u->expires; /* before heap_push, which orders by it */
     if (!nb || heap_push(rt, nb) < 0) {
         free(nb);
         if (!e->nbinds) {

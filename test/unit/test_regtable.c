@@ -281,7 +281,7 @@ static void test_cap(void)
     regtable_set_max_bindings(rt, 100000);
     for (int i = 0; i < REG_MAX_BINDINGS_LIMIT + 5; i++) {
         snprintf(c, sizeof(c), "sip:%d@h", 100 + i);
-        CHECK_INT(put(rt, "3000", c, "r", T0 + 100, T0 + 100 + i), 0);
+        CHECK_INT(put(rt, "3000", c, "r", T0 + 1000, T0 + 100 + i), 0);
     }
     CHECK_INT(get(rt, "3000", T0, b), REG_MAX_BINDINGS_LIMIT);
     CHECK_INT(stats(rt).bindings, REG_MAX_BINDINGS_LIMIT);
