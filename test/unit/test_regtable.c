@@ -1032,6 +1032,13 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
         if (!CHECK(!regtable_may_extend(rt, m_ext[e]), "may_extend(%s) on an empty table", m_ext[e]))
             break;
     CHECK(m_bad == 0, "model mode %d seed %" PRIx64 ": %lu mismatches", mode, seed, m_bad);
+    /* the run did exercise every path */
+    CHECK(m.st.added > 500 && m.st.refreshed > 100 && m.st.removed > 100 && m.st.expired > 100 &&
+              m.st.dropped_cap > 10 && m.st.rejected > 50,
+          "model mode %d: added %" PRIu64 " refreshed %" PRIu64 " removed %" PRIu64 " expired %" PRIu64
+          " dropped_cap %" PRIu64 " rejected %" PRIu64,
+          mode, m.st.added, m.st.refreshed, m.st.removed, m.st.expired, m.st.dropped_cap, m.st.rejected);
+    CHECK(mode == 1 ? m.st.moved == 0 : m.st.moved > 10, "model mode %d: moved %" PRIu64, mode, m.st.moved);
     regtable_free(rt);
 }
 
