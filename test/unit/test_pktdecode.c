@@ -399,6 +399,15 @@ static void test_ipv6(void)
     ip6(&f, 17, "2001:db8::63", "2001:db8::5", 5062, 5060, SIP, SIPLEN, hbh, 1, 0);
     f.b[14 + 40 + 1] = 200; /* hop-by-hop of 1608 bytes */
     expect_err("eth-ipv6-hbh-long", DLT_EN10MB, &f, PKT_E_SHORT);
+    /* an extension header announced, but no room for even its first bytes */
+    for (unsigned plen = 0; plen < 8; plen++) {
+        f.n = 0;
+        ip6(&f, 59, "2001:db8::63", "2001:db8::5", 0, 0, "\0\0\0\0\0\0\0", plen, NULL, 0, 0);
+        f.b[6] = plen & 1 ? 60 : 0; /* next header: destination options, hop-by-hop */
+        char name[48];
+        snprintf(name, sizeof(name), "raw-ipv6-ext-in-%u", plen);
+        expect_err(name, DLT_RAW, &f, PKT_E_SHORT);
+    }
     /* a jumbogram's zero payload length */
     f.n = 0;
     eth(&f, NULL, 0, 0x86dd);
