@@ -715,6 +715,28 @@ static void test_foreach_memory(void)
     CHECK_INT(regtable_expire(rt, T0 + 1000), 2500);
     CHECK_INT(stats(rt).memory_bytes, mem0);
     CHECK_INT(stats(rt).bindings, 0);
+
+    /* a hash sized ahead (loading a state file) is counted, still finds
+     * everything, and goes when the table is emptied */
+    regtable_reserve(rt, 100000);
+    uint64_t mem_r = stats(rt).memory_bytes;
+    CHECK(mem_r >= mem0 + (131072 - 1024) * sizeof(void *), "reserve counted (%" PRIu64 ")", mem_r);
+    regtable_reserve(rt, 10); /* never shrinks */
+    CHECK_INT(stats(rt).memory_bytes, mem_r);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(ext, sizeof(ext), "%d", 70000 + i);
+        CHECK_INT_QUIET(put(rt, ext, "sip:x@h", "r", T0 + 10, T0));
+    }
+    regtable_reserve(rt, 1 << 18); /* with entries: rehashed */
+    size_t found = 0;
+    struct reg_binding b;
+    for (int i = 0; i < 3000; i++) {
+        snprintf(ext, sizeof(ext), "%d", 70000 + i);
+        found += regtable_get(rt, ext, T0, &b, 1);
+    }
+    CHECK_INT(found, 3000);
+    CHECK_INT(regtable_expire(rt, T0 + 10), 3000);
+    CHECK_INT(stats(rt).memory_bytes, mem0);
     regtable_free(rt);
 }
 
