@@ -85,6 +85,37 @@ struct local_context {
     size_t nignorepat;
 };
 
+/* An address prefix (hep_allow). */
+struct cidr {
+    int family;
+    uint8_t addr[16];
+    unsigned bits;
+};
+
+bool cidr_match(const struct cidr *v, size_t n, const struct sockaddr *sa);
+
+#define REG_DEFAULT_CONTEXT "sipregistration"
+#define REG_DEFAULT_STATEFILE "/var/lib/dundid/registrations.state"
+
+/* [registrations]: the registration table and its SIP feeds. */
+struct reg_conf {
+    char regcontext[CONF_NAME_MAX];
+    char capture[CONF_STR_MAX]; /* interface; "" = no live capture */
+    char capture_filter[CONF_STR_MAX];
+    char capture_file[CONF_STR_MAX]; /* a pcap file replayed at start */
+    bool has_hep;
+    struct dundi_addr hep;
+    char hep_password[CONF_STR_MAX];
+    struct cidr *hep_allow; /* none = any source */
+    size_t nhep_allow;
+    char statefile[CONF_STR_MAX]; /* "" = none */
+    int state_interval_s;
+    int max_bindings;
+    bool keep_other_registrars;
+    int negative_cachetime; /* EXPIRATION of a lookup that found no binding */
+    int default_expires;    /* a 2xx with neither contact nor header expires */
+};
+
 struct config {
     char path[CONF_STR_MAX];
     /* [general] */
@@ -114,6 +145,7 @@ struct config {
     size_t npeers;
     struct local_context *contexts;
     size_t ncontexts;
+    struct reg_conf reg;
     struct realtime_conf realtime; /* [realtime] and [registrars] */
 };
 
@@ -141,5 +173,7 @@ const eid_t *config_us_eid(const struct config *c, const struct peer_conf *p);
 int config_peer_autokill(const struct config *c, const struct peer_conf *p);
 
 const char *model_name(int model);
+/* Is name the registration context (answers come from the registration table)? */
+bool config_is_regcontext(const struct config *c, const char *name);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dundid/config.h"
+#include "dundid/regtable.h"
 #include "dundid/wire.h"
 
 struct answer_vars {
@@ -14,6 +15,12 @@ struct answer_vars {
     const eid_t *us_eid; /* the EID we present to the requester */
     const char *secret;  /* current rotating ${SECRET} */
     const char *ipaddr;
+    /* The registration table behind the regcontext (NULL: none), read at now
+     * (epoch seconds). */
+    const struct regtable *regs;
+    int64_t now;
+    /* ${CONTACT}, ${CONTACTURI}, ${REGISTRAR}: set per binding while answering. */
+    const struct reg_binding *binding;
 };
 
 struct local_result {
@@ -22,6 +29,10 @@ struct local_result {
     uint16_t hint_flags; /* starts DONT_ASK | UNAFFECTED */
     char hint_data[DUNDI_MAX_NUMBER + 1];
     unsigned dropped; /* answers whose destination did not fit an ANSWER IE */
+    /* Lowest EXPIRATION the answers allow: seconds until the first binding
+     * expires, INT_MAX when nothing limits it. */
+    int expiration;
+    bool consulted_regs; /* a regcontext mapping was evaluated */
 };
 
 /* Is NAME one of the variables templates may use? */

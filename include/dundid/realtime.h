@@ -44,12 +44,16 @@ void realtime_configure(struct realtime *rt, const struct config *old, const str
 void realtime_get_status(const struct realtime *rt, struct realtime_status *out);
 void realtime_log_stats(const struct realtime *rt);
 
-/* On-demand lookup of one extension missing from the table. Returns NULL
- * when there is nothing to wait for (off, not connected, asked recently,
- * too many waiting); otherwise done(ctx) is called exactly once, when the
- * database answered (rows already applied) or after ondemand_timeout. */
+/* On-demand lookup of a number asked in DUNDi context dcontext, when a
+ * mapping of that context answers from the registration table and the table
+ * has no live binding for it. Returns NULL when there is nothing to wait for
+ * (off, not that kind of lookup, not connected, asked within the last poll
+ * period, too many waiting); otherwise done(ctx) is called exactly once:
+ * when the database answered (its rows already applied) or after
+ * ondemand_timeout, whichever comes first. */
 typedef void (*realtime_done_fn)(void *ctx);
-struct realtime_wait *realtime_ondemand(struct realtime *rt, const char *ext, realtime_done_fn done, void *ctx);
+struct realtime_wait *realtime_ondemand(struct realtime *rt, const struct config *c, const char *dcontext,
+                                        const char *ext, realtime_done_fn done, void *ctx);
 /* The waiter went away: done will not be called. */
 void realtime_ondemand_cancel(struct realtime_wait *w);
 

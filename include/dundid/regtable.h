@@ -15,6 +15,7 @@
 #define REG_SOURCE_MAX 63     /* the phone's source address, "IP:PORT" */
 #define REG_UA_MAX 63         /* user agent (longer ones are cut) */
 #define REG_DEFAULT_MAX_BINDINGS 8
+#define REG_MAX_BINDINGS_LIMIT 64 /* per extension, the most max_bindings may be */
 
 enum reg_feed { REG_FEED_PCAP, REG_FEED_HEP, REG_FEED_REALTIME, REG_FEED_STATE, REG_FEED_COUNT };
 
@@ -82,6 +83,10 @@ size_t regtable_remove(struct regtable *rt, const char *ext, const char *registr
 /* Live bindings of ext (expires > now), newest first, at most max. */
 size_t regtable_get(const struct regtable *rt, const char *ext, int64_t now, struct reg_binding *out, size_t max);
 bool regtable_has(const struct regtable *rt, const char *ext, int64_t now);
+/* Might a longer extension starting with prefix be in the table? Never a
+ * false "no"; a false "yes" is possible (hashed counters), which only makes
+ * DONT_ASK hints less eager. */
+bool regtable_may_extend(const struct regtable *rt, const char *prefix);
 
 /* Drop every binding with expires <= now. Returns how many. */
 size_t regtable_expire(struct regtable *rt, int64_t now);

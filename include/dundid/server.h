@@ -77,6 +77,8 @@ struct server {
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
+    struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);

@@ -1,12 +1,13 @@
 /* Answers from [mappings] over static [context NAME] sections. */
 #include "dundid/mapping.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const known_vars[] = {"NUMBER", "EID", "SECRET", "IPADDR"};
+static const char *const known_vars[] = {"NUMBER", "EID", "SECRET", "IPADDR", "CONTACT", "CONTACTURI", "REGISTRAR"};
 
 bool mapping_var_known(const char *name, size_t len)
 {
@@ -16,8 +17,25 @@ bool mapping_var_known(const char *name, size_t len)
     return false;
 }
 
+/* ${CONTACT}: the contact URI without its scheme ("sip:1002@h:5060;ob" ->
+ * "1002@h:5060;ob"), which is what a Dial(SIP/...) of the contact takes. */
+static const char *strip_scheme(const char *uri)
+{
+    const char *colon = strchr(uri, ':'), *at = strchr(uri, '@');
+    if (colon && (!at || colon < at) && colon > uri)
+        return colon + 1;
+    return uri;
+}
+
 static const char *var_value(const char *name, size_t len, const struct answer_vars *v, char *eidbuf)
 {
+    const struct reg_binding *b = v->binding;
+    if (len == 7 && !strncmp(name, "CONTACT", 7))
+        return b ? strip_scheme(b->contact) : "";
+    if (len == 10 && !strncmp(name, "CONTACTURI", 10))
+        return b ? b->contact : "";
+    if (len == 9 && !strncmp(name, "REGISTRAR", 9))
+        return b ? b->registrar : "";
     if (len == 6 && !strncmp(name, "NUMBER", 6))
         return v->number ? v->number : "";
     if (len == 3 && !strncmp(name, "EID", 3))
@@ -104,11 +122,71 @@ static int eval_weight(const struct mapping *m, const struct answer_vars *v)
     return (end == buf || *end || w < 0 || w > 59999) ? 59999 : (int)w;
 }
 
+static bool same_answer(const struct dundi_answer *a, const struct dundi_answer *b)
+{
+    return a->proto == b->proto && a->flags == b->flags && !strcmp(a->dest, b->dest);
+}
+
+/* One answer per live binding of the number (identical destinations once). */
+static void registration_answers(const struct mapping *m, const struct answer_vars *v, struct local_result *out)
+{
+    struct reg_binding binds[DUNDI_MAX_ANSWERS];
+    size_t nb = regtable_get(v->regs, v->number, v->now, binds, DUNDI_MAX_ANSWERS);
+
+    out->consulted_regs = true;
+    /* Like a dialplan context holding one exact extension per registered
+     * phone: the number, or one that extends it, is there (no DONT_ASK)... */
+    if (nb || regtable_may_extend(v->regs, v->number))
+        out->hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
+    else if (out->hint_flags & DUNDI_HINT_DONT_ASK) {
+        /* ...or the shortest prefix that nothing registered starts with. */
+        char prefix[DUNDI_MAX_NUMBER + 1];
+        size_t n = strlen(v->number), len = 1;
+        for (; len < n && len <= DUNDI_MAX_NUMBER; len++) {
+            memcpy(prefix, v->number, len);
+            prefix[len] = '\0';
+            if (!regtable_has(v->regs, prefix, v->now) && !regtable_may_extend(v->regs, prefix))
+                break;
+        }
+        if (len <= DUNDI_MAX_NUMBER && len > strlen(out->hint_data)) {
+            memcpy(out->hint_data, v->number, len);
+            out->hint_data[len] = '\0';
+        }
+    }
+    for (size_t i = 0; i < nb; i++) {
+        struct answer_vars bv = *v;
+        bv.binding = &binds[i];
+        if (out->n >= DUNDI_MAX_ANSWERS) {
+            out->dropped++;
+            continue;
+        }
+        struct dundi_answer *a = &out->answers[out->n];
+        a->eid = *v->us_eid;
+        a->proto = (uint8_t)m->proto;
+        a->flags = (uint16_t)(DUNDI_FLAG_EXISTS | (m->options & 0xffffu));
+        a->weight = (uint16_t)eval_weight(m, &bv);
+        if (mapping_expand(m->dest, &bv, a->dest, sizeof(a->dest)) < 0) {
+            out->dropped++;
+            continue;
+        }
+        bool dup = false;
+        for (unsigned j = 0; j < out->n && !dup; j++)
+            dup = same_answer(&out->answers[j], a);
+        int64_t left = binds[i].expires - v->now;
+        if (left < out->expiration)
+            out->expiration = (int)left;
+        if (!dup)
+            out->n++;
+    }
+}
+
 void mapping_answer(const struct config *c, const char *dcontext, const struct answer_vars *v,
                     struct local_result *out)
 {
     out->n = 0;
     out->dropped = 0;
+    out->expiration = INT_MAX;
+    out->consulted_regs = false;
     out->hint_flags = DUNDI_HINT_DONT_ASK | DUNDI_HINT_UNAFFECTED;
     out->hint_data[0] = '\0';
 
@@ -116,6 +194,8 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
         const struct mapping *m = &c->maps[i];
         if (strcasecmp(m->dcontext, dcontext) || !m->lcontext[0])
             continue;
+        if (v->regs && config_is_regcontext(c, m->lcontext))
+            registration_answers(m, v, out);
         const struct local_context *lc = config_find_context(c, m->lcontext);
         if (!lc)
             continue;

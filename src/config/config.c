@@ -21,9 +21,20 @@
 #include <openssl/evp.h>
 #include "dundid/log.h"
 #include "dundid/mapping.h"
+#include "dundid/regtable.h"
 #include "dundid/wire.h"
 
-enum section_kind { SEC_NONE, SEC_GENERAL, SEC_MAPPINGS, SEC_PEER, SEC_CONTEXT, SEC_REALTIME, SEC_REGISTRARS, SEC_SKIP };
+enum section_kind {
+    SEC_NONE,
+    SEC_GENERAL,
+    SEC_MAPPINGS,
+    SEC_PEER,
+    SEC_CONTEXT,
+    SEC_REGISTRATIONS,
+    SEC_REALTIME,
+    SEC_REGISTRARS,
+    SEC_SKIP
+};
 
 struct loader {
     struct config *c;
@@ -34,6 +45,8 @@ struct loader {
     bool seen_general, seen_mappings;
     char bindaddr[CONF_STR_MAX], bindaddr2[CONF_STR_MAX];
     int bindaddr_line, bindaddr2_line, keydir_line;
+    char hep[CONF_STR_MAX];
+    int hep_line;
     char keydir_abs[CONF_STR_MAX * 2];
 };
 
@@ -210,6 +223,8 @@ static void on_section(void *user, const char *name, int line)
             WARN(ld, line, "[general] appears again; its keys are merged");
         ld->seen_general = true;
         ld->kind = SEC_GENERAL;
+    } else if (!strcasecmp(name, "registrations")) {
+        ld->kind = SEC_REGISTRATIONS;
     } else if (!strcasecmp(name, "mappings")) {
         ld->seen_mappings = true;
         ld->kind = SEC_MAPPINGS;
@@ -273,7 +288,7 @@ static void on_section(void *user, const char *name, int line)
         ld->idx = c->ncontexts++;
         ld->kind = SEC_CONTEXT;
     } else {
-        ERR(ld, line, "unknown section [%s] (expected general, mappings, a peer EID, * or 'context NAME')",
+        ERR(ld, line, "unknown section [%s] (expected general, mappings, registrations, a peer EID, * or 'context NAME')",
             name);
         ld->kind = SEC_SKIP;
     }
@@ -616,6 +631,119 @@ static void context_key(struct loader *ld, const char *k, const char *v, int lin
         ERR(ld, line, "unknown key '%s' in a context (expected exten or ignorepat)", k);
 }
 
+/* ---- [registrations] ---- */
+
+static bool parse_cidr(const char *s, struct cidr *out)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(s, '/');
+    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+    if (alen >= sizeof(addr))
+        return false;
+    memcpy(addr, s, alen);
+    addr[alen] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, addr, out->addr) == 1)
+        out->family = AF_INET;
+    else if (inet_pton(AF_INET6, addr, out->addr) == 1)
+        out->family = AF_INET6;
+    else
+        return false;
+    int maxbits = out->family == AF_INET ? 32 : 128, bits = maxbits;
+    if (slash && !parse_int(slash + 1, 0, maxbits, &bits))
+        return false;
+    out->bits = (unsigned)bits;
+    return true;
+}
+
+static void registrations_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct reg_conf *r = &ld->c->reg;
+    int n;
+    struct {
+        const char *key;
+        char *dst;
+        size_t cap;
+    } strs[] = {
+        {"regcontext", r->regcontext, sizeof(r->regcontext)},
+        {"capture", r->capture, sizeof(r->capture)},
+        {"capture_filter", r->capture_filter, sizeof(r->capture_filter)},
+        {"capture_file", r->capture_file, sizeof(r->capture_file)},
+        {"hep_password", r->hep_password, sizeof(r->hep_password)},
+        {"statefile", r->statefile, sizeof(r->statefile)},
+    };
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (!strcasecmp(k, strs[i].key)) {
+            if ((!*v && strcasecmp(k, "statefile")) || !copy_bounded(strs[i].dst, strs[i].cap, v))
+                ERR(ld, line, "%s: must be 1..%zu characters", k, strs[i].cap - 1);
+            else if (!strcasecmp(k, "statefile") && !strcasecmp(v, "none"))
+                r->statefile[0] = '\0';
+            return;
+        }
+    struct {
+        const char *key;
+        int *dst;
+        long min, max;
+        const char *unit;
+    } ints[] = {
+        {"max_bindings", &r->max_bindings, 1, REG_MAX_BINDINGS_LIMIT, "bindings"},
+        {"state_interval", &r->state_interval_s, 1, 86400, "seconds"},
+        {"negative_cachetime", &r->negative_cachetime, 0, 65535, "seconds"},
+        {"default_expires", &r->default_expires, 1, 86400 * 7, "seconds"},
+    };
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        if (!strcasecmp(k, ints[i].key)) {
+            if (!parse_int(v, ints[i].min, ints[i].max, ints[i].dst))
+                ERR(ld, line, "%s: '%s' must be %ld..%ld %s", k, v, ints[i].min, ints[i].max, ints[i].unit);
+            return;
+        }
+    if (!strcasecmp(k, "keep_other_registrars")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "keep_other_registrars: '%s' must be yes or no", v);
+        else
+            r->keep_other_registrars = n;
+    } else if (!strcasecmp(k, "hep")) {
+        if (!copy_bounded(ld->hep, sizeof(ld->hep), v) || !*v)
+            ERR(ld, line, "hep: '%s' is not ADDRESS:PORT", v);
+        ld->hep_line = line;
+    } else if (!strcasecmp(k, "hep_allow")) {
+        struct cidr c;
+        struct cidr *nv;
+        if (!parse_cidr(v, &c))
+            ERR(ld, line, "hep_allow: '%s' is not an address or ADDRESS/BITS", v);
+        else if (!(nv = realloc(r->hep_allow, (r->nhep_allow + 1) * sizeof(*nv))))
+            ERR(ld, line, "out of memory");
+        else {
+            r->hep_allow = nv;
+            r->hep_allow[r->nhep_allow++] = c;
+        }
+    } else {
+        ERR(ld, line, "unknown option '%s' in [registrations]", k);
+    }
+}
+
+/* "ADDR:PORT", "[V6]:PORT" or "PORT" (every address). */
+static void resolve_hep(struct loader *ld)
+{
+    char host[CONF_STR_MAX], err[128];
+    const char *colon = strrchr(ld->hep, ':'), *portstr = colon ? colon + 1 : ld->hep;
+    int port;
+    if (!parse_int(portstr, 1, 65535, &port)) {
+        ERR(ld, ld->hep_line, "hep: '%s' needs a port (ADDRESS:PORT)", ld->hep);
+        return;
+    }
+    if (!colon)
+        snprintf(host, sizeof(host), "0.0.0.0");
+    else if (ld->hep[0] == '[' && colon > ld->hep + 1 && colon[-1] == ']')
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - ld->hep - 2), ld->hep + 1);
+    else
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - ld->hep), ld->hep);
+    if (resolve(host, (uint16_t)port, AF_UNSPEC, &ld->c->reg.hep, err, sizeof(err)))
+        ERR(ld, ld->hep_line, "hep: cannot resolve '%s': %s", host, err);
+    else
+        ld->c->reg.has_hep = true;
+}
+
 static void on_keyval(void *user, const char *key, const char *value, int line)
 {
     struct loader *ld = user;
@@ -633,6 +761,7 @@ static void on_keyval(void *user, const char *key, const char *value, int line)
     case SEC_MAPPINGS: mapping_key(ld, key, value, line); break;
     case SEC_PEER: peer_key(ld, key, value, line); break;
     case SEC_CONTEXT: context_key(ld, key, value, line); break;
+    case SEC_REGISTRATIONS: registrations_key(ld, key, value, line); break;
     case SEC_SKIP: break;
     case SEC_NONE: ERR(ld, line, "'%s' outside of any section", key); break;
     }
@@ -714,7 +843,7 @@ static void check_template(struct loader *ld, const struct mapping *m, const cha
             return;
         }
         if (!mapping_var_known(p + 2, (size_t)(end - p - 2)))
-            ERR(ld, m->line, "mapping '%s': unknown variable ${%.*s} in %s (known: NUMBER, EID, SECRET, IPADDR)",
+            ERR(ld, m->line, "mapping '%s': unknown variable ${%.*s} in %s (known: NUMBER, EID, SECRET, IPADDR, CONTACT, CONTACTURI, REGISTRAR)",
                 m->dcontext, (int)(end - p - 2), p + 2, what);
     }
 }
@@ -782,10 +911,14 @@ static void validate(struct loader *ld)
             ERR(ld, 1, "no entityid set and no network interface with a MAC address to take it from");
     }
     derive_ipaddr(ld);
+    if (ld->hep[0])
+        resolve_hep(ld);
+    if (c->reg.capture[0] && c->reg.capture_file[0])
+        ERR(ld, 1, "[registrations]: capture and capture_file exclude each other");
 
     for (size_t i = 0; i < c->nmaps; i++) {
         struct mapping *m = &c->maps[i];
-        if (m->lcontext[0] && !config_find_context(c, m->lcontext))
+        if (m->lcontext[0] && !config_find_context(c, m->lcontext) && !config_is_regcontext(c, m->lcontext))
             ERR(ld, m->line, "mapping '%s': unknown local context '%s' (define it as [context %s])", m->dcontext,
                 m->lcontext, m->lcontext);
         check_template(ld, m, "destination", m->dest);
@@ -838,6 +971,13 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->loglevel = -1;
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
     c->cache_size = 100000;
+    snprintf(c->reg.regcontext, sizeof(c->reg.regcontext), "%s", REG_DEFAULT_CONTEXT);
+    snprintf(c->reg.capture_filter, sizeof(c->reg.capture_filter), "udp port 5060");
+    snprintf(c->reg.statefile, sizeof(c->reg.statefile), "%s", REG_DEFAULT_STATEFILE);
+    c->reg.state_interval_s = 60;
+    c->reg.max_bindings = 8;
+    c->reg.negative_cachetime = 60;
+    c->reg.default_expires = 3600;
     realtime_conf_defaults(&c->realtime);
 
     FILE *f = fopen(path, "r");
@@ -883,6 +1023,7 @@ void config_free(struct config *c)
         free(c->contexts[i].exten);
         free(c->contexts[i].ignorepat);
     }
+    free(c->reg.hep_allow);
     realtime_conf_free(&c->realtime);
     free(c->peers);
     free(c->maps);
@@ -911,6 +1052,42 @@ const struct peer_conf *config_find_peer(const struct config *c, const eid_t *ei
             return &c->peers[i];
     }
     return wild;
+}
+
+bool config_is_regcontext(const struct config *c, const char *name)
+{
+    return c->reg.regcontext[0] && !strcasecmp(c->reg.regcontext, name);
+}
+
+bool cidr_match(const struct cidr *v, size_t n, const struct sockaddr *sa)
+{
+    const uint8_t *a;
+    int fam = sa->sa_family;
+    uint8_t mapped[4];
+    if (fam == AF_INET) {
+        a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (fam == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        a = a6->s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6)) { /* a v4 sender on a dual-stack socket */
+            memcpy(mapped, a + 12, 4);
+            a = mapped;
+            fam = AF_INET;
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].family != fam)
+            continue;
+        unsigned full = v[i].bits / 8, rest = v[i].bits % 8;
+        if (memcmp(v[i].addr, a, full))
+            continue;
+        if (rest && ((v[i].addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))))
+            continue;
+        return true;
+    }
+    return false;
 }
 
 const struct local_context *config_find_context(const struct config *c, const char *name)

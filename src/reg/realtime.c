@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -76,6 +77,7 @@ struct realtime {
     size_t njobs, nwaiters;
     int64_t last_full;
     uint64_t query_started_ms;
+    uint64_t pass_rows, pass_applied; /* of the running query */
     struct rt_sync sync;
     struct {
         char ext[REG_EXT_MAX + 1];
@@ -427,12 +429,16 @@ static void take_row(struct realtime *rt, int fetch_rc)
     int64_t now = clock_wall_s();
 
     rt->st.rows++;
+    rt->pass_rows++;
+    /* Bad rows come back every poll: say so only when a full load meets them. */
+    bool say = rt->running && rt->running->kind != JOB_INCR;
     for (size_t i = 0; i < n; i++) {
         /* A truncated column was longer than any field we accept. */
         if (fetch_rc == MYSQL_DATA_TRUNCATED && rt->trunc[i]) {
             rt->st.rows_bad++;
-            log_debug("realtime: row skipped: column %s longer than %d bytes", rt_row_column(rt->conf.schema, i),
-                      RT_FIELD_MAX);
+            if (say)
+                log_debug("realtime: row skipped: column %s longer than %d bytes", rt_row_column(rt->conf.schema, i),
+                          RT_FIELD_MAX);
             return;
         }
         f[i].data = rt->buf[i];
@@ -442,15 +448,20 @@ static void take_row(struct realtime *rt, int fetch_rc)
     int rc = rt_row_decode(rt->conf.schema, f, n, &r);
     if (rc < 0) {
         rt->st.rows_bad++;
-        log_debug("realtime: row skipped: %s", rt_row_strerror(rc));
+        if (say)
+            log_debug("realtime: row skipped: %s", rt_row_strerror(rc));
         return;
     }
     switch (rt_sync_row(&rt->sync, rt->s->regtable, &rt->s->conf->realtime, rt->conf.schema, &r, now)) {
-    case RT_SYNC_APPLIED: rt->st.rows_applied++; break;
+    case RT_SYNC_APPLIED:
+        rt->st.rows_applied++;
+        rt->pass_applied++;
+        break;
     case RT_SYNC_NOT_LIVE: rt->st.rows_unregistered++; break;
     case RT_SYNC_NO_REGISTRAR:
         rt->st.rows_no_registrar++;
-        log_debug("realtime: %s skipped: empty regserver and no default_registrar", r.ext);
+        if (say)
+            log_debug("realtime: %s skipped: empty regserver and no default_registrar", r.ext);
         break;
     case RT_SYNC_REJECTED: rt->st.rows_bad++; break;
     }
@@ -473,9 +484,15 @@ static void job_done(struct realtime *rt)
         rt->st.polls++;
         rt->st.last_poll = now;
         if (j->kind == JOB_FULL) {
-            if (!rt->st.full_loads++ || !rt->last_full)
-                log_notice("realtime: full load: %llu row(s) in the table so far, %zu removed, %llu ms",
-                           (unsigned long long)rt->st.rows_applied, removed, (unsigned long long)ms);
+            /* The first load after connecting is news; later resyncs are routine. */
+            if (!rt->last_full)
+                log_notice("realtime: loaded %llu registration(s) from %llu row(s) in %llu ms%s",
+                           (unsigned long long)rt->pass_applied, (unsigned long long)rt->pass_rows,
+                           (unsigned long long)ms, removed ? "; bindings no longer in the database removed" : "");
+            else
+                log_debug("realtime: resync: %llu registration(s), %zu removed, %llu ms",
+                          (unsigned long long)rt->pass_applied, removed, (unsigned long long)ms);
+            rt->st.full_loads++;
             rt->last_full = now;
         }
     }
@@ -630,6 +647,7 @@ static void run_next(struct realtime *rt)
     rt_sync_begin(&rt->sync, j->kind == JOB_FULL ? RT_PASS_FULL : j->kind == JOB_INCR ? RT_PASS_INCR : RT_PASS_KEY,
                   j->ext);
     rt->query_started_ms = clock_now_ms();
+    rt->pass_rows = rt->pass_applied = 0;
     rt->op = OP_EXECUTE;
 }
 
@@ -699,9 +717,20 @@ static bool asked_recently(struct realtime *rt, const char *ext)
     return false;
 }
 
-struct realtime_wait *realtime_ondemand(struct realtime *rt, const char *ext, realtime_done_fn done, void *ctx)
+/* Would a binding for ext be used to answer in dcontext? */
+static bool answers_from_table(const struct config *c, const char *dcontext)
 {
-    if (!rt || !rt->conf.ondemand || !ext[0] || strlen(ext) > REG_EXT_MAX)
+    for (size_t i = 0; i < c->nmaps; i++)
+        if (!strcasecmp(c->maps[i].dcontext, dcontext) && config_is_regcontext(c, c->maps[i].lcontext))
+            return true;
+    return false;
+}
+
+struct realtime_wait *realtime_ondemand(struct realtime *rt, const struct config *c, const char *dcontext,
+                                        const char *ext, realtime_done_fn done, void *ctx)
+{
+    if (!rt || !rt->conf.ondemand || !ext[0] || strlen(ext) > REG_EXT_MAX || !answers_from_table(c, dcontext) ||
+        regtable_has(rt->s->regtable, ext, clock_wall_s()))
         return NULL;
     if (rt->state != RT_CONNECTED || rt->nwaiters >= RT_MAX_WAITERS || asked_recently(rt, ext)) {
         rt->st.ondemand_skipped++;
@@ -835,7 +864,7 @@ void realtime_log_stats(const struct realtime *rt)
     const struct realtime_status *v = &rt->st;
     if (!rt->conf.enabled)
         return;
-    log_notice("realtime stats: state=%s connects=%llu losses=%llu polls=%llu full_loads=%llu rechecks=%llu "
+    log_notice("realtime counters: state=%s connects=%llu losses=%llu polls=%llu full_loads=%llu rechecks=%llu "
                "rows=%llu applied=%llu unregistered=%llu bad=%llu no_registrar=%llu stale_removed=%llu "
                "jobs_dropped=%llu ondemand_asked=%llu ondemand_answered=%llu ondemand_timeouts=%llu "
                "ondemand_skipped=%llu last_query_ms=%llu max_query_ms=%llu",

@@ -10,6 +10,8 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
+#include "dundid/realtime.h"
+#include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -91,6 +93,13 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         char where[64];
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
+    if (registrations_start(s, err, errlen) < 0)
+        return -1;
+    if (!(s->realtime = realtime_new(s))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    realtime_configure(s->realtime, NULL, conf);
     peers_schedule(s);
     loop_sync(&s->loop);
     return 0;
@@ -155,6 +164,8 @@ void server_free(struct server *s)
         pstate_free(s, ps);
     }
     trans_engine_free(s->eng);
+    realtime_free(s->realtime); /* after the transactions: they may wait for it */
+    registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
         s->regs = r->next;
@@ -205,6 +216,8 @@ void server_reload(struct server *s, struct config *conf)
     peers_schedule(s);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
+    registrations_reload(s, old);
+    realtime_configure(s->realtime, old, conf);
     config_free(old);
     loop_sync(&s->loop);
 }
@@ -276,6 +289,7 @@ void server_log_stats(const struct server *s)
 {
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
+    realtime_log_stats(s->realtime);
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "

@@ -45,14 +45,17 @@ def test_keydir():
     return _keydir.name
 
 
-def render_config(bind, port, bind2=None, extra_exten=(), general_extra=()):
-    """The test configuration (dundid.conf.in) for one daemon instance."""
+def render_config(bind, port, bind2=None, extra_exten=(), general_extra=(), reg_extra=(), statefile="none"):
+    """The test configuration (dundid.conf.in) for one daemon instance.
+    No state file unless a test asks for one: tests run in parallel."""
     with open(TEMPLATE) as f:
         text = f.read()
     text = text.replace("<<KEYDIR>>", test_keydir())
     text = text.replace("<<BIND>>", bind).replace("<<PORT>>", str(port))
     text = text.replace("<<BIND2>>", ("bindaddr2=%s" % bind2) if bind2 else "")
     text = text.replace("<<GENERAL_EXTRA>>", "\n".join(general_extra))
+    text = text.replace("<<STATEFILE>>", statefile)
+    text = text.replace("<<REG_EXTRA>>", "\n".join(reg_extra))
     text = text.replace("<<EXTRA_EXTEN>>", "\n".join("exten => %s" % e for e in extra_exten))
     return text
 

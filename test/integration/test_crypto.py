@@ -78,6 +78,9 @@ country=ZZ
 email=dundi@example.invalid
 phone=+1 555 0114
 
+[registrations]
+statefile=none
+
 [mappings]
 priv => sipregistration,0,IAX2,priv:${SECRET}@127.0.14.1/${NUMBER},nopartial
 

@@ -71,10 +71,13 @@ def peer_section(eid, host=None, keyed=True, extra=()):
     return "\n".join(lines) + "\n"
 
 
+NO_STATE = "[registrations]\nstatefile = none\n"  # tests run in parallel: no shared state file
+
+
 def general_section(host, eid, ttl, extra=()):
     lines = ["[general]", "bindaddr = %s" % host, "port = %d" % PORT, "entityid = %s" % eid,
              "cachetime = 5", "ttl = %d" % ttl, "ipaddr = %s" % host, "keydir = %s" % harness.test_keydir()]
-    return "\n".join(lines + list(extra)) + "\n"
+    return "\n".join(lines + list(extra)) + "\n" + NO_STATE
 
 
 def l_config(r1_host=R1_HOST, r2_host=R2_HOST, r2_keyed=True, general=(), peer_extra=()):

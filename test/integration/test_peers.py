@@ -69,7 +69,9 @@ F2_DELAY = 0.4  # F2 acknowledges pings this late; its qualify limit is 100 ms
 
 def general_section(host, eid):
     return ("[general]\nbindaddr = %s\nport = %d\nentityid = %s\ncachetime = 5\nttl = 2\n"
-            "ipaddr = %s\nkeydir = %s\n" % (host, PORT, eid, host, harness.test_keydir()))
+            "ipaddr = %s\nkeydir = %s\n"
+            "[registrations]\nstatefile = none\n"  # tests run in parallel: no shared state file
+            % (host, PORT, eid, host, harness.test_keydir()))
 
 
 def peer_section(eid, host, keyed=True, extra=()):

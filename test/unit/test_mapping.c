@@ -73,7 +73,7 @@ static void test_expand(void)
 {
     eid_t eid;
     eid_parse(&eid, "02:00:00:00:00:0A");
-    struct answer_vars v = {"5551212", &eid, SECRET, "192.0.2.7"};
+    struct answer_vars v = {"5551212", &eid, SECRET, "192.0.2.7", NULL, 0, NULL};
     char out[256];
 
     static const struct {
@@ -193,7 +193,7 @@ static void test_context_flags(void)
 static void answer(const struct config *c, const char *dcontext, const char *number, const eid_t *us,
                    struct local_result *r)
 {
-    struct answer_vars v = {number, us, SECRET, c->ipaddr[0] ? c->ipaddr : "10.0.0.2"};
+    struct answer_vars v = {number, us, SECRET, c->ipaddr[0] ? c->ipaddr : "10.0.0.2", NULL, 0, NULL};
     memset(r, 0x5a, sizeof(*r)); /* mapping_answer must set everything it reports */
     mapping_answer(c, dcontext, &v, r);
 }
@@ -294,7 +294,7 @@ static void test_spec_example(void)
         return;
     const eid_t *us = config_us_eid(c, NULL);
     struct local_result r;
-    struct answer_vars v = {"5551212", us, "s3cr3t", c->ipaddr};
+    struct answer_vars v = {"5551212", us, "s3cr3t", c->ipaddr, NULL, 0, NULL};
     mapping_answer(c, "e164", &v, &r);
     if (CHECK_INT_OK(r.n, 1)) {
         const struct dundi_answer *a = &r.answers[0];
@@ -472,7 +472,7 @@ static void test_weights_and_limits(void)
         return;
     const eid_t *us = config_us_eid(c, NULL);
     struct local_result r;
-    struct answer_vars v = {"1001", us, "", "10.0.0.2"};
+    struct answer_vars v = {"1001", us, "", "10.0.0.2", NULL, 0, NULL};
 
     static const struct {
         const char *dcontext, *number;

@@ -1,0 +1,557 @@
+/* The registration table: a seeded hash of extensions, each with a short list
+ * of bindings, and one min-heap of every binding by expiry. Each binding is a
+ * single allocation holding its strings, so a million of them stay small. */
+#include "dundid/regtable.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bind {
+    struct bind *next; /* the extension's list, newest first */
+    struct ext *owner;
+    int64_t expires, updated;
+    uint32_t heap_slot;
+    uint8_t feed;
+    uint16_t off_registrar, off_source, off_ua; /* into strs, after the contact */
+    char strs[];
+};
+
+struct ext {
+    struct ext *next; /* hash chain */
+    struct bind *binds;
+    uint16_t nbinds;
+    char name[];
+};
+
+#define PREFIX_SLOTS (1u << 20) /* counters of extension prefixes: 4 MB */
+
+struct regtable {
+    struct ext **buckets;
+    uint32_t *prefixes; /* per hashed proper prefix: how many extensions have it */
+    size_t nbuckets, nexts;
+    struct bind **heap;
+    size_t nheap, heapcap;
+    uint64_t seed;
+    unsigned max_bindings;
+    bool keep_other_registrars;
+    regtable_change_fn listener;
+    void *listener_ctx;
+    struct regtable_stats st;
+};
+
+static const char *const feed_names[REG_FEED_COUNT] = {"pcap", "hep", "realtime", "state"};
+
+const char *reg_feed_name(enum reg_feed f) { return (unsigned)f < REG_FEED_COUNT ? feed_names[f] : "?"; }
+
+int reg_feed_parse(const char *name)
+{
+    for (int i = 0; i < REG_FEED_COUNT; i++)
+        if (!strcmp(name, feed_names[i]))
+            return i;
+    return -1;
+}
+
+/* ---- hashing: keyed, since extensions come from the network ---- */
+
+static uint64_t hash_ext(const struct regtable *rt, const char *s)
+{
+    uint64_t h = rt->seed ^ 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint32_t prefix_slot(const struct regtable *rt, const char *s, size_t len)
+{
+    uint64_t h = rt->seed ^ 0x84222325cbf29ce4ull ^ len;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 31;
+    return (uint32_t)(h & (PREFIX_SLOTS - 1));
+}
+
+/* Count every proper prefix of a new (+1) or removed (-1) extension. */
+static void count_prefixes(struct regtable *rt, const char *name, int delta)
+{
+    size_t n = strlen(name);
+    for (size_t len = 1; len < n; len++)
+        rt->prefixes[prefix_slot(rt, name, len)] += (uint32_t)delta;
+}
+
+static struct ext **ext_slot(const struct regtable *rt, const char *name)
+{
+    struct ext **pp = &rt->buckets[hash_ext(rt, name) & (rt->nbuckets - 1)];
+    while (*pp && strcmp((*pp)->name, name))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static int grow_buckets(struct regtable *rt)
+{
+    size_t n = rt->nbuckets * 2;
+    struct ext **b = calloc(n, sizeof(*b));
+    if (!b)
+        return -1;
+    for (size_t i = 0; i < rt->nbuckets; i++)
+        for (struct ext *e = rt->buckets[i], *next; e; e = next) {
+            next = e->next;
+            size_t h = hash_ext(rt, e->name) & (n - 1);
+            e->next = b[h];
+            b[h] = e;
+        }
+    free(rt->buckets);
+    rt->st.memory_bytes += (n - rt->nbuckets) * sizeof(*b);
+    rt->buckets = b;
+    rt->nbuckets = n;
+    return 0;
+}
+
+/* ---- expiry heap ---- */
+
+static void heap_place(struct regtable *rt, size_t i, struct bind *b)
+{
+    rt->heap[i] = b;
+    b->heap_slot = (uint32_t)i;
+}
+
+static void heap_up(struct regtable *rt, size_t i)
+{
+    struct bind *b = rt->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (rt->heap[parent]->expires <= b->expires)
+            break;
+        heap_place(rt, i, rt->heap[parent]);
+        i = parent;
+    }
+    heap_place(rt, i, b);
+}
+
+static void heap_down(struct regtable *rt, size_t i)
+{
+    struct bind *b = rt->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= rt->nheap)
+            break;
+        if (c + 1 < rt->nheap && rt->heap[c + 1]->expires < rt->heap[c]->expires)
+            c++;
+        if (b->expires <= rt->heap[c]->expires)
+            break;
+        heap_place(rt, i, rt->heap[c]);
+        i = c;
+    }
+    heap_place(rt, i, b);
+}
+
+static int heap_push(struct regtable *rt, struct bind *b)
+{
+    if (rt->nheap == rt->heapcap) {
+        size_t cap = rt->heapcap ? rt->heapcap * 2 : 1024;
+        struct bind **h = realloc(rt->heap, cap * sizeof(*h));
+        if (!h)
+            return -1;
+        rt->st.memory_bytes += (cap - rt->heapcap) * sizeof(*h);
+        rt->heap = h;
+        rt->heapcap = cap;
+    }
+    rt->heap[rt->nheap] = b;
+    heap_up(rt, rt->nheap++);
+    return 0;
+}
+
+static void heap_remove(struct regtable *rt, struct bind *b)
+{
+    size_t i = b->heap_slot;
+    struct bind *last = rt->heap[--rt->nheap];
+    if (last == b)
+        return;
+    heap_place(rt, i, last);
+    heap_up(rt, i);
+    heap_down(rt, last->heap_slot);
+}
+
+static void heap_update(struct regtable *rt, struct bind *b)
+{
+    heap_up(rt, b->heap_slot);
+    heap_down(rt, b->heap_slot);
+}
+
+/* ---- bindings ---- */
+
+static const char *b_contact(const struct bind *b) { return b->strs; }
+static const char *b_registrar(const struct bind *b) { return b->strs + b->off_registrar; }
+static const char *b_source(const struct bind *b) { return b->strs + b->off_source; }
+static const char *b_ua(const struct bind *b) { return b->strs + b->off_ua; }
+
+static size_t bind_bytes(const struct bind *b) { return sizeof(*b) + b->off_ua + strlen(b_ua(b)) + 1; }
+static size_t ext_bytes(const struct ext *e) { return sizeof(*e) + strlen(e->name) + 1; }
+
+static void fill_binding(const struct bind *b, struct reg_binding *out)
+{
+    out->ext = b->owner->name;
+    out->contact = b_contact(b);
+    out->registrar = b_registrar(b);
+    out->source = b_source(b);
+    out->user_agent = b_ua(b);
+    out->expires = b->expires;
+    out->updated = b->updated;
+    out->feed = (enum reg_feed)b->feed;
+}
+
+/* Unlink b from its extension and the heap and free it; frees the extension
+ * too when it has no binding left. */
+static void bind_drop(struct regtable *rt, struct bind *b)
+{
+    struct ext *e = b->owner;
+    struct bind **pp = &e->binds;
+    while (*pp != b)
+        pp = &(*pp)->next;
+    *pp = b->next;
+    e->nbinds--;
+    heap_remove(rt, b);
+    rt->st.bindings--;
+    rt->st.by_feed[b->feed]--;
+    rt->st.memory_bytes -= bind_bytes(b);
+    free(b);
+    if (!e->nbinds) {
+        struct ext **ep = ext_slot(rt, e->name);
+        *ep = e->next;
+        rt->nexts--;
+        rt->st.extensions--;
+        rt->st.memory_bytes -= ext_bytes(e);
+        count_prefixes(rt, e->name, -1);
+        free(e);
+    }
+}
+
+/* Oversize or control characters make a field unusable (and would break the
+ * state file); the user agent is informational and is cut and cleaned instead. */
+static bool field_ok(const char *s, size_t max, bool may_be_empty)
+{
+    if (!s)
+        return may_be_empty;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f || n >= max)
+            return false;
+    return n > 0 || may_be_empty;
+}
+
+static struct bind *bind_new(const struct reg_update *u, const char *source, const char *ua)
+{
+    size_t lc = strlen(u->contact), lr = strlen(u->registrar), ls = strlen(source), lu = strnlen(ua, REG_UA_MAX);
+    struct bind *b = malloc(sizeof(*b) + lc + lr + ls + lu + 4);
+    if (!b)
+        return NULL;
+    memset(b, 0, sizeof(*b));
+    b->off_registrar = (uint16_t)(lc + 1);
+    b->off_source = (uint16_t)(b->off_registrar + lr + 1);
+    b->off_ua = (uint16_t)(b->off_source + ls + 1);
+    memcpy(b->strs, u->contact, lc + 1);
+    memcpy(b->strs + b->off_registrar, u->registrar, lr + 1);
+    memcpy(b->strs + b->off_source, source, ls + 1);
+    char *dst = b->strs + b->off_ua;
+    for (size_t i = 0; i < lu; i++) {
+        unsigned char c = (unsigned char)ua[i];
+        dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    dst[lu] = '\0';
+    return b;
+}
+
+struct regtable *regtable_new(unsigned max_bindings_per_ext)
+{
+    struct regtable *rt = calloc(1, sizeof(*rt));
+    if (!rt)
+        return NULL;
+    rt->nbuckets = 1024;
+    rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets));
+    rt->prefixes = calloc(PREFIX_SLOTS, sizeof(*rt->prefixes));
+    if (!rt->buckets || !rt->prefixes || RAND_bytes((unsigned char *)&rt->seed, sizeof(rt->seed)) != 1) {
+        free(rt->buckets);
+        free(rt->prefixes);
+        free(rt);
+        return NULL;
+    }
+    rt->st.memory_bytes = sizeof(*rt) + rt->nbuckets * sizeof(*rt->buckets) + PREFIX_SLOTS * sizeof(*rt->prefixes);
+    regtable_set_max_bindings(rt, max_bindings_per_ext);
+    return rt;
+}
+
+void regtable_free(struct regtable *rt)
+{
+    if (!rt)
+        return;
+    for (size_t i = 0; i < rt->nbuckets; i++)
+        for (struct ext *e = rt->buckets[i], *en; e; e = en) {
+            en = e->next;
+            for (struct bind *b = e->binds, *bn; b; b = bn) {
+                bn = b->next;
+                free(b);
+            }
+            free(e);
+        }
+    free(rt->buckets);
+    free(rt->prefixes);
+    free(rt->heap);
+    free(rt);
+}
+
+void regtable_set_max_bindings(struct regtable *rt, unsigned max)
+{
+    rt->max_bindings = max ? (max > REG_MAX_BINDINGS_LIMIT ? REG_MAX_BINDINGS_LIMIT : max) : REG_DEFAULT_MAX_BINDINGS;
+}
+
+void regtable_set_keep_other_registrars(struct regtable *rt, bool keep) { rt->keep_other_registrars = keep; }
+
+void regtable_set_listener(struct regtable *rt, regtable_change_fn fn, void *ctx)
+{
+    rt->listener = fn;
+    rt->listener_ctx = ctx;
+}
+
+/* The extension's name may be freed by the change, so the listener gets a copy. */
+static void notify(struct regtable *rt, const char *ext)
+{
+    if (rt->listener)
+        rt->listener(rt->listener_ctx, ext);
+}
+
+static struct bind *find_bind(struct ext *e, const char *contact, const char *registrar)
+{
+    for (struct bind *b = e->binds; b; b = b->next)
+        if (!strcmp(b_contact(b), contact) && !strcmp(b_registrar(b), registrar))
+            return b;
+    return NULL;
+}
+
+static struct bind *oldest(struct ext *e)
+{
+    struct bind *o = e->binds;
+    for (struct bind *b = e->binds; b; b = b->next)
+        if (b->updated <= o->updated)
+            o = b;
+    return o;
+}
+
+static void move_to_front(struct ext *e, struct bind *b)
+{
+    struct bind **pp = &e->binds;
+    while (*pp != b)
+        pp = &(*pp)->next;
+    *pp = b->next;
+    b->next = e->binds;
+    e->binds = b;
+}
+
+/* Replace b (same identity) with a fresh copy carrying new source/UA strings. */
+static struct bind *rebuild(struct regtable *rt, struct bind *b, const struct reg_update *u, const char *source,
+                            const char *ua)
+{
+    struct bind *nb = bind_new(u, source, ua);
+    if (!nb)
+        return NULL;
+    struct ext *e = b->owner;
+    struct bind **pp = &e->binds;
+    while (*pp != b)
+        pp = &(*pp)->next;
+    nb->next = b->next;
+    *pp = nb;
+    nb->owner = e;
+    nb->expires = b->expires;
+    nb->updated = b->updated;
+    nb->feed = b->feed;
+    nb->heap_slot = b->heap_slot;
+    rt->heap[nb->heap_slot] = nb;
+    rt->st.memory_bytes += bind_bytes(nb) - bind_bytes(b);
+    free(b);
+    return nb;
+}
+
+int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
+{
+    const char *source = u->source ? u->source : "";
+    const char *ua = u->user_agent ? u->user_agent : "";
+    if (!field_ok(u->ext, REG_EXT_MAX, false) || !field_ok(u->contact, REG_CONTACT_MAX, false) ||
+        !field_ok(u->registrar, REG_REGISTRAR_MAX, false) || !field_ok(source, REG_SOURCE_MAX, true) ||
+        (unsigned)u->feed >= REG_FEED_COUNT) {
+        rt->st.rejected++;
+        return -1;
+    }
+    char name[REG_EXT_MAX + 1];
+    strcpy(name, u->ext);
+    struct ext **ep = ext_slot(rt, name);
+    struct ext *e = *ep;
+    struct bind *b = e ? find_bind(e, u->contact, u->registrar) : NULL;
+
+    if (u->expires <= now) { /* unregister */
+        if (b) {
+            bind_drop(rt, b);
+            rt->st.removed++;
+            notify(rt, name);
+        }
+        return 0;
+    }
+    if (b) { /* refresh */
+        bool changed = strcmp(b_source(b), source) || strncmp(b_ua(b), ua, REG_UA_MAX);
+        if (changed && !(b = rebuild(rt, b, u, source, ua)))
+            return -1;
+        b->expires = u->expires;
+        b->updated = now;
+        rt->st.by_feed[b->feed]--;
+        b->feed = (uint8_t)u->feed;
+        rt->st.by_feed[b->feed]++;
+        heap_update(rt, b);
+        move_to_front(e, b);
+        rt->st.refreshed++;
+        return 0;
+    }
+
+    if (!e) {
+        if (rt->nexts >= rt->nbuckets && grow_buckets(rt) == 0)
+            ep = ext_slot(rt, name);
+        size_t ln = strlen(name);
+        e = malloc(sizeof(*e) + ln + 1);
+        if (!e)
+            return -1;
+        e->binds = NULL;
+        e->nbinds = 0;
+        memcpy(e->name, name, ln + 1);
+        e->next = NULL;
+        *ep = e;
+        rt->nexts++;
+        rt->st.extensions++;
+        rt->st.memory_bytes += ext_bytes(e);
+        count_prefixes(rt, name, +1);
+    }
+    struct bind *nb = bind_new(u, source, ua);
+    if (!nb || heap_push(rt, nb) < 0) {
+        free(nb);
+        if (!e->nbinds) {
+            *ext_slot(rt, name) = e->next;
+            rt->nexts--;
+            rt->st.extensions--;
+            rt->st.memory_bytes -= ext_bytes(e);
+            count_prefixes(rt, name, -1);
+            free(e);
+        }
+        return -1;
+    }
+    nb->owner = e;
+    nb->expires = u->expires;
+    nb->updated = now;
+    nb->feed = (uint8_t)u->feed;
+    nb->next = e->binds;
+    e->binds = nb;
+    e->nbinds++;
+    rt->st.bindings++;
+    rt->st.by_feed[nb->feed]++;
+    rt->st.added++;
+    rt->st.memory_bytes += bind_bytes(nb);
+
+    /* The same contact at another registrar: the phone moved here. Dropped
+     * after the add so the extension itself stays. */
+    if (!rt->keep_other_registrars)
+        for (struct bind *o = nb->next, *on; o; o = on) {
+            on = o->next;
+            if (!strcmp(b_contact(o), u->contact)) {
+                bind_drop(rt, o);
+                rt->st.moved++;
+            }
+        }
+    while (e->nbinds > rt->max_bindings) {
+        bind_drop(rt, oldest(e));
+        rt->st.dropped_cap++;
+    }
+    notify(rt, name);
+    return 0;
+}
+
+size_t regtable_remove(struct regtable *rt, const char *ext, const char *registrar, int feed)
+{
+    if (!field_ok(ext, REG_EXT_MAX, false))
+        return 0;
+    struct ext *e = *ext_slot(rt, ext);
+    if (!e)
+        return 0;
+    char name[REG_EXT_MAX + 1];
+    strcpy(name, ext);
+    size_t n = 0, left = e->nbinds;
+    for (struct bind *b = e->binds, *bn; b && left; b = bn) {
+        bn = b->next;
+        if ((!registrar || !strcmp(b_registrar(b), registrar)) && (feed < 0 || b->feed == feed)) {
+            left--;
+            n++;
+            bind_drop(rt, b); /* may free e when it was the last: left stops the walk */
+        } else {
+            left--;
+        }
+    }
+    rt->st.removed += n;
+    if (n)
+        notify(rt, name);
+    return n;
+}
+
+size_t regtable_get(const struct regtable *rt, const char *ext, int64_t now, struct reg_binding *out, size_t max)
+{
+    if (!ext || strlen(ext) > REG_EXT_MAX)
+        return 0;
+    const struct ext *e = *ext_slot(rt, ext);
+    size_t n = 0;
+    for (const struct bind *b = e ? e->binds : NULL; b && n < max; b = b->next)
+        if (b->expires > now)
+            fill_binding(b, &out[n++]);
+    return n;
+}
+
+bool regtable_has(const struct regtable *rt, const char *ext, int64_t now)
+{
+    struct reg_binding b;
+    return regtable_get(rt, ext, now, &b, 1) == 1;
+}
+
+bool regtable_may_extend(const struct regtable *rt, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return n && rt->prefixes[prefix_slot(rt, prefix, n)] != 0;
+}
+
+size_t regtable_expire(struct regtable *rt, int64_t now)
+{
+    size_t n = 0;
+    while (rt->nheap && rt->heap[0]->expires <= now) {
+        char name[REG_EXT_MAX + 1];
+        strcpy(name, rt->heap[0]->owner->name);
+        bind_drop(rt, rt->heap[0]);
+        n++;
+        notify(rt, name);
+    }
+    rt->st.expired += n;
+    return n;
+}
+
+int64_t regtable_next_expiry(const struct regtable *rt) { return rt->nheap ? rt->heap[0]->expires : INT64_MAX; }
+
+void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx)
+{
+    struct reg_binding rb;
+    for (size_t i = 0; i < rt->nbuckets; i++)
+        for (const struct ext *e = rt->buckets[i]; e; e = e->next)
+            for (const struct bind *b = e->binds; b; b = b->next) {
+                fill_binding(b, &rb);
+                if (!fn(ctx, &rb))
+                    return;
+            }
+}
+
+void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out) { *out = rt->st; }

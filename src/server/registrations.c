@@ -1,0 +1,409 @@
+/* The registration table's feeds on the event loop: libpcap (live or a file
+ * replayed at start), the HEP listener, expiry, and the state file. */
+#include "dundid/registrations.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dundid/clock.h"
+#include "dundid/hep.h"
+#include "dundid/log.h"
+#include "dundid/pktdecode.h"
+#include "dundid/regstate.h"
+#include "dundid/sip.h"
+#include "dundid/server.h"
+
+#define TICK_MS 1000
+#define CAPTURE_BATCH 256  /* frames per readiness event */
+#define REPLAY_BATCH 4096  /* frames of a capture file per loop turn */
+#define HEP_BATCH 64
+
+struct reg_runtime {
+    struct server *s;
+    struct sipfeed *sip;
+    struct feed_stats st;
+    struct timer tick, save;
+    uint64_t saved_changes; /* the change count at the last save */
+    bool save_failing;
+    /* capture */
+    pcap_t *pcap;
+    int dlt;
+    bool replaying;
+    struct event *pcap_ev; /* live: readable; file: the next batch */
+    /* HEP */
+    int hep_fd;
+    struct event *hep_ev;
+};
+
+static uint64_t change_count(const struct regtable *rt)
+{
+    struct regtable_stats st;
+    regtable_get_stats(rt, &st);
+    return st.added + st.refreshed + st.removed + st.expired + st.moved + st.dropped_cap;
+}
+
+static void on_tick(void *arg)
+{
+    struct reg_runtime *rr = arg;
+    int64_t now = clock_wall_s();
+    regtable_expire(rr->s->regtable, now);
+    sipfeed_expire(rr->sip, now);
+    timerq_arm(&rr->s->loop.tq, &rr->tick, clock_now_ms() + TICK_MS);
+}
+
+int registrations_save(struct server *s)
+{
+    struct reg_runtime *rr = s->regrt;
+    const char *path = s->conf->reg.statefile;
+    char err[256];
+    if (!rr || !path[0])
+        return 0;
+    uint64_t changes = change_count(s->regtable);
+    if (regstate_save(path, s->regtable, err, sizeof(err)) < 0) {
+        rr->st.state_save_errors++;
+        if (!rr->save_failing) /* once per failure, not once per interval */
+            log_error("cannot write the registration state file: %s", err);
+        rr->save_failing = true;
+        return -1;
+    }
+    if (rr->save_failing)
+        log_notice("registration state file %s written again", path);
+    rr->save_failing = false;
+    rr->saved_changes = changes;
+    rr->st.state_saves++;
+    return 0;
+}
+
+static void on_save(void *arg)
+{
+    struct reg_runtime *rr = arg;
+    if (change_count(rr->s->regtable) != rr->saved_changes)
+        registrations_save(rr->s);
+    timerq_arm(&rr->s->loop.tq, &rr->save, clock_now_ms() + (uint64_t)rr->s->conf->reg.state_interval_s * 1000u);
+}
+
+static void feed_sip(struct reg_runtime *rr, enum reg_feed feed, const uint8_t *msg, size_t len,
+                     const struct sip_hop *hop)
+{
+    const struct config *c = rr->s->conf;
+    sipfeed_input(rr->sip, rr->s->regtable, feed, msg, len, hop, clock_wall_s(), c->reg.default_expires);
+}
+
+/* ---- libpcap ---- */
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct reg_runtime *rr = (struct reg_runtime *)user;
+    struct pkt_info pi;
+    rr->st.frames++;
+    if (pkt_decode(rr->dlt, bytes, h->caplen, &pi) != PKT_OK) {
+        rr->st.undecodable++;
+        return;
+    }
+    feed_sip(rr, REG_FEED_PCAP, pi.payload, pi.payload_len, &pi.hop);
+}
+
+static void close_capture(struct reg_runtime *rr)
+{
+    if (rr->pcap_ev)
+        event_free(rr->pcap_ev);
+    if (rr->pcap)
+        pcap_close(rr->pcap);
+    rr->pcap_ev = NULL;
+    rr->pcap = NULL;
+    rr->replaying = false;
+}
+
+static void on_capture(evutil_socket_t fd, short what, void *arg)
+{
+    struct reg_runtime *rr = arg;
+    (void)fd;
+    (void)what;
+    if (!rr->replaying) {
+        if (pcap_dispatch(rr->pcap, CAPTURE_BATCH, on_frame, (u_char *)rr) < 0)
+            log_warning("capture: %s", pcap_geterr(rr->pcap));
+        loop_sync(&rr->s->loop);
+        return;
+    }
+    int n = pcap_dispatch(rr->pcap, REPLAY_BATCH, on_frame, (u_char *)rr);
+    if (n > 0) { /* more to come: let the loop answer lookups between batches */
+        event_active(rr->pcap_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    if (n < 0)
+        log_warning("capture file %s: %s", rr->s->conf->reg.capture_file, pcap_geterr(rr->pcap));
+    struct sipfeed_stats st;
+    sipfeed_get_stats(rr->sip, &st);
+    log_notice("capture file %s replayed: %llu frames, %llu SIP messages, %llu registrations committed",
+               rr->s->conf->reg.capture_file, (unsigned long long)rr->st.frames, (unsigned long long)st.messages,
+               (unsigned long long)(st.committed + st.unmatched));
+    close_capture(rr);
+}
+
+static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char *err, size_t errlen)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    struct bpf_program prog;
+    bool live = rc->capture[0];
+    const char *what = live ? rc->capture : rc->capture_file;
+
+    if (!live && !rc->capture_file[0])
+        return 0;
+    if (live) {
+        rr->pcap = pcap_create(rc->capture, pe);
+        if (rr->pcap && (pcap_set_snaplen(rr->pcap, 65535) || pcap_set_promisc(rr->pcap, 1) ||
+                         pcap_set_immediate_mode(rr->pcap, 1) || pcap_set_buffer_size(rr->pcap, 8 << 20))) {
+            snprintf(pe, sizeof(pe), "cannot set capture options");
+        } else if (rr->pcap) {
+            int rc2 = pcap_activate(rr->pcap);
+            if (rc2 < 0)
+                snprintf(pe, sizeof(pe), "%s%s", pcap_geterr(rr->pcap),
+                         rc2 == PCAP_ERROR_PERM_DENIED ? " (needs root or CAP_NET_RAW)" : "");
+        }
+    } else {
+        rr->pcap = pcap_open_offline(rc->capture_file, pe);
+    }
+    if (!rr->pcap || pe[0]) {
+        snprintf(err, errlen, "capture %s: %s", what, pe);
+        close_capture(rr);
+        return -1;
+    }
+    if (pcap_compile(rr->pcap, &prog, rc->capture_filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, errlen, "capture_filter '%s': %s", rc->capture_filter, pcap_geterr(rr->pcap));
+        close_capture(rr);
+        return -1;
+    }
+    int frc = pcap_setfilter(rr->pcap, &prog);
+    pcap_freecode(&prog);
+    rr->dlt = pcap_datalink(rr->pcap);
+    if (frc < 0) {
+        snprintf(err, errlen, "capture %s: %s", what, pcap_geterr(rr->pcap));
+        close_capture(rr);
+        return -1;
+    }
+    if (live) {
+        int fd;
+        if (pcap_setnonblock(rr->pcap, 1, pe) < 0 || (fd = pcap_get_selectable_fd(rr->pcap)) < 0) {
+            snprintf(err, errlen, "capture %s: cannot poll it", what);
+            close_capture(rr);
+            return -1;
+        }
+        rr->pcap_ev = event_new(rr->s->base, fd, EV_READ | EV_PERSIST, on_capture, rr);
+    } else {
+        rr->replaying = true;
+        rr->pcap_ev = event_new(rr->s->base, -1, 0, on_capture, rr);
+    }
+    if (!rr->pcap_ev || (live ? event_add(rr->pcap_ev, NULL) : (event_active(rr->pcap_ev, EV_TIMEOUT, 0), 0)) < 0) {
+        snprintf(err, errlen, "capture %s: cannot watch it", what);
+        close_capture(rr);
+        return -1;
+    }
+    log_notice("%s %s (filter '%s', link type %s)", live ? "capturing SIP on" : "replaying capture file", what,
+               rc->capture_filter, pcap_datalink_val_to_name(rr->dlt));
+    return 0;
+}
+
+/* ---- HEP ---- */
+
+static void hep_hop(const struct hep_msg *m, struct sip_hop *hop)
+{
+    inet_ntop(m->family, m->src, hop->src, sizeof(hop->src));
+    inet_ntop(m->family, m->dst, hop->dst, sizeof(hop->dst));
+    hop->sport = m->sport;
+    hop->dport = m->dport;
+}
+
+static void hep_datagram(struct reg_runtime *rr, const uint8_t *buf, size_t len, const struct dundi_addr *from)
+{
+    const struct reg_conf *rc = &rr->s->conf->reg;
+    static uint8_t inflated[SIP_MAX_MSG];
+    struct hep_msg m;
+    struct sip_hop hop;
+
+    rr->st.frames++;
+    if (rc->nhep_allow && !cidr_match(rc->hep_allow, rc->nhep_allow, (const struct sockaddr *)&from->ss)) {
+        rr->st.hep_denied++;
+        return;
+    }
+    if (hep_decode(buf, len, &m) != HEP_OK) {
+        rr->st.undecodable++;
+        return;
+    }
+    if (rc->hep_password[0] && !hep_auth_ok(&m, rc->hep_password)) {
+        rr->st.hep_bad_auth++;
+        return;
+    }
+    if (m.proto_type != HEP_PROTO_SIP && m.proto_type != 0) {
+        rr->st.not_sip++;
+        return;
+    }
+    const uint8_t *sip = m.payload;
+    size_t siplen = m.payload_len;
+    if (m.payload_compressed) {
+        long n = hep_inflate(m.payload, m.payload_len, inflated, sizeof(inflated));
+        if (n < 0) {
+            rr->st.undecodable++;
+            return;
+        }
+        sip = inflated;
+        siplen = (size_t)n;
+    }
+    hep_hop(&m, &hop);
+    feed_sip(rr, REG_FEED_HEP, sip, siplen, &hop);
+}
+
+static void on_hep(evutil_socket_t fd, short what, void *arg)
+{
+    struct reg_runtime *rr = arg;
+    static uint8_t buf[HEP3_MAX_LEN + 1];
+    (void)what;
+    for (int i = 0; i < HEP_BATCH; i++) {
+        struct dundi_addr from;
+        ssize_t n = udp_recv(fd, buf, sizeof(buf), &from);
+        if (n < 0)
+            break;
+        hep_datagram(rr, buf, (size_t)n, &from);
+    }
+    loop_sync(&rr->s->loop);
+}
+
+static void close_hep(struct reg_runtime *rr)
+{
+    if (rr->hep_ev)
+        event_free(rr->hep_ev);
+    if (rr->hep_fd >= 0)
+        close(rr->hep_fd);
+    rr->hep_ev = NULL;
+    rr->hep_fd = -1;
+}
+
+static int open_hep(struct reg_runtime *rr, const struct reg_conf *rc, char *err, size_t errlen)
+{
+    char where[64], why[128];
+    if (!rc->has_hep)
+        return 0;
+    dundi_addr_str(&rc->hep, where, sizeof(where));
+    rr->hep_fd = udp_bind(&rc->hep, 0, why, sizeof(why));
+    if (rr->hep_fd < 0) {
+        snprintf(err, errlen, "hep %s: %s", where, why);
+        return -1;
+    }
+    rr->hep_ev = event_new(rr->s->base, rr->hep_fd, EV_READ | EV_PERSIST, on_hep, rr);
+    if (!rr->hep_ev || event_add(rr->hep_ev, NULL) < 0) {
+        snprintf(err, errlen, "hep %s: cannot watch the socket", where);
+        close_hep(rr);
+        return -1;
+    }
+    log_notice("listening for HEP on %s%s", where, rc->hep_password[0] ? " (password required)" : "");
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static void load_state(struct server *s)
+{
+    const char *path = s->conf->reg.statefile;
+    struct regstate_result res;
+    if (!path[0])
+        return;
+    char dir[CONF_STR_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    if (access(dirname(dir), W_OK) < 0)
+        log_warning("registration state file %s: cannot write its folder (%s); registrations will not survive a "
+                    "restart", path, strerror(errno));
+    uint64_t t0 = clock_now_ms();
+    if (regstate_load(path, s->regtable, clock_wall_s(), &res) < 0) {
+        log_warning("registration state file %s not used: %s; starting with an empty table", path, res.err);
+        return;
+    }
+    if (res.loaded || res.expired)
+        log_notice("registration state file %s: %zu binding(s) restored, %zu expired, in %llu ms", path,
+                   res.loaded, res.expired, (unsigned long long)(clock_now_ms() - t0));
+}
+
+int registrations_start(struct server *s, char *err, size_t errlen)
+{
+    const struct reg_conf *rc = &s->conf->reg;
+    struct reg_runtime *rr = calloc(1, sizeof(*rr));
+    s->regtable = regtable_new((unsigned)rc->max_bindings);
+    if (!rr || !s->regtable || !(rr->sip = sipfeed_new(0))) {
+        free(rr);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rr->s = s;
+    rr->hep_fd = -1;
+    s->regrt = rr;
+    regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
+    load_state(s);
+    rr->saved_changes = change_count(s->regtable);
+    timer_init(&rr->tick, on_tick, rr);
+    timer_init(&rr->save, on_save, rr);
+    timerq_arm(&s->loop.tq, &rr->tick, clock_now_ms() + TICK_MS);
+    timerq_arm(&s->loop.tq, &rr->save, clock_now_ms() + (uint64_t)rc->state_interval_s * 1000u);
+    if (open_capture(rr, rc, err, errlen) < 0 || open_hep(rr, rc, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+void registrations_reload(struct server *s, const struct config *old)
+{
+    struct reg_runtime *rr = s->regrt;
+    const struct reg_conf *rc = &s->conf->reg, *oc = &old->reg;
+    char err[256];
+    if (!rr)
+        return;
+    regtable_set_max_bindings(s->regtable, (unsigned)rc->max_bindings);
+    regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
+    if (strcmp(rc->capture, oc->capture) || strcmp(rc->capture_filter, oc->capture_filter) ||
+        (strcmp(rc->capture_file, oc->capture_file) && rc->capture_file[0])) {
+        close_capture(rr);
+        if (open_capture(rr, rc, err, sizeof(err)) < 0)
+            log_error("reload: %s; SIP capture is off", err);
+    }
+    if (rc->has_hep != oc->has_hep || (rc->has_hep && !dundi_addr_equal(&rc->hep, &oc->hep))) {
+        close_hep(rr);
+        if (open_hep(rr, rc, err, sizeof(err)) < 0)
+            log_error("reload: %s; HEP is off", err);
+    }
+    if (rc->state_interval_s != oc->state_interval_s)
+        timerq_arm(&s->loop.tq, &rr->save, clock_now_ms() + (uint64_t)rc->state_interval_s * 1000u);
+}
+
+void registrations_stop(struct server *s)
+{
+    struct reg_runtime *rr = s->regrt;
+    if (rr) {
+        registrations_save(s);
+        close_capture(rr);
+        close_hep(rr);
+        timerq_cancel(&s->loop.tq, &rr->tick);
+        timerq_cancel(&s->loop.tq, &rr->save);
+        sipfeed_free(rr->sip);
+        free(rr);
+        s->regrt = NULL;
+    }
+    regtable_free(s->regtable);
+    s->regtable = NULL;
+}
+
+const struct feed_stats *registrations_feed_stats(const struct server *s)
+{
+    static const struct feed_stats none;
+    return s->regrt ? &s->regrt->st : &none;
+}
+
+void registrations_sip_stats(const struct server *s, struct sipfeed_stats *out)
+{
+    if (s->regrt)
+        sipfeed_get_stats(s->regrt->sip, out);
+    else
+        memset(out, 0, sizeof(*out));
+}
