@@ -116,9 +116,12 @@ class RealtimeCase(unittest.TestCase):
         self.daemon = None
 
     def tearDown(self):
-        if self.daemon:
-            self.daemon.kill()
         SERVER.resume()
+        if self.daemon and self.daemon.running():
+            try:
+                self.stop()
+            finally:
+                self.daemon.kill()
         if not SERVER.running():
             SERVER.start()
         SERVER.sql("DROP DATABASE IF EXISTS %s;" % self.db)
@@ -151,8 +154,13 @@ class RealtimeCase(unittest.TestCase):
         return self.daemon
 
     def stop(self):
+        """SIGTERM; a clean exit (sanitizer reports make it fail) and the final counters."""
         self.daemon.stop()
-        return counters(self.daemon.log())
+        log = self.daemon.log()
+        self.assertEqual(self.daemon.exit_code, 0, "dundid exit status:\n" + log[-4000:])
+        self.assertNotIn("Sanitizer", log)
+        self.assertNotIn("runtime error", log)
+        return counters(log)
 
     def insert_sip(self, name, contact, expires, regserver="regpbx1", ip="10.10.10.61", port=5060,
                    table="sippeers"):
