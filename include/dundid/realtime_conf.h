@@ -22,7 +22,8 @@ struct registrar_map {
 };
 
 struct realtime_conf {
-    bool enabled; /* a [realtime] section exists */
+    bool enabled;   /* a [realtime] section exists */
+    bool bad_value; /* a key was refused: no "is required" on top of that */
     int line;
     char host[RT_STR_MAX]; /* "" with socket set */
     uint16_t port;         /* 0 = the client library's default (3306) */

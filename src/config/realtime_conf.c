@@ -83,7 +83,17 @@ void realtime_conf_free(struct realtime_conf *rc)
 
 const char *rt_schema_name(enum rt_schema s) { return s == RT_SCHEMA_PJSIP ? "pjsip" : "chan_sip"; }
 
+static int key(struct realtime_conf *rc, const char *k, const char *v, char *err, size_t errlen);
+
 int realtime_conf_key(struct realtime_conf *rc, const char *k, const char *v, char *err, size_t errlen)
+{
+    int rv = key(rc, k, v, err, errlen);
+    if (rv < 0)
+        rc->bad_value = true;
+    return rv;
+}
+
+static int key(struct realtime_conf *rc, const char *k, const char *v, char *err, size_t errlen)
 {
     int n;
     if (!strcasecmp(k, "host")) {
@@ -199,11 +209,11 @@ int realtime_conf_finish(struct realtime_conf *rc, char *err, size_t errlen)
 {
     if (!rc->enabled)
         return 0;
-    if (!rc->database[0]) {
+    if (!rc->database[0] && !rc->bad_value) {
         snprintf(err, errlen, "[realtime]: 'database' is required");
         return -1;
     }
-    if (!rc->user[0]) {
+    if (!rc->user[0] && !rc->bad_value) {
         snprintf(err, errlen, "[realtime]: 'user' is required");
         return -1;
     }
