@@ -6,4 +6,5 @@ cd "$(dirname "$0")/../.."
 contrib/scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
+mkdir -p /var/lib/dundid  # the registration state file (statefile)
 exec build/dundid -f -c conf/dundid.conf
