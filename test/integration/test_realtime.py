@@ -363,6 +363,23 @@ class ChanSipTests(RealtimeCase):
         self.assertEqual(c["connects"], 0)
 
 
+    def test_11_short_refresh_below_the_mark(self):
+        """A refresh with a shorter expiry than the highest one seen escapes the
+        incremental query; the re-check of expiring bindings still keeps it."""
+        self.insert_sip("1901", "sip:1901@h:5060", now() + 3600)  # sets the mark an hour ahead
+        self.insert_sip("1902", "sip:1902@h:5060", now() + 4)     # a phone with a short expiry
+        self.start(realtime=("resync = 3600",))                   # no full reads to help
+        self.assertEqual(answers("1902"), ["priv:secret@10.0.0.1/1902"])
+        refreshed = now() + 30
+        self.sql("UPDATE sippeers SET regseconds = %d WHERE name = '1902'" % refreshed)
+        # Past the first expiry: still there, with the new one.
+        while now() < refreshed - 24:
+            time.sleep(0.2)
+        self.assertEqual(answers("1902"), ["priv:secret@10.0.0.1/1902"], "refresh below the mark was missed")
+        c = self.stop()
+        self.assertGreaterEqual(c["rechecks"], 1)
+        self.assertEqual(c["full_loads"], 1)
+
 class PjsipTests(RealtimeCase):
     SCHEMA = "pjsip"
 
