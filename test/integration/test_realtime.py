@@ -197,6 +197,7 @@ class ChanSipTests(RealtimeCase):
 
     def test_2_update_within_poll(self):
         """A REGISTER elsewhere (regserver and contact rewritten) shows within the poll."""
+        SERVER.sql_file(os.path.join(CONTRIB, "dundid-indexes.sql"), self.db)
         self.insert_sip("1101", "sip:1101@10.10.10.61:5060", now() + 3600)
         self.start()
         self.assertEqual(answers("1101"), ["priv:secret@10.0.0.1/1101"])
