@@ -349,7 +349,6 @@ static void start_connect(struct realtime *rt)
     mysql_options(rt->db, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
     mysql_options(rt->db, MYSQL_OPT_READ_TIMEOUT, &nt);
     mysql_options(rt->db, MYSQL_OPT_WRITE_TIMEOUT, &nt);
-    mysql_options(rt->db, MYSQL_READ_DEFAULT_GROUP, "dundid"); /* no [client] options from my.cnf */
     rt->state = RT_CONNECTING;
     rt->op = OP_CONNECT;
     drive(rt, -1);
