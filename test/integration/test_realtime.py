@@ -381,6 +381,25 @@ class ChanSipTests(RealtimeCase):
         self.assertGreaterEqual(c["rechecks"], 1)
         self.assertEqual(c["full_loads"], 1)
 
+    def test_12_wrong_password_then_fixed(self):
+        """Refused login: said once, retried quietly; a SIGHUP with the right password connects."""
+        self.insert_sip("2201", "sip:2201@h:5060", now() + 3600)
+        good = self.config()
+        path = os.path.join(self.work.name, "dundid.conf")
+        with open(path, "w") as f:
+            f.write(good.replace("password = %s" % DB_PASSWORD.replace(";", "\\;"), "password = wrong"))
+        self.daemon = Daemon(path, self.work.name).start()
+        self.assertTrue(self.daemon.wait_log("Access denied", timeout=10), self.daemon.log())
+        self.assertEqual(answers("2201"), [])
+        time.sleep(2)  # several retries (backoff 0.5, 1, 2 s)
+        self.assertEqual(self.daemon.log().count("realtime: cannot connect"), 1)
+        with open(path, "w") as f:
+            f.write(good)
+        self.daemon.signal(signal.SIGHUP)
+        self.assertTrue(self.daemon.wait_log("realtime: connected", timeout=40), self.daemon.log())
+        wait_for(lambda: answers("2201") == ["priv:secret@10.0.0.1/2201"], 6, "answers after the fix")
+        self.assertNotIn("wrong", self.daemon.log(), "passwords are never logged")
+
 class PjsipTests(RealtimeCase):
     SCHEMA = "pjsip"
 
