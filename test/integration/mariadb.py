@@ -156,10 +156,29 @@ class Server:
             except OSError:
                 pass
 
-    def pause(self):
-        """SIGSTOP: the server holds its connections but answers nothing."""
-        if self.running():
-            self.proc.send_signal(signal.SIGSTOP)
+    def _stopped(self):
+        """Every thread of the server in state T (stopped)."""
+        try:
+            tasks = os.listdir("/proc/%d/task" % self.proc.pid)
+            for t in tasks:
+                with open("/proc/%d/task/%s/stat" % (self.proc.pid, t)) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+                        return False
+            return bool(tasks)
+        except OSError:
+            return False
+
+    def pause(self, timeout=5.0):
+        """SIGSTOP: the server holds its connections but answers nothing.
+        Returns once every thread has stopped (the signal is asynchronous)."""
+        if not self.running():
+            return
+        self.proc.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + timeout
+        while not self._stopped():
+            if time.monotonic() >= deadline:
+                raise AssertionError("mariadbd did not stop within %.1f s of SIGSTOP" % timeout)
+            time.sleep(0.01)
 
     def resume(self):
         if self.running():

@@ -321,8 +321,8 @@ class ChanSipTests(RealtimeCase):
         finally:
             SERVER.resume()
         c = self.stop()
-        self.assertGreaterEqual(c["ondemand_answered"], 2)
-        self.assertGreaterEqual(c["ondemand_timeouts"], 1)
+        self.assertGreaterEqual(c["ondemand_answered"], 2, self.daemon.log()[-3000:])
+        self.assertGreaterEqual(c["ondemand_timeouts"], 1, self.daemon.log()[-3000:])
         self.assertEqual(c["polls"], 1, "only the first load: 1702 came from the on-demand query")
 
     def test_9_reload(self):
