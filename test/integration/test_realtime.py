@@ -6,14 +6,15 @@ dundid reading it, real DUNDi lookups over loopback UDP.
 Usage:
     test_realtime.py --dundid PATH --dundiq PATH [unittest args]
 
-Addresses: dundid on 127.0.20.1 port 45220 (one daemon at a time; a second
-configuration for the reload test on the same address). The lookup client
-binds 127.0.20.2.
+Addresses: dundid on 127.0.20.1 port 45220, its metrics on port 45221 (one
+daemon at a time; a second configuration for the reload test on the same
+address). The lookup client binds 127.0.20.2.
 
 When mariadbd is not installed every test is skipped and the driver exits
 with 77, which ctest reports as a skip (SKIP_RETURN_CODE), not a pass.
 """
 
+import http.client
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ import mariadb  # noqa: E402
 from harness import Client, Daemon, dundiq  # noqa: E402
 
 HOST, PORT = "127.0.20.1", 45220
+METRICS_PORT = 45221
 CLIENT_HOST = "127.0.20.2"
 EID = "02:00:00:00:20:01"
 CLIENT_EID = "02:00:00:00:00:99"
@@ -130,12 +132,13 @@ class RealtimeCase(unittest.TestCase):
     def sql(self, text):
         return SERVER.sql(text, self.db)
 
-    def config(self, realtime=(), registrars=("regpbx1 = 10.0.0.1", "regpbx2 = 10.0.0.2"), database=None):
+    def config(self, realtime=(), registrars=("regpbx1 = 10.0.0.1", "regpbx2 = 10.0.0.2"), database=None,
+               general=()):
         rt = ["socket = %s" % SERVER.socket, "user = %s" % DB_USER, "password = %s" % DB_PASSWORD.replace(";", "\\;"),
               "database = %s" % (database or self.db), "schema = %s" % self.SCHEMA, "poll = 1"] + list(realtime)
         return "\n".join([
             "[general]", "bindaddr = %s" % HOST, "port = %d" % PORT, "entityid = %s" % EID,
-            "ipaddr = %s" % HOST, "cachetime = 30",
+            "ipaddr = %s" % HOST, "cachetime = 30"] + list(general) + [
             "[registrations]", "statefile = none",
             "[mappings]",
             "priv => sipregistration,0,IAX2,priv:secret@${REGISTRAR}/${NUMBER},nopartial",
@@ -175,10 +178,27 @@ class RealtimeCase(unittest.TestCase):
 
 
 class ChanSipTests(RealtimeCase):
+    def metrics(self):
+        """GET /metrics over loopback TCP: {"name{labels}": value}."""
+        conn = http.client.HTTPConnection(HOST, METRICS_PORT, timeout=5)
+        try:
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            body = resp.read().decode()
+        finally:
+            conn.close()
+        out = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = int(v)
+        return out
+
     def test_1_load_and_answer(self):
         """The sample rows: mapped, unmapped, unregistered and registrar-less peers."""
         SERVER.sql_file(os.path.join(CONTRIB, "sample-rows.sql"), self.db)
-        self.start()
+        self.start(general=("metrics = %s:%d" % (HOST, METRICS_PORT),))
         self.assertEqual(answers("1001"), ["priv:secret@10.0.0.1/1001"])
         self.assertEqual(answers("1002"), ["priv:secret@10.0.0.1/1002"])
         self.assertEqual(answers("1003"), ["priv:secret@10.0.0.2/1003"])
@@ -190,6 +210,17 @@ class ChanSipTests(RealtimeCase):
         rc, out, err = dundiq("--timeout", 3000, "--eid", CLIENT_EID, "%s:%d" % (HOST, PORT), "1001@priv")
         self.assertEqual(rc, 0, out + err)
         self.assertIn("IAX2/priv:secret@10.0.0.1/1001", out)
+        # The feed's status on the metrics endpoint.
+        self.assertTrue(self.daemon.wait_log("/metrics", 5), self.daemon.log())
+        m = self.metrics()
+        self.assertEqual(m["dundid_realtime_connected"], 1)
+        self.assertEqual(m['dundid_registrations{feed="realtime"}'], 3)
+        self.assertGreaterEqual(m['dundid_realtime_queries_total{kind="full"}'], 1)
+        self.assertGreaterEqual(m['dundid_realtime_rows_total{result="no_registrar"}'], 1)
+        SERVER.kill()
+        wait_for(lambda: self.metrics()["dundid_realtime_connected"] == 0, 10, "metrics show the loss")
+        self.assertEqual(self.metrics()["dundid_realtime_losses_total"], 1)
+        SERVER.start()
         c = self.stop()
         self.assertGreaterEqual(c["no_registrar"], 1)
         self.assertGreaterEqual(c["full_loads"], 1)
