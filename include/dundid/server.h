@@ -100,6 +100,7 @@ struct server {
     struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
     struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
+    struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);
