@@ -108,6 +108,7 @@ struct server {
     struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
     struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
+    struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
     /* Operator switches (dundictl); storehistory follows the file on reload. */
     bool storehistory;
     bool debug_all;

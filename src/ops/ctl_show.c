@@ -9,6 +9,7 @@
 #include "dundid/clock.h"
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
+#include "dundid/realtime.h"
 #include "dundid/server.h"
 
 static const char *order_name(int order)
@@ -574,16 +575,66 @@ enum ctl_status show_entityid(struct ctl_call *c, int argc, char **argv)
 
 enum ctl_status show_realtime(struct ctl_call *c, int argc, char **argv)
 {
+    struct ctl_out *o = &c->out;
+    struct realtime_status st = {.state = RT_OFF};
     (void)argc;
     (void)argv;
-    /* The RealTime feed is not part of this build yet. */
-    if (c->out.json) {
-        cj_obj(&c->out, NULL);
-        cj_bool(&c->out, "configured", false);
-        cj_end(&c->out);
-    } else {
-        ctl_printf(&c->out, "realtime: not configured\n");
+    if (c->s->realtime)
+        realtime_get_status(c->s->realtime, &st);
+    if (st.state == RT_OFF) {
+        if (o->json) {
+            cj_obj(o, NULL);
+            cj_bool(o, "configured", false);
+            cj_end(o);
+        } else {
+            ctl_printf(o, "realtime: not configured\n");
+        }
+        return CTL_DONE;
     }
+    int64_t now = clock_wall_s();
+    const struct {
+        const char *name;
+        uint64_t val;
+    } rows[] = {
+        {"connects", st.connects},           {"losses", st.losses},
+        {"polls", st.polls},                 {"full_loads", st.full_loads},
+        {"rechecks", st.rechecks},           {"rows", st.rows},
+        {"rows_applied", st.rows_applied},   {"rows_unregistered", st.rows_unregistered},
+        {"rows_bad", st.rows_bad},           {"rows_no_registrar", st.rows_no_registrar},
+        {"stale_removed", st.stale_removed}, {"jobs_dropped", st.jobs_dropped},
+        {"ondemand_asked", st.ondemand_asked}, {"ondemand_answered", st.ondemand_answered},
+        {"ondemand_timeouts", st.ondemand_timeouts}, {"ondemand_skipped", st.ondemand_skipped},
+        {"last_query_ms", st.last_query_ms}, {"max_query_ms", st.max_query_ms},
+    };
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_bool(o, "configured", true);
+        cj_str(o, "state", realtime_state_name(st.state));
+        cj_bool(o, "connected", st.connected);
+        cj_str(o, "last_error", st.last_error);
+        if (st.connected_since)
+            cj_int(o, "connected_for_s", now - st.connected_since);
+        else
+            cj_null(o, "connected_for_s");
+        if (st.last_poll)
+            cj_int(o, "last_poll_s_ago", now - st.last_poll);
+        else
+            cj_null(o, "last_poll_s_ago");
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+            cj_int(o, rows[i].name, (long long)rows[i].val);
+        cj_end(o);
+        return CTL_DONE;
+    }
+    ctl_printf(o, "realtime: %s", realtime_state_name(st.state));
+    if (st.connected_since)
+        ctl_printf(o, " for %" PRId64 " s", now - st.connected_since);
+    ctl_printf(o, "\n");
+    if (st.last_error[0])
+        ctl_printf(o, "last error: %s\n", st.last_error);
+    if (st.last_poll)
+        ctl_printf(o, "last poll: %" PRId64 " s ago\n", now - st.last_poll);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        ctl_printf(o, "%-18s %" PRIu64 "\n", rows[i].name, rows[i].val);
     return CTL_DONE;
 }
 

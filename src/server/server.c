@@ -12,6 +12,7 @@
 #include "dundid/eidquery.h"
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
+#include "dundid/realtime.h"
 #include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
@@ -102,6 +103,11 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         return -1;
     if (registrations_start(s, err, errlen) < 0)
         return -1;
+    if (!(s->realtime = realtime_new(s))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    realtime_configure(s->realtime, NULL, conf);
     peers_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, NULL);
@@ -173,6 +179,7 @@ void server_free(struct server *s)
     }
     trans_engine_free(s->eng);
     resolve_free(s);
+    realtime_free(s->realtime); /* after the transactions: they may wait for it */
     registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
@@ -232,6 +239,7 @@ void server_reload(struct server *s, struct config *conf)
         log_warning("bindaddr/port changes take effect at the next restart");
     registrations_reload(s, old);
     precache_watch_registrations(s);
+    realtime_configure(s->realtime, old, conf);
     config_free(old);
     loop_sync(&s->loop);
 }
@@ -309,6 +317,7 @@ void server_log_stats(const struct server *s)
 {
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
+    realtime_log_stats(s->realtime);
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "

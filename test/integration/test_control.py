@@ -698,6 +698,33 @@ class SocketTests(unittest.TestCase):
         d.stop()
         self.assertEqual(d.exit_code, 0)
 
+    def test_show_realtime_without_a_database(self):
+        """A configured feed whose database is not there: its state and last error."""
+        missing = os.path.join(self.tmp.name, "no-mysql.sock")
+        self.write(self.config(extra_lines=["[realtime]", "socket = %s" % missing, "user = asterisk",
+                                            "database = asterisk", "schema = chan_sip", "poll = 1"]))
+        d = self.start()
+        deadline = time.monotonic() + 5
+        j = {}
+        while time.monotonic() < deadline:
+            rc, out, err = ctl(self.sock, "--json", "show", "realtime")
+            self.assertEqual(rc, 0, err)
+            j = json.loads(out)
+            if j.get("last_error"):
+                break
+            time.sleep(0.05)
+        self.assertIs(j["configured"], True, j)
+        self.assertIs(j["connected"], False)
+        self.assertIn(j["state"], ("connecting", "reconnecting"))
+        self.assertIn("no-mysql.sock", j["last_error"])
+        self.assertEqual(j["rows"], 0)
+        rc, out, err = ctl(self.sock, "show", "realtime")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"^realtime: (connecting|reconnecting)\nlast error: .*no-mysql\.sock")
+        self.assertRegex(out, r"(?m)^connects\s+\d+$")
+        d.stop()
+        self.assertEqual(d.exit_code, 0)
+
     def test_explicit_path_that_cannot_be_bound(self):
         bad = os.path.join(self.tmp.name, "no-such-dir", "x.ctl")
         self.write(self.config(control=bad))
