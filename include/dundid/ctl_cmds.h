@@ -1,5 +1,6 @@
-/* Control commands, shared between ctl_cmds.c (table, simple commands),
- * ctl_show.c (show ...) and ctl_lookup.c (lookup, query, precache). */
+/* Control commands: the table and the commands that change state
+ * (ctl_cmds.c), the show commands (ctl_peers.c, ctl_cache.c, ctl_regs.c,
+ * ctl_show.c), and those that ask the network (ctl_lookup.c). */
 #ifndef DUNDID_CTL_CMDS_H
 #define DUNDID_CTL_CMDS_H
 

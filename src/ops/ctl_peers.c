@@ -1,0 +1,292 @@
+/* "show peers", "show peer" and "show trans": Asterisk-like tables, or JSON. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dundid/ctl_cmds.h"
+#include "dundid/server.h"
+
+static const char *order_name(int order)
+{
+    static const char *names[] = {"Primary", "Secondary", "Tertiary", "Quartiary"};
+    return order >= 0 && order < 4 ? names[order] : "Unknown";
+}
+
+static void addr_host(const struct dundi_addr *a, char *host, size_t len, unsigned *port)
+{
+    char buf[80];
+    *port = 0;
+    snprintf(host, len, "(Unspecified)");
+    if (!a)
+        return;
+    dundi_addr_str(a, buf, sizeof(buf));
+    char *colon = strrchr(buf, ':');
+    if (!colon)
+        return;
+    *colon = '\0';
+    sscanf(colon + 1, "%u", port);
+    /* [v6]:port -> v6 */
+    char *h = buf;
+    if (*h == '[' && colon > h && colon[-1] == ']') {
+        h++;
+        colon[-1] = '\0';
+    }
+    snprintf(host, len, "%s", h);
+}
+
+/* Qualify status as the reference prints it; online/offline/unmonitored in *kind (0/1/2). */
+static void peer_status(const struct server *s, const struct peer_conf *p, char *buf, size_t len, int *kind,
+                        int *rtt)
+{
+    const struct peer_state *ps = server_find_peer_state(s, &p->eid);
+    *rtt = ps ? ps->rtt_ms : 0;
+    if (!p->qualify_ms) {
+        snprintf(buf, len, "Unmonitored");
+        *kind = 2;
+    } else if (*rtt < 0) {
+        snprintf(buf, len, "UNREACHABLE");
+        *kind = 1;
+    } else if (*rtt > p->qualify_ms) {
+        snprintf(buf, len, "LAGGED (%d ms)", *rtt);
+        *kind = 1;
+    } else if (*rtt) {
+        snprintf(buf, len, "OK (%d ms)", *rtt);
+        *kind = 0;
+    } else {
+        snprintf(buf, len, "UNKNOWN");
+        *kind = 1;
+    }
+}
+
+/* Average of the recorded lookup times, 0 when none. */
+static int peer_avg_ms(const struct server *s, const eid_t *eid, int *count)
+{
+    const struct peer_state *ps = server_find_peer_state(s, eid);
+    long sum = 0;
+    *count = 0;
+    for (int i = 0; ps && i < PEER_HISTORY; i++)
+        if (ps->history[i].what[0]) {
+            sum += ps->history[i].ms;
+            (*count)++;
+        }
+    return *count ? (int)(sum / *count) : 0;
+}
+
+enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
+{
+    const struct config *conf = c->s->conf;
+    struct ctl_out *o = &c->out;
+    int counts[3] = {0, 0, 0}, total = 0;
+    (void)argc;
+    (void)argv;
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_arr(o, "peers");
+    } else {
+        ctl_printf(o, "%-20.20s %-41.41s     %-6.6s %-10.10s %-8.8s %-15.15s\n", "EID", "Host", "Port", "Model",
+                   "AvgTime", "Status");
+    }
+    for (size_t i = 0; i < conf->npeers; i++) {
+        const struct peer_conf *p = &conf->peers[i];
+        if (p->wildcard)
+            continue;
+        char eid[EID_STR_LEN], host[80], status[32], avg[20];
+        unsigned port;
+        int kind, rtt, n;
+        addr_host(server_peer_addr(c->s, p), host, sizeof(host), &port);
+        peer_status(c->s, p, status, sizeof(status), &kind, &rtt);
+        int avgms = peer_avg_ms(c->s, &p->eid, &n);
+        counts[kind]++;
+        total++;
+        eid_to_str(&p->eid, eid);
+        if (o->json) {
+            cj_obj(o, NULL);
+            cj_str(o, "eid", eid);
+            if (port)
+                cj_str(o, "host", host);
+            else
+                cj_null(o, "host");
+            cj_int(o, "port", port);
+            cj_bool(o, "dynamic", p->dynamic);
+            cj_str(o, "model", model_name(p->model));
+            if (n)
+                cj_int(o, "avg_ms", avgms);
+            else
+                cj_null(o, "avg_ms");
+            cj_str(o, "status", status);
+            if (rtt > 0)
+                cj_int(o, "rtt_ms", rtt);
+            else
+                cj_null(o, "rtt_ms");
+            cj_end(o);
+        } else {
+            if (n)
+                snprintf(avg, sizeof(avg), "%d ms", avgms);
+            else
+                snprintf(avg, sizeof(avg), "Unavail");
+            ctl_printf(o, "%-20.20s %-41.41s %s %-6u %-10.10s %-8.8s %-15.15s\n", eid, host, p->dynamic ? "(D)" : "(S)",
+                       port, model_name(p->model), avg, status);
+        }
+    }
+    if (o->json) {
+        cj_end(o);
+        cj_int(o, "total", total);
+        cj_int(o, "online", counts[0]);
+        cj_int(o, "offline", counts[1]);
+        cj_int(o, "unmonitored", counts[2]);
+        cj_end(o);
+    } else {
+        ctl_printf(o, "%d dundi peers [%d online, %d offline, %d unmonitored]\n", total, counts[0], counts[1],
+                   counts[2]);
+    }
+    return CTL_DONE;
+}
+
+static void rules_out(struct ctl_out *o, const char *key, const struct rulelist *l, const char *yes,
+                      const char *no)
+{
+    if (o->json) {
+        cj_arr(o, key);
+        for (size_t i = 0; i < l->n; i++) {
+            cj_obj(o, NULL);
+            cj_str(o, "rule", l->v[i].allow ? yes : no);
+            cj_str(o, "context", l->v[i].name);
+            cj_end(o);
+        }
+        cj_end(o);
+        return;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        ctl_printf(o, "-- %s %s\n", l->v[i].allow ? yes : no, l->v[i].name);
+}
+
+enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
+{
+    struct ctl_out *o = &c->out;
+    eid_t e;
+    (void)argc;
+    if (eid_parse(&e, argv[0]) < 0) {
+        ctl_fail(c, "'%s' is not an EID like 00:11:22:33:44:55", argv[0]);
+        return CTL_DONE;
+    }
+    const struct peer_conf *p = config_find_peer(c->s->conf, &e);
+    if (!p || p->wildcard) {
+        ctl_fail(c, "No such peer '%s'", argv[0]);
+        return CTL_DONE;
+    }
+    const struct peer_state *ps = server_find_peer_state(c->s, &p->eid);
+    char eid[EID_STR_LEN], host[80], status[32];
+    unsigned port;
+    int kind, rtt, n;
+    addr_host(server_peer_addr(c->s, p), host, sizeof(host), &port);
+    peer_status(c->s, p, status, sizeof(status), &kind, &rtt);
+    int avg = peer_avg_ms(c->s, &p->eid, &n);
+    eid_to_str(&p->eid, eid);
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_str(o, "eid", eid);
+        cj_str(o, "model", model_name(p->model));
+        cj_str(o, "precache_model", model_name(p->pcmodel));
+        cj_str(o, "order", order_name(p->order));
+        if (port)
+            cj_str(o, "host", host);
+        else
+            cj_null(o, "host");
+        cj_int(o, "port", port);
+        cj_bool(o, "dynamic", p->dynamic);
+        cj_bool(o, "register", p->reg);
+        cj_str(o, "inkey", p->inkey);
+        cj_str(o, "outkey", p->outkey);
+        cj_str(o, "status", status);
+        cj_int(o, "qualify_ms", p->qualify_ms);
+        bool debug = c->s->debug_all;
+        for (unsigned i = 0; i < c->s->ndebug; i++)
+            debug |= eid_equal(&c->s->debug_peers[i], &p->eid);
+        cj_bool(o, "debug", debug);
+        rules_out(o, "include", &p->include, "include", "noinclude");
+        rules_out(o, "permit", &p->permit, "permit", "deny");
+        cj_arr(o, "history");
+        for (int i = 0; ps && i < PEER_HISTORY; i++)
+            if (ps->history[i].what[0]) {
+                cj_obj(o, NULL);
+                cj_str(o, "lookup", ps->history[i].what);
+                cj_int(o, "ms", ps->history[i].ms);
+                cj_end(o);
+            }
+        cj_end(o);
+        if (n)
+            cj_int(o, "avg_ms", avg);
+        else
+            cj_null(o, "avg_ms");
+        cj_end(o);
+        return CTL_DONE;
+    }
+    ctl_printf(o, "Peer:    %s\n", eid);
+    ctl_printf(o, "Model:   %s\n", model_name(p->model));
+    ctl_printf(o, "Order:   %s\n", order_name(p->order));
+    ctl_printf(o, "Host:    %s\n", port ? host : "<Unspecified>");
+    ctl_printf(o, "Port:    %u\n", port);
+    ctl_printf(o, "Dynamic: %s\n", p->dynamic ? "yes" : "no");
+    ctl_printf(o, "Reg:     %s\n", p->reg ? "Yes" : "No");
+    ctl_printf(o, "In Key:  %s\n", p->inkey[0] ? p->inkey : "<None>");
+    ctl_printf(o, "Out Key: %s\n", p->outkey[0] ? p->outkey : "<None>");
+    ctl_printf(o, "Status:  %s\n", status);
+    if (p->include.n)
+        ctl_printf(o, "Include logic%s:\n", p->model & MODEL_OUTBOUND ? "" : " (IGNORED)");
+    rules_out(o, NULL, &p->include, "include", "do not include");
+    if (p->permit.n)
+        ctl_printf(o, "Query logic%s:\n", p->model & MODEL_INBOUND ? "" : " (IGNORED)");
+    rules_out(o, NULL, &p->permit, "permit", "deny");
+    if (n) {
+        ctl_printf(o, "Last few query times:\n");
+        for (int i = 0, k = 0; i < PEER_HISTORY; i++)
+            if (ps->history[i].what[0])
+                ctl_printf(o, "-- %d. %s (%d ms)\n", ++k, ps->history[i].what, ps->history[i].ms);
+        ctl_printf(o, "Average query time: %d ms\n", avg);
+    }
+    return CTL_DONE;
+}
+
+enum ctl_status show_trans(struct ctl_call *c, int argc, char **argv)
+{
+    struct ctl_out *o = &c->out;
+    (void)argc;
+    (void)argv;
+    if (o->json) {
+        cj_obj(o, NULL);
+        cj_arr(o, "transactions");
+    } else {
+        ctl_printf(o, "%-46.46s %-5.5s %-5.5s %-3.3s %-3.3s %-3.3s\n", "Remote", "Src", "Dst", "Tx", "Rx", "Ack");
+    }
+    unsigned n = 0;
+    for (const struct trans *t = c->s->eng->all; t; t = t->next_all) {
+        char host[80];
+        unsigned port;
+        if (t->dead)
+            continue;
+        addr_host(&t->addr, host, sizeof(host), &port);
+        n++;
+        if (o->json) {
+            cj_obj(o, NULL);
+            cj_str(o, "host", host);
+            cj_int(o, "port", port);
+            cj_int(o, "src", t->id);
+            cj_int(o, "dst", t->remote_id);
+            cj_int(o, "tx", t->oseqno);
+            cj_int(o, "rx", t->iseqno);
+            cj_int(o, "ack", t->acked_iseqno);
+            cj_bool(o, "encrypted", t->encrypted);
+            cj_end(o);
+        } else {
+            ctl_printf(o, "%-40.40s:%5u %-5u %-5u %-3u %-3u %-3u\n", host, port, t->id, t->remote_id, t->oseqno,
+                       t->iseqno, t->acked_iseqno);
+        }
+    }
+    if (o->json) {
+        cj_end(o);
+        cj_int(o, "count", n);
+        cj_end(o);
+    } else {
+        ctl_printf(o, "%u transactions\n", n);
+    }
+    return CTL_DONE;
+}
