@@ -67,6 +67,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     log_notice("configuration reloaded");
 }
 
+/* SIGUSR1: the stats line now, for operators and tests. */
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    (void)sig;
+    (void)what;
+    server_log_stats(&a->srv);
+}
+
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
@@ -138,17 +147,18 @@ int main(int argc, char **argv)
     log_notice("dundid %s started, entity id %s, %zu peer(s), %zu mapping(s)", DUNDID_VERSION,
                eid_to_str(&conf->eid, eid), conf->npeers, conf->nmaps);
 
-    struct event *sigs[3] = {
+    struct event *sigs[4] = {
         evsignal_new(base, SIGHUP, on_hup, &app),
         evsignal_new(base, SIGTERM, on_term, &app),
         evsignal_new(base, SIGINT, on_term, &app),
+        evsignal_new(base, SIGUSR1, on_usr1, &app),
     };
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         event_add(sigs[i], NULL);
 
     event_base_dispatch(base);
 
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         event_free(sigs[i]);
     server_free(&app.srv);
     event_base_free(base);

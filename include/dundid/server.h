@@ -58,6 +58,10 @@ struct server_stats {
     uint64_t encrej_sent;
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
     uint64_t registrations;
+    uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
+    uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
+    /* event-loop lag (looplag.c): how late the periodic probe fired */
+    uint64_t lag_max_ms, lag_last_ms;
 };
 
 struct server {
@@ -78,6 +82,9 @@ struct server {
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
+    struct ratelimit *rl;      /* replies to unauthenticated senders */
+    struct event *lag_ev;      /* loop-lag probe */
+    uint64_t lag_due_ms;
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);
@@ -85,6 +92,12 @@ void server_free(struct server *s);
 /* Swap in a new snapshot (the old one is freed). Sockets stay as they are. */
 void server_reload(struct server *s, struct config *conf);
 void server_log_stats(const struct server *s);
+
+/* Event-loop lag probe (looplag.c): a periodic timer that records how late
+ * it runs, so a stalled loop shows in the stats. */
+#define LOOPLAG_PERIOD_MS 100
+int looplag_start(struct server *s);
+void looplag_stop(struct server *s);
 
 /* The state kept for a peer EID, created on first use (NULL: out of memory).
  * Keys are the peer entry's; a change of keys on reload starts it afresh. */

@@ -7,6 +7,7 @@
 #include "dundid/log.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
+#include "dundid/ratelimit.h"
 #include "dundid/server.h"
 
 #include <openssl/crypto.h>
@@ -23,13 +24,51 @@ static const char *peer_name(const struct trans *t, char *buf, size_t len)
     return dundi_addr_str(&t->addr, buf, len);
 }
 
+/* Refusals are sent once and keep no state: the requester repeats its
+ * request if one is lost, and junk cannot fill the transaction table. */
 static void reply_cause(struct trans *t, uint8_t resp, uint8_t cause, const char *text)
 {
     struct dundi_ieb b;
     dundi_ieb_init(&b, 0);
     dundi_ie_put_cause(&b, cause, text);
-    trans_send(t, resp, true, &b);
     server_of(t)->stats.refused++;
+    trans_reply_once(t, resp, &b);
+}
+
+/* May we answer this unauthenticated sender (NOAUTH, ENCREJ)? If not, the
+ * transaction ends silently and the suppression is counted. */
+static bool unauth_reply_ok(struct server *s, struct trans *t)
+{
+    if (ratelimit_allow(s->rl, &t->addr, clock_now_ms()))
+        return true;
+    s->stats.noauth_suppressed++;
+    trans_destroy(t, TRANS_END_ABORT);
+    return false;
+}
+
+/* Static peers are believed only from their host address (ports may differ). */
+static bool from_peer_host(const struct config *c, const struct peer_conf *p, const struct dundi_addr *a)
+{
+    if (!config_peer_addr_check(c, p))
+        return true;
+    if (p->addr.ss.ss_family != a->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)&p->addr.ss)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr;
+    return !memcmp(&((const struct sockaddr_in6 *)(const void *)&p->addr.ss)->sin6_addr,
+                   &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* The configured peer a request names, or NULL if unknown or from the wrong address. */
+static const struct peer_conf *claimed_peer(struct server *s, const struct trans *t, const struct dundi_ies *ie)
+{
+    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    if (p && !from_peer_host(s->conf, p, &t->addr)) {
+        s->stats.addr_mismatch++;
+        return NULL;
+    }
+    return p;
 }
 
 /* DPDISCOVER -> DPRESPONSE, EIDQUERY -> EIDRESPONSE, PRECACHERQ -> PRECACHERP, REGREQ -> REGRESPONSE */
@@ -200,19 +239,23 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
     char who[64], eidstr[EID_STR_LEN];
 
     s->stats.requests++;
-    const struct peer_conf *p = config_find_peer(c, ie->eidcount ? &ie->eids[0] : NULL);
+    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : config_find_peer(c, NULL);
     peer_name(t, who, sizeof(who));
     if (ie->eidcount)
         eid_to_str(&ie->eids[0], eidstr);
     else
         strcpy(eidstr, "(none)");
     if (!p) {
-        log_info("%s: %s from unknown EID %s refused", who, dundi_cmd_name(cmd), eidstr);
+        if (!unauth_reply_ok(s, t))
+            return;
+        log_info("%s: %s from unknown EID %s (or not from its host) refused", who, dundi_cmd_name(cmd), eidstr);
         reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
     const eid_t *us = config_us_eid(c, p);
     if (p->inkey[0] && !encrypted) {
+        if (!unauth_reply_ok(s, t))
+            return;
         log_info("%s: unencrypted %s from keyed peer %s refused", who, dundi_cmd_name(cmd), eidstr);
         reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_UNENCRYPTED);
         return;
@@ -248,6 +291,8 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
         trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
         return;
     }
+    if (!unauth_reply_ok(s, t))
+        return;
     log_info("%s: %s for %s@%s from %s denied by model/permit", who, dundi_cmd_name(cmd), ie->called_number, ctx,
              eidstr);
     reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_DENIED);
@@ -260,11 +305,16 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
 
     if (!p || !p->dynamic) {
-        reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        if (unauth_reply_ok(s, t))
+            reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
-    if (p->inkey[0] && !encrypted)
-        return; /* as the reference: no reply at all, only the generic ACK */
+    if (p->inkey[0] && !encrypted) {
+        /* As the reference: no reply but the generic ACK; then nothing is kept. */
+        trans_send(t, DUNDI_CMD_ACK, false, NULL);
+        trans_destroy(t, TRANS_END_DONE);
+        return;
+    }
     if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));
@@ -280,8 +330,10 @@ static void send_encrej(struct server *s, struct trans *t, const struct dundi_hd
 {
     t->encrypted = false; /* ENCREJ itself always travels in clear */
     if (!dundi_hdr_final(h)) {
+        if (!unauth_reply_ok(s, t))
+            return;
         s->stats.encrej_sent++;
-        trans_send(t, DUNDI_CMD_ENCREJ, true, NULL);
+        trans_reply_once(t, DUNDI_CMD_ENCREJ, NULL);
     }
 }
 
@@ -290,11 +342,11 @@ static void send_encrej(struct server *s, struct trans *t, const struct dundi_hd
 static const char *accept_key(struct server *s, struct trans *t, const struct dundi_ies *ie)
 {
     static char why[96];
-    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : NULL;
     uint8_t aes[DUNDI_AES_KEY_LEN];
 
     if (!p)
-        return "unknown or missing EID";
+        return "unknown or missing EID, or not from the peer's host";
     if (!p->inkey_pub || !p->outkey_priv)
         return "no keys configured for this peer";
     bool full = ie->sharedkey && ie->signature;
@@ -388,6 +440,12 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
         s->stats.ies_malformed++;
         log_info("%s: %s ignored: %s", peer_name(t, who, sizeof(who)), dundi_cmd_name(cmd) ? dundi_cmd_name(cmd) : "?",
                  dundi_strerror(rc));
+        /* A first packet that says nothing usable must leave nothing behind
+         * (it is still ACKed, as the reference does). */
+        if (!t->opened && t->oseqno == 0 && !t->owner) {
+            trans_send(t, DUNDI_CMD_ACK, dundi_hdr_final(h), NULL);
+            trans_destroy(t, TRANS_END_DONE);
+        }
         return;
     }
     /* Inside an envelope the requester must be the peer whose key opened it. */

@@ -10,6 +10,7 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
+#include "dundid/ratelimit.h"
 #include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
@@ -17,6 +18,11 @@
 
 #define RECV_BATCH 64
 #define CACHE_SWEEP_MS 1000 /* datagrams per readiness event, so timers still run */
+/* Replies to unauthenticated senders: per source address, and in all. */
+#define UNAUTH_RATE 20
+#define UNAUTH_BURST 40
+#define UNAUTH_GLOBAL_RATE 1000
+#define UNAUTH_GLOBAL_BURST 2000
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
@@ -75,6 +81,13 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     s->eng->send = server_send;
     s->eng->send_ctx = s;
+    s->eng->max_per_source = (uint32_t)conf->max_per_source;
+    if (!(s->rl = malloc(sizeof(*s->rl))) || looplag_start(s) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ratelimit_init(s->rl, UNAUTH_RATE, UNAUTH_BURST, UNAUTH_GLOBAL_RATE, UNAUTH_GLOBAL_BURST);
+    s->eng->rl = s->rl;
 
     const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
     for (int i = 0; i < 2; i++) {
@@ -170,10 +183,12 @@ void server_free(struct server *s)
         if (s->fd[i] >= 0)
             close(s->fd[i]);
     }
+    looplag_stop(s);
     loop_free(&s->loop);
     cache_free(s->cache);
     config_free(s->conf);
     free(s->ies);
+    free(s->rl);
     memset(s, 0, sizeof(*s));
 }
 
@@ -181,6 +196,7 @@ void server_reload(struct server *s, struct config *conf)
 {
     struct config *old = s->conf;
     s->conf = conf;
+    s->eng->max_per_source = (uint32_t)conf->max_per_source;
     /* Registrations survive for peers that are still dynamic (or match [*]). */
     for (struct registration **pp = &s->regs; *pp;) {
         const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);
@@ -284,7 +300,8 @@ void server_log_stats(const struct server *s)
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
-               "crypto_rejected=%llu registrations=%llu live_trans=%zu",
+               "crypto_rejected=%llu registrations=%llu live_trans=%zu refused_source=%llu "
+               "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -293,5 +310,8 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->refused_full, (unsigned long long)v->requests,
                (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
                (unsigned long long)v->encrej_sent, (unsigned long long)v->crypto_rejected,
-               (unsigned long long)v->registrations, s->eng->count);
+               (unsigned long long)v->registrations, s->eng->count, (unsigned long long)t->refused_source,
+               (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
+               (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
+               (unsigned long long)v->lag_last_ms);
 }
