@@ -352,21 +352,25 @@ static const char *accept_key(struct server *s, struct trans *t, const struct du
     bool full = ie->sharedkey && ie->signature;
     if (!full && !(ie->has_keycrc32 && ie->keycrc32))
         return "no key material";
-    struct peer_state *ps = server_peer_state(s, &ie->eids[0], p);
-    if (!ps)
-        return "out of memory";
-    if (ie->has_keycrc32 && ie->keycrc32 && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
+    /* Nothing is created for the EID before its key checks out: a [*] peer
+     * with keys must not let junk EIDs each leave a state behind. */
+    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, &ie->eids[0]);
+    if (ps) /* an existing state only: it is started afresh if the keys changed */
+        ps = server_peer_state(s, &ie->eids[0], p);
+    if (ie->has_keycrc32 && ie->keycrc32 && ps && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else if (!full) {
         snprintf(why, sizeof(why), "KEYCRC32 %08x of a key we do not hold", ie->keycrc32);
         return why;
-    } else if (ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
+    } else if (ps && ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
                !memcmp(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES)) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else {
         int rc = crypto_session_accept(aes, ie->sharedkey, ie->signature, p->inkey_pub, p->outkey_priv);
         if (rc != CRYPTO_OK)
             return crypto_strerror(rc);
+        if (!(ps = server_peer_state(s, &ie->eids[0], p)))
+            return "out of memory";
         /* Only a verified key replaces what we hold. */
         memcpy(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES);
         memcpy(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES);
