@@ -97,7 +97,7 @@ struct trans_stats {
     uint64_t tx_invalid, tx_retransmit;
     uint64_t created, timeouts, autokilled, idle_ended, refused_full;
     uint64_t refused_source;        /* the remote address had max_per_source already */
-    uint64_t tx_invalid_suppressed; /* INVALIDs not sent: over the reply rate limit */
+    uint64_t tx_invalid_suppressed; /* INVALID, CANCEL, UNKNOWN to unknown senders not sent: rate limit */
     uint64_t rx_late_ack;           /* the ACK of a refusal sent once, absorbed */
 };
 

@@ -652,9 +652,14 @@ void trans_engine_input(struct trans_engine *e, const struct dundi_addr *from, c
  * it at once: nothing unauthenticated may make us keep and resend state. */
 static void final_reply(struct trans *t, uint8_t cmd, const struct dundi_ieb *ies)
 {
-    if (!t->opened && t->oseqno == 0 && t->iseqno == 1)
-        trans_reply_once(t, cmd, ies);
-    else
+    if (!t->opened && t->oseqno == 0 && t->iseqno == 1) {
+        if (t->eng->rl && !ratelimit_allow(t->eng->rl, &t->addr, clock_now_ms())) {
+            t->eng->stats.tx_invalid_suppressed++;
+            trans_destroy(t, TRANS_END_ABORT);
+        } else {
+            trans_reply_once(t, cmd, ies);
+        }
+    } else
         trans_send(t, cmd, true, ies);
 }
 
