@@ -588,6 +588,13 @@ static void input(struct trans_engine *e, const struct dundi_addr *from, const u
     struct trans *t = find(e, from, &h);
     if (!t) {
         if (may_open(cmd) && (h.strans & DUNDI_TRANS_MASK)) {
+            /* A first packet that is not packet 0 could never be processed in
+             * order: the reference would keep a transaction for it until it
+             * times out; we keep nothing (and, as it does, send nothing). */
+            if (h.oseqno != 0) {
+                e->stats.rx_out_of_window++;
+                return;
+            }
             t = trans_new(e, from, e->inbound, NULL);
             if (!t)
                 return; /* table full: counted; the peer retransmits */

@@ -514,6 +514,8 @@ class ReloadTests(FaultCase):
                 with open(path, "w") as f:
                     f.write(good.replace("model = inbound", "model = sideways"))
                 l_.signal(signal.SIGHUP)
+                # before the good file comes back (lookups in flight keep waiting meanwhile)
+                self.assertTrue(l_.wait_log("reload failed", timeout=5))
             elif i == 700:
                 with open(path, "w") as f:
                     f.write(good)
