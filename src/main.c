@@ -9,22 +9,34 @@
 
 #include <event2/event.h>
 
+#include "dundid/clock.h"
 #include "dundid/config.h"
 #include "dundid/log.h"
+#include "dundid/lookup.h"
+#include "dundid/metrics.h"
+#include "dundid/notify.h"
+#include "dundid/procutil.h"
 #include "dundid/server.h"
+#include "dundid/service.h"
 
 #ifndef DUNDID_DEFAULT_CONF
 #define DUNDID_DEFAULT_CONF "/etc/dundid/dundid.conf"
 #endif
 
+#define SHUTDOWN_GRACE_MS 1000 /* for the ACKs of our last responses and CANCELs */
+#define SHUTDOWN_POLL_MS 20
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dundid [-f] [-t] [-d] [-c FILE]\n"
-               "  -c FILE  configuration file (default " DUNDID_DEFAULT_CONF ")\n"
-               "  -f       stay in the foreground and log to stderr\n"
-               "  -t       check the configuration and exit (0 = valid)\n"
-               "  -d       debug logging\n"
-               "  -V       print the version\n");
+    fprintf(f, "usage: dundid [-f] [-t] [-d] [-c FILE] [-p PIDFILE] [-u USER]\n"
+               "  -c FILE     configuration file (default " DUNDID_DEFAULT_CONF ")\n"
+               "  -f          stay in the foreground and log to stderr\n"
+               "  -p PIDFILE  pid file (default: [general] pidfile, else " DUNDID_DEFAULT_PIDFILE
+               "\n              when detached)\n"
+               "  -u USER     run as USER once the sockets are open\n"
+               "  -t          check the configuration and exit (0 = valid)\n"
+               "  -d          debug logging\n"
+               "  -V          print the version\n");
 }
 
 /* Print every diagnostic; returns the snapshot or NULL. */
@@ -46,6 +58,10 @@ static struct config *load(const char *path, bool to_log)
 
 struct app {
     struct server srv;
+    struct service service;
+    struct metrics metrics;
+    struct event *drain; /* after SIGTERM: waits for the last transactions */
+    uint64_t stop_deadline;
     const char *path;
     bool debug; /* -d wins over loglevel= on every reload */
 };
@@ -56,19 +72,47 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     log_notice("SIGHUP: reloading %s", a->path);
+    service_reloading();
     struct config *c = load(a->path, true);
     if (!c) {
         log_error("reload failed; still running with the previous configuration");
+        a->srv.stats.reloads_failed++;
+        service_ready(&a->service);
         return;
     }
     if (c->loglevel >= 0 && !a->debug)
         log_set_level((enum log_level)c->loglevel);
+    if (strcmp(c->pidfile, a->srv.conf->pidfile) || strcmp(c->logfile, a->srv.conf->logfile))
+        log_warning("pidfile/logfile changes take effect at the next restart");
+    metrics_reconfigure(&a->metrics, &a->srv, c->metrics_host, c->metrics_port);
     server_reload(&a->srv, c);
+    a->srv.stats.reloads_ok++;
     log_notice("configuration reloaded");
+    service_ready(&a->service);
 }
 
-/* SIGUSR1: the stats line now, for operators and tests. */
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    if (log_reopen() < 0)
+        log_error("SIGUSR1: cannot reopen the log file: %s", strerror(errno));
+    else
+        log_notice("SIGUSR1: log file reopened");
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    (void)fd;
+    (void)what;
+    if (a->srv.eng->count == 0 || clock_now_ms() >= a->stop_deadline)
+        event_base_loopbreak(a->srv.base);
+}
+
+/* SIGUSR2: the stats line now, for operators and tests. */
+static void on_usr2(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
     (void)sig;
@@ -80,23 +124,54 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
     (void)what;
+    if (a->drain) { /* a second signal: no more waiting */
+        event_base_loopbreak(a->srv.base);
+        return;
+    }
     log_notice("%s: shutting down", strsignal((int)sig));
-    server_log_stats(&a->srv);
-    event_base_loopbreak(a->srv.base);
+    service_stopping();
+    /* Every waiting requester gets what was found so far, every peer still
+     * asked a CANCEL; then wait (bounded) for their ACKs. */
+    lookup_abandon_all(&a->srv);
+    loop_sync(&a->srv.loop);
+    a->stop_deadline = clock_now_ms() + SHUTDOWN_GRACE_MS;
+    struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
+    a->drain = event_new(a->srv.base, -1, EV_PERSIST, on_drain, a);
+    if (!a->drain || event_add(a->drain, &tv) < 0)
+        event_base_loopbreak(a->srv.base);
+}
+
+/* Undo a partial start; the server owns conf once server_init ran. */
+static int start_failed(struct app *a, struct config *conf, struct event_base *base, const char *why)
+{
+    log_error("cannot start: %s", why);
+    metrics_stop(&a->metrics);
+    if (a->srv.conf)
+        server_free(&a->srv);
+    else
+        config_free(conf);
+    if (base)
+        event_base_free(base);
+    pidfile_remove();
+    free((char *)a->path);
+    log_close();
+    return 1;
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = DUNDID_DEFAULT_CONF;
+    const char *path = DUNDID_DEFAULT_CONF, *pidpath = NULL, *user = NULL;
     bool foreground = false, check = false, debug = false;
     int opt;
 
-    while ((opt = getopt(argc, argv, "c:ftdVh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:ftdp:u:Vh")) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'f': foreground = true; break;
         case 't': check = true; break;
         case 'd': debug = true; break;
+        case 'p': pidpath = optarg; break;
+        case 'u': user = optarg; break;
         case 'V': printf("dundid %s\n", DUNDID_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -120,49 +195,91 @@ int main(int argc, char **argv)
     char *abspath = realpath(path, NULL);
     if (!abspath) {
         fprintf(stderr, "dundid: %s: %s\n", path, strerror(errno));
+        config_free(conf);
         return 1;
     }
     if (conf->loglevel >= 0 && !debug)
         log_set_level((enum log_level)conf->loglevel);
     signal(SIGPIPE, SIG_IGN);
 
-    struct event_base *base = event_base_new();
     static struct app app;
-    char err[256];
+    char err[512];
     app.path = abspath;
     app.debug = debug;
+    /* The pid file first: a second dundid on it stops here, before binding. */
+    if (!pidpath)
+        pidpath = conf->pidfile[0] ? conf->pidfile : foreground ? NULL : DUNDID_DEFAULT_PIDFILE;
+    if (pidpath && pidfile_create(pidpath, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, NULL, err);
     /* Bind before detaching, so a busy port fails the command that started us. */
-    if (!base || server_init(&app.srv, base, conf, err, sizeof(err)) < 0) {
-        log_error("cannot start: %s", base ? err : "event_base_new failed");
-        return 1;
+    struct event_base *base = event_base_new();
+    if (!base)
+        return start_failed(&app, conf, NULL, "event_base_new failed");
+    if (server_init(&app.srv, base, conf, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
+    /* server_init opened the feeds that need root (the capture device,
+     * the HEP socket) with the DUNDi sockets; anything else that needs
+     * privileges opens here, before the drop below. */
+    if (conf->metrics_host[0] &&
+        metrics_start(&app.metrics, &app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
+    if (conf->logfile[0] && log_open_file(conf->logfile) < 0) {
+        snprintf(err, sizeof(err), "log file %s: %s", conf->logfile, strerror(errno));
+        return start_failed(&app, conf, base, err);
     }
+    if (user && privdrop(user, err, sizeof(err)) < 0)
+        return start_failed(&app, conf, base, err);
     if (!foreground) {
-        if (daemon(0, 0) < 0 || event_reinit(base) < 0) {
-            log_error("cannot daemonize: %s", strerror(errno));
-            return 1;
+        if (daemonize_begin() < 0 || event_reinit(base) < 0 || pidfile_update() < 0) {
+            snprintf(err, sizeof(err), "cannot daemonize: %s", strerror(errno));
+            return start_failed(&app, conf, base, err);
         }
-        log_init("dundid", false, log_get_level());
+    }
+    if (notify_init(err, sizeof(err)) < 0)
+        log_warning("%s", err);
+    if (service_init(&app.service, &app.srv) < 0) {
+        service_free(&app.service);
+        return start_failed(&app, conf, base, "out of memory");
     }
     char eid[EID_STR_LEN];
-    log_notice("dundid %s started, entity id %s, %zu peer(s), %zu mapping(s)", DUNDID_VERSION,
-               eid_to_str(&conf->eid, eid), conf->npeers, conf->nmaps);
+    log_notice("dundid %s started, entity id %s, %zu peer(s), %zu mapping(s)%s%s", DUNDID_VERSION,
+               eid_to_str(&conf->eid, eid), conf->npeers, conf->nmaps, user ? ", running as " : "",
+               user ? user : "");
 
-    struct event *sigs[4] = {
+    struct event *sigs[5] = {
         evsignal_new(base, SIGHUP, on_hup, &app),
         evsignal_new(base, SIGTERM, on_term, &app),
         evsignal_new(base, SIGINT, on_term, &app),
         evsignal_new(base, SIGUSR1, on_usr1, &app),
+        evsignal_new(base, SIGUSR2, on_usr2, &app),
     };
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         event_add(sigs[i], NULL);
+    service_ready(&app.service);
+    if (!foreground) {
+        daemonize_done(0); /* the starting command exits 0 now */
+        if (!conf->logfile[0])
+            log_init("dundid", false, log_get_level());
+    }
 
     event_base_dispatch(base);
 
-    for (int i = 0; i < 4; i++)
+    server_log_stats(&app.srv);
+    for (int i = 0; i < 5; i++)
         event_free(sigs[i]);
+    if (app.drain)
+        event_free(app.drain);
+    service_free(&app.service);
+    metrics_stop(&app.metrics);
+    /* The shutdown hook: after the last transaction, server_free() writes
+     * the registration state file (registrations_stop). */
     server_free(&app.srv);
     event_base_free(base);
     free(abspath);
+    pidfile_remove();
+    notify_close();
     log_notice("stopped");
+    log_flush_repeats(true);
+    log_close();
     return 0;
 }

@@ -140,6 +140,11 @@ struct config {
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
     int loglevel; /* -1 = leave as started */
+    /* process and operations (dundid's own; read at start, see ops_key()) */
+    char pidfile[CONF_STR_MAX]; /* empty: -p or the default */
+    char logfile[CONF_STR_MAX]; /* empty: stderr in the foreground, else syslog */
+    char metrics_host[64];      /* empty: no metrics endpoint */
+    uint16_t metrics_port;
 
     struct mapping *maps; /* in file order */
     size_t nmaps;

@@ -1,10 +1,18 @@
-/* Logging: stderr in the foreground, syslog otherwise. */
+/* Logging: stderr in the foreground, syslog otherwise, or a log file.
+ * A message repeated identically more than LOG_REPEAT_BURST times within
+ * LOG_REPEAT_WINDOW_MS is suppressed; "last message repeated K times" is
+ * logged when a different message comes or the window has passed. Debug
+ * lines are never folded. */
 #ifndef DUNDID_LOG_H
 #define DUNDID_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_NOTICE, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+#define LOG_REPEAT_BURST 5
+#define LOG_REPEAT_WINDOW_MS 10000
 
 void log_init(const char *ident, bool to_stderr, enum log_level level);
 void log_set_level(enum log_level level);
@@ -12,6 +20,21 @@ enum log_level log_get_level(void);
 /* Parse "error|warning|notice|info|debug"; -1 if unknown. */
 int log_level_from_name(const char *name);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Log to this file instead (appending). Returns 0 or -1 (errno); on failure
+ * the current destination stays. */
+int log_open_file(const char *path);
+/* Open the log file again (after logrotate moved it; SIGUSR1). 0 when there
+ * is no log file; -1 (errno) keeps the old one. */
+int log_reopen(void);
+void log_close(void);
+/* Tunable for tests: burst (identical lines let through), window. */
+void log_set_repeat_limit(unsigned burst, unsigned window_ms);
+/* Report suppressed repeats now if the window has passed (call from a timer
+ * and at exit, with force). */
+void log_flush_repeats(bool force);
+/* Lines suppressed as repeats since start. */
+uint64_t log_suppressed_total(void);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LVL_WARNING, __VA_ARGS__)

@@ -23,8 +23,9 @@ struct regstate_result {
     char err[128];
 };
 
-/* Check buf whole, then (only if all of it is valid) apply its live bindings
- * to rt. Returns 0, or -1 with res->line and res->err saying what is wrong. */
+/* Apply the live bindings of buf to rt (an empty table) in one pass. Returns
+ * 0, or -1 with res->line and res->err saying what is wrong: rt then holds
+ * part of the file, and the caller drops it. With rt NULL, only checks. */
 int regstate_parse(const char *buf, size_t len, struct regtable *rt, int64_t now, struct regstate_result *res);
 /* Write every binding of rt. Returns the count, or -1 on a write error. */
 long regstate_write(FILE *f, const struct regtable *rt);

@@ -65,6 +65,8 @@ typedef void (*regtable_change_fn)(void *ctx, const char *ext);
 
 struct regtable *regtable_new(unsigned max_bindings_per_ext);
 void regtable_free(struct regtable *rt);
+/* Size the hash for about n extensions at once (loading a state file). */
+void regtable_reserve(struct regtable *rt, size_t n);
 void regtable_set_max_bindings(struct regtable *rt, unsigned max_bindings_per_ext);
 /* Two registrars may hold the same contact at once (phones with a backup
  * registration). Off: a 2xx at another registrar moves the binding. */

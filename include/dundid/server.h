@@ -52,8 +52,14 @@ struct peer_state {
     bool registered;
 };
 
+/* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
+enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUTCOME_COUNT };
+
 struct server_stats {
     uint64_t requests, answered, refused;
+    uint64_t lookups[LOOKUP_OUTCOME_COUNT];
+    uint64_t answers_sent; /* ANSWER IEs in our DPRESPONSEs */
+    uint64_t reloads_ok, reloads_failed;
     uint64_t ies_malformed; /* IE area failed to parse: command ignored, still ACKed */
     uint64_t encrej_sent;
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */

@@ -1,7 +1,9 @@
 #include "dundid/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
@@ -9,9 +11,22 @@
 
 static bool use_stderr = true;
 static enum log_level cur_level = LOG_LVL_NOTICE;
+static FILE *log_file;
+static char *log_path;
 
 static const char *const names[] = {"error", "warning", "notice", "info", "debug"};
 static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+
+/* The last line written, to fold identical repeats. */
+static struct {
+    char line[1024];
+    enum log_level level;
+    unsigned count;      /* occurrences in this window, the first included */
+    unsigned suppressed; /* not written since the last report */
+    uint64_t window_start_ms;
+    unsigned burst, window_ms;
+    uint64_t total_suppressed;
+} rep = {.burst = LOG_REPEAT_BURST, .window_ms = LOG_REPEAT_WINDOW_MS};
 
 void log_init(const char *ident, bool to_stderr, enum log_level level)
 {
@@ -33,9 +48,52 @@ int log_level_from_name(const char *name)
     return -1;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void emit(enum log_level level, const char *line)
+{
+    FILE *f = log_file ? log_file : use_stderr ? stderr : NULL;
+    if (f) {
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        localtime_r(&ts.tv_sec, &tm);
+        if (log_file) /* a file outlives days: give the date too */
+            fprintf(f, "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        fprintf(f, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                names[level], line);
+        fflush(f);
+    } else {
+        syslog(prio[level], "%s", line);
+    }
+}
+
+static void report_repeats(void)
+{
+    if (rep.suppressed) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "last message repeated %u times", rep.suppressed);
+        emit(rep.level, msg);
+    }
+    rep.suppressed = 0;
+}
+
+void log_flush_repeats(bool force)
+{
+    if (rep.suppressed && (force || mono_ms() - rep.window_start_ms >= rep.window_ms)) {
+        report_repeats();
+        rep.count = 0; /* a new window starts with the next line */
+    }
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-    char line[1024];
+    char line[sizeof(rep.line)];
     va_list ap;
 
     if (level > cur_level)
@@ -43,14 +101,81 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (use_stderr) {
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        localtime_r(&ts.tv_sec, &tm);
-        fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-                names[level], line);
-    } else {
-        syslog(prio[level], "%s", line);
+
+    /* Debug output is asked for line by line: never folded, and it does
+     * not interrupt the folding of the lines around it. */
+    if (level == LOG_LVL_DEBUG) {
+        emit(level, line);
+        return;
     }
+    uint64_t now = mono_ms();
+    bool same = rep.count && level == rep.level && !strcmp(line, rep.line);
+    if (same && now - rep.window_start_ms < rep.window_ms) {
+        if (++rep.count > rep.burst) {
+            rep.suppressed++;
+            rep.total_suppressed++;
+            return;
+        }
+    } else {
+        report_repeats();
+        memcpy(rep.line, line, sizeof(rep.line));
+        rep.level = level;
+        rep.count = 1;
+        rep.window_start_ms = now;
+    }
+    emit(level, line);
+}
+
+void log_set_repeat_limit(unsigned burst, unsigned window_ms)
+{
+    rep.burst = burst;
+    rep.window_ms = window_ms;
+}
+
+uint64_t log_suppressed_total(void) { return rep.total_suppressed; }
+
+static FILE *open_append(const char *path)
+{
+    FILE *f = fopen(path, "ae"); /* e: close-on-exec */
+    if (f)
+        setvbuf(f, NULL, _IOLBF, 0);
+    return f;
+}
+
+int log_open_file(const char *path)
+{
+    FILE *f = open_append(path);
+    char *p = f ? strdup(path) : NULL;
+    if (!p) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        errno = e;
+        return -1;
+    }
+    log_close();
+    log_file = f;
+    log_path = p;
+    return 0;
+}
+
+int log_reopen(void)
+{
+    if (!log_file)
+        return 0;
+    FILE *f = open_append(log_path);
+    if (!f)
+        return -1;
+    fclose(log_file);
+    log_file = f;
+    return 0;
+}
+
+void log_close(void)
+{
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    free(log_path);
+    log_path = NULL;
 }

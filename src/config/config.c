@@ -298,6 +298,50 @@ static char *contact_slot(struct config *c, const char *key)
     return NULL;
 }
 
+/* "HOST:PORT" or "[V6]:PORT" with a numeric address. */
+static bool parse_listen(const char *v, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(v, ':');
+    int n;
+    if (!colon || !parse_int(colon + 1, 1, 65535, &n))
+        return false;
+    const char *h = v;
+    size_t len = (size_t)(colon - v);
+    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+        h++;
+        len -= 2;
+    }
+    if (len == 0 || len >= hostlen)
+        return false;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    struct in6_addr a6;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) != 1 && inet_pton(AF_INET6, host, &a6) != 1)
+        return false;
+    *port = (uint16_t)n;
+    return true;
+}
+
+/* pidfile, logfile, metrics: the process side of [general]. */
+static bool ops_key(struct loader *ld, const char *k, const char *v, int line)
+{
+    struct config *c = ld->c;
+    if (!strcasecmp(k, "pidfile") || !strcasecmp(k, "logfile")) {
+        char *slot = !strcasecmp(k, "pidfile") ? c->pidfile : c->logfile;
+        if (v[0] != '/' || !copy_bounded(slot, CONF_STR_MAX, v))
+            ERR(ld, line, "%s: '%s' must be an absolute path shorter than %d characters", k, v, CONF_STR_MAX);
+    } else if (!strcasecmp(k, "metrics")) {
+        if (!parse_listen(v, c->metrics_host, sizeof(c->metrics_host), &c->metrics_port)) {
+            c->metrics_host[0] = '\0';
+            ERR(ld, line, "metrics: '%s' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)", v);
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void general_key(struct loader *ld, const char *k, const char *v, int line)
 {
     struct config *c = ld->c;
@@ -396,6 +440,8 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "loglevel: '%s' must be error, warning, notice, info or debug", v);
         else
             c->loglevel = n;
+    } else if (ops_key(ld, k, v, line)) {
+        /* done there */
     } else if (!strcasecmp(k, "authdebug") || !strcasecmp(k, "outgoing_sip_tech") ||
                !strcasecmp(k, "pjsip_outgoing_endpoint") || !strcasecmp(k, "secretpath")) {
         WARN(ld, line, "%s: Asterisk option with no effect in dundid; ignored", k);

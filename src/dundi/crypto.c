@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -219,41 +220,87 @@ out:
 
 /* Per-thread contexts, reset per packet instead of built per packet: a
  * zlib state costs hundreds of KB to set up, far more than one envelope. */
-static _Thread_local EVP_CIPHER_CTX *cipher;
+struct aes_ctx {
+    EVP_CIPHER_CTX *ctx;
+    bool keyed;
+    uint8_t key[16];
+};
+static _Thread_local struct aes_ctx aes_enc, aes_dec;
 static _Thread_local z_stream zdef, zinf;
 static _Thread_local bool zdef_ready, zinf_ready;
 
-/* AES-128-CBC without cipher padding over len bytes (a multiple of 16). */
+/* AES-128-CBC without cipher padding over len bytes (a multiple of 16). The
+ * key schedule is kept while the key stays the same (one peer's session
+ * key for many packets): then only the IV is set. */
 static int aes_cbc(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len,
                    int enc)
 {
-    if (!cipher && !(cipher = EVP_CIPHER_CTX_new()))
+    struct aes_ctx *a = enc ? &aes_enc : &aes_dec;
+    if (!a->ctx && !(a->ctx = EVP_CIPHER_CTX_new()))
         return CRYPTO_E_INTERNAL;
+    bool same = a->keyed && !CRYPTO_memcmp(a->key, key, 16);
     int n1 = 0, n2 = 0;
-    int ok = EVP_CipherInit_ex(cipher, EVP_aes_128_cbc(), NULL, key, iv, enc) > 0 &&
-             EVP_CIPHER_CTX_set_padding(cipher, 0) > 0 && EVP_CipherUpdate(cipher, out, &n1, in, (int)len) > 0 &&
-             EVP_CipherFinal_ex(cipher, out + n1, &n2) > 0 && (size_t)(n1 + n2) == len;
+    int ok = (same ? EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, iv, enc)
+                   : EVP_CipherInit_ex(a->ctx, EVP_aes_128_cbc(), NULL, key, iv, enc)) > 0 &&
+             EVP_CIPHER_CTX_set_padding(a->ctx, 0) > 0 && EVP_CipherUpdate(a->ctx, out, &n1, in, (int)len) > 0 &&
+             EVP_CipherFinal_ex(a->ctx, out + n1, &n2) > 0 && (size_t)(n1 + n2) == len;
+    a->keyed = ok;
+    if (ok && !same)
+        memcpy(a->key, key, 16);
     return ok ? CRYPTO_OK : CRYPTO_E_INTERNAL;
 }
 
-/* zlib format at the default level, as the reference's compress() makes it. */
+/* A zlib stream, as the reference's compress() makes, with a window and hash
+ * sized for one packet (8 KB at most): deflateReset then clears 1 KB of hash
+ * instead of 64 KB. Small contents (most answers) go in a stored block:
+ * compressing a few hundred bytes saves little and costs more than the rest
+ * of the envelope. Any zlib inflater reads both. */
+#define ZDEF_WINDOW_BITS 13
+#define ZDEF_MEM_LEVEL 2
+#define ZDEF_STORE_BELOW 512
+
+static _Thread_local z_stream zstore;
+static _Thread_local bool zstore_ready;
+
 static int deflate_once(const uint8_t *in, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
-    if (!zdef_ready) {
-        if (deflateInit(&zdef, Z_DEFAULT_COMPRESSION) != Z_OK)
+    bool store = len < ZDEF_STORE_BELOW;
+    z_stream *z = store ? &zstore : &zdef;
+    bool *ready = store ? &zstore_ready : &zdef_ready;
+    if (!*ready) {
+        if (deflateInit2(z, store ? Z_NO_COMPRESSION : Z_DEFAULT_COMPRESSION, Z_DEFLATED, ZDEF_WINDOW_BITS,
+                         ZDEF_MEM_LEVEL, Z_DEFAULT_STRATEGY) != Z_OK)
             return CRYPTO_E_INTERNAL;
-        zdef_ready = true;
-    } else if (deflateReset(&zdef) != Z_OK) {
+        *ready = true;
+    } else if (deflateReset(z) != Z_OK) {
         return CRYPTO_E_INTERNAL;
     }
-    zdef.next_in = (Bytef *)in;
-    zdef.avail_in = (uInt)len;
-    zdef.next_out = out;
-    zdef.avail_out = (uInt)cap;
-    if (deflate(&zdef, Z_FINISH) != Z_STREAM_END)
+    z->next_in = (Bytef *)in;
+    z->avail_in = (uInt)len;
+    z->next_out = out;
+    z->avail_out = (uInt)cap;
+    if (deflate(z, Z_FINISH) != Z_STREAM_END)
         return CRYPTO_E_TOO_BIG;
-    *outlen = cap - zdef.avail_out;
+    *outlen = cap - z->avail_out;
     return CRYPTO_OK;
+}
+
+/* IVs from a pool of random bytes refilled 4 KB at a time: one RAND_bytes
+ * call per packet costs more than the AES of that packet. */
+static _Thread_local uint8_t iv_pool[4096];
+static _Thread_local size_t iv_left;
+
+static int next_iv(uint8_t iv[DUNDI_IV_LEN])
+{
+    if (iv_left < DUNDI_IV_LEN) {
+        if (RAND_bytes(iv_pool, sizeof(iv_pool)) != 1)
+            return -1;
+        iv_left = sizeof(iv_pool);
+    }
+    iv_left -= DUNDI_IV_LEN;
+    memcpy(iv, iv_pool + iv_left, DUNDI_IV_LEN);
+    OPENSSL_cleanse(iv_pool + iv_left, DUNDI_IV_LEN); /* each IV is used once */
+    return 0;
 }
 
 int crypto_seal(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *pkt, size_t len, uint8_t iv[DUNDI_IV_LEN],
@@ -271,7 +318,7 @@ int crypto_seal(const uint8_t aes[DUNDI_AES_KEY_LEN], const uint8_t *pkt, size_t
     if (padded > ctcap || padded > sizeof(z))
         return CRYPTO_E_TOO_BIG;
     memset(z + zlen, 0, padded - zlen); /* zero padding, not PKCS#7 */
-    if (RAND_bytes(iv, DUNDI_IV_LEN) != 1)
+    if (next_iv(iv) < 0)
         return CRYPTO_E_INTERNAL;
     *ctlen = padded;
     return aes_cbc(aes, iv, z, ct, padded, 1);

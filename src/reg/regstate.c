@@ -121,8 +121,9 @@ static int pass(const char *buf, size_t len, struct regtable *rt, int64_t now, s
 int regstate_parse(const char *buf, size_t len, struct regtable *rt, int64_t now, struct regstate_result *res)
 {
     memset(res, 0, sizeof(*res));
-    if (pass(buf, len, rt, now, res, false) < 0)
-        return -1;
+    if (!rt)
+        return pass(buf, len, NULL, now, res, false);
+    regtable_reserve(rt, len / 100); /* a binding line is about 100 bytes or more */
     return pass(buf, len, rt, now, res, true);
 }
 

@@ -94,9 +94,8 @@ static struct ext **ext_slot(const struct regtable *rt, const char *name)
     return pp;
 }
 
-static int grow_buckets(struct regtable *rt)
+static int resize_buckets(struct regtable *rt, size_t n)
 {
-    size_t n = rt->nbuckets * 2;
     struct ext **b = calloc(n, sizeof(*b));
     if (!b)
         return -1;
@@ -306,6 +305,15 @@ void regtable_free(struct regtable *rt)
     free(rt);
 }
 
+void regtable_reserve(struct regtable *rt, size_t n)
+{
+    size_t want = rt->nbuckets;
+    while (want < n && want < ((size_t)1 << 26))
+        want *= 2;
+    if (want > rt->nbuckets)
+        resize_buckets(rt, want); /* on failure the table just grows later */
+}
+
 void regtable_set_max_bindings(struct regtable *rt, unsigned max)
 {
     rt->max_bindings = max ? (max > REG_MAX_BINDINGS_LIMIT ? REG_MAX_BINDINGS_LIMIT : max) : REG_DEFAULT_MAX_BINDINGS;
@@ -417,7 +425,7 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
     }
 
     if (!e) {
-        if (rt->nexts >= rt->nbuckets && grow_buckets(rt) == 0)
+        if (rt->nexts >= rt->nbuckets && resize_buckets(rt, rt->nbuckets * 2) == 0)
             ep = ext_slot(rt, name);
         size_t ln = strlen(name);
         e = malloc(sizeof(*e) + ln + 1);
@@ -485,15 +493,14 @@ size_t regtable_remove(struct regtable *rt, const char *ext, const char *registr
         return 0;
     char name[REG_EXT_MAX + 1];
     strcpy(name, ext);
-    size_t n = 0, left = e->nbinds;
-    for (struct bind *b = e->binds, *bn; b && left; b = bn) {
+    size_t n = 0;
+    /* bind_drop frees e with its last binding: the walk only reads next
+     * pointers taken before each drop. */
+    for (struct bind *b = e->binds, *bn; b; b = bn) {
         bn = b->next;
         if ((!registrar || !strcmp(b_registrar(b), registrar)) && (feed < 0 || b->feed == feed)) {
-            left--;
             n++;
-            bind_drop(rt, b); /* may free e when it was the last: left stops the walk */
-        } else {
-            left--;
+            bind_drop(rt, b);
         }
     }
     rt->st.removed += n;

@@ -321,6 +321,9 @@ static void load_state(struct server *s)
     uint64_t t0 = clock_now_ms();
     if (regstate_load(path, s->regtable, clock_wall_s(), &res) < 0) {
         log_warning("registration state file %s not used: %s; starting with an empty table", path, res.err);
+        /* What was read before the damage goes too: never half a table. */
+        regtable_free(s->regtable);
+        s->regtable = regtable_new((unsigned)s->conf->reg.max_bindings);
         return;
     }
     if (res.loaded || res.expired)
@@ -341,8 +344,12 @@ int registrations_start(struct server *s, char *err, size_t errlen)
     rr->s = s;
     rr->hep_fd = -1;
     s->regrt = rr;
-    regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
     load_state(s);
+    if (!s->regtable) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
     rr->saved_changes = change_count(s->regtable);
     timer_init(&rr->tick, on_tick, rr);
     timer_init(&rr->save, on_save, rr);

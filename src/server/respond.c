@@ -32,6 +32,8 @@ static void reply_cause(struct trans *t, uint8_t resp, uint8_t cause, const char
     dundi_ieb_init(&b, 0);
     dundi_ie_put_cause(&b, cause, text);
     server_of(t)->stats.refused++;
+    if (resp == DUNDI_CMD_DPRESPONSE)
+        server_of(t)->stats.lookups[LOOKUP_REFUSED]++;
     trans_reply_once(t, resp, &b);
 }
 
@@ -131,6 +133,9 @@ static void send_dpresponse(struct server *s, struct trans *t, const char *numbe
     log_debug("%s: %s@%s -> %u local + %u forwarded answer(s), hint %04x '%s'", peer_name(t, who, sizeof(who)),
               number, ctx, lr->n, fr ? fr->res.n : 0, hint, hint_data);
     s->stats.answered++;
+    unsigned nanswers = lr->n + (fr ? fr->res.n : 0);
+    s->stats.answers_sent += nanswers;
+    s->stats.lookups[nanswers ? LOOKUP_FOUND : LOOKUP_NOT_FOUND]++;
 }
 
 static void forward_done(void *ctx, const struct lookup_result *r)

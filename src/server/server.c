@@ -297,6 +297,7 @@ void server_log_stats(const struct server *s)
 {
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
+    static uint64_t seq; /* so that no two stats lines are identical (repeats are suppressed) */
     size_t npstates = 0;
     for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
         npstates++;
@@ -305,7 +306,7 @@ void server_log_stats(const struct server *s)
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
                "crypto_rejected=%llu registrations=%llu live_trans=%zu refused_source=%llu "
                "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu "
-               "peer_states=%zu late_acks=%llu",
+               "peer_states=%zu late_acks=%llu seq=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -317,5 +318,6 @@ void server_log_stats(const struct server *s)
                (unsigned long long)v->registrations, s->eng->count, (unsigned long long)t->refused_source,
                (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
                (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
-               (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack);
+               (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack,
+               (unsigned long long)++seq);
 }

@@ -1,6 +1,8 @@
 /* dundi-bench: a DUNDi load generator. Keeps a window of lookups in flight
- * against one server, through the same transaction engine dundid uses, and
- * prints lookups/s and latency percentiles. Bounded by count and by time. */
+ * against one server (dundid, Asterisk or any DUNDi responder), through the
+ * same transaction engine dundid uses (ACKs, retransmissions), and prints
+ * lookups/s, outcomes and latency percentiles. Bounded by count and by time.
+ * With --reflect it is instead a canned responder (reflect.c). */
 #include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "dundid/crypto.h"
 #include "dundid/net.h"
 #include "dundid/trans.h"
+#include "reflect.h"
 
 struct bench {
     struct event_base *base;
@@ -25,7 +28,11 @@ struct bench {
     char context[DUNDI_MAX_NUMBER + 1];
     const char *prefix;
     unsigned spread;
-    unsigned total, window, started, done, answered, failed;
+    char **list; /* --numbers FILE */
+    unsigned nlist;
+    bool bypass;
+    unsigned ttl;
+    unsigned total, window, started, done, answered, unanswered, failed, timeouts;
     unsigned max_seconds;
     uint64_t t0;
     uint32_t *lat_us;
@@ -53,7 +60,9 @@ static uint64_t now_us(void)
 
 static void start_one(struct bench *b);
 
-static void record(struct one *o, bool ok)
+enum outcome { ANSWERED, UNANSWERED, FAILED, TIMEOUT };
+
+static void record(struct one *o, enum outcome what)
 {
     struct bench *b = o->b;
     if (o->finished)
@@ -62,10 +71,12 @@ static void record(struct one *o, bool ok)
     if (b->done < b->total)
         b->lat_us[b->done] = (uint32_t)(now_us() - o->start);
     b->done++;
-    if (ok)
-        b->answered++;
-    else
-        b->failed++;
+    switch (what) {
+    case ANSWERED: b->answered++; break;
+    case UNANSWERED: b->unanswered++; break;
+    case FAILED: b->failed++; break;
+    case TIMEOUT: b->timeouts++; break;
+    }
     if (b->done >= b->total)
         event_base_loopbreak(b->base);
     else if (b->started < b->total)
@@ -87,8 +98,10 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
         h = &ih;
     }
     if (cmd == DUNDI_CMD_DPRESPONSE) {
-        bool ok = dundi_ies_decode(ies, len, &b->ies) == DUNDI_OK && b->ies.cause < 1 && b->ies.anscount > 0;
-        record(o, ok);
+        if (dundi_ies_decode(ies, len, &b->ies) != DUNDI_OK || b->ies.cause >= 1)
+            record(o, FAILED);
+        else
+            record(o, b->ies.anscount > 0 ? ANSWERED : UNANSWERED);
         if (!dundi_hdr_final(h))
             trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
         return;
@@ -100,7 +113,7 @@ static void on_end(struct trans *t, enum trans_end why)
 {
     struct one *o = t->owner;
     (void)why;
-    record(o, false); /* no-op when already answered */
+    record(o, why == TRANS_END_DONE ? FAILED : TIMEOUT); /* no-op when already answered */
     free(o);
 }
 
@@ -140,19 +153,25 @@ static void start_one(struct bench *b)
         }
         trans_set_crypto(t, b->key.aes, keyies.buf, keyies.len);
     }
-    /* Fixed width, so every number has the same length (patterns match them all). */
-    char digits[16], padded[16];
-    int width = snprintf(digits, sizeof(digits), "%u", b->spread > 1 ? b->spread - 1 : 0);
-    int len = snprintf(digits, sizeof(digits), "%u", b->spread ? b->started % b->spread : 0);
-    memset(padded, '0', sizeof(padded));
-    memcpy(padded + (width - len), digits, (size_t)len + 1);
-    snprintf(number, sizeof(number), "%.60s%s", b->prefix, padded);
+    if (b->nlist) {
+        snprintf(number, sizeof(number), "%s", b->list[(b->started - 1) % b->nlist]);
+    } else {
+        /* Fixed width, so every number has the same length (patterns match them all). */
+        char digits[16], padded[16];
+        int width = snprintf(digits, sizeof(digits), "%u", b->spread > 1 ? b->spread - 1 : 0);
+        int len = snprintf(digits, sizeof(digits), "%u", b->spread ? (b->started - 1) % b->spread : 0);
+        memset(padded, '0', sizeof(padded));
+        memcpy(padded + (width - len), digits, (size_t)len + 1);
+        snprintf(number, sizeof(number), "%.60s%s", b->prefix, padded);
+    }
     dundi_ieb_init(&req, 0);
     dundi_ie_put_u16(&req, DUNDI_IE_VERSION, 1);
     dundi_ie_put_eid(&req, DUNDI_IE_EID_DIRECT, &b->eid);
     dundi_ie_put_str(&req, DUNDI_IE_CALLED_NUMBER, number);
     dundi_ie_put_str(&req, DUNDI_IE_CALLED_CONTEXT, b->context);
-    dundi_ie_put_u16(&req, DUNDI_IE_TTL, 1);
+    dundi_ie_put_u16(&req, DUNDI_IE_TTL, (uint16_t)b->ttl);
+    if (b->bypass)
+        dundi_ie_put_empty(&req, DUNDI_IE_CACHEBYPASS);
     trans_send(t, DUNDI_CMD_DPDISCOVER, false, &req);
 }
 
@@ -186,22 +205,99 @@ static int cmp_u32(const void *x, const void *y)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dundi-bench [options] HOST[:PORT]\n"
-               "  -n COUNT      lookups to make (default 20000)\n"
-               "  -c WINDOW     lookups in flight at once (default 64)\n"
-               "  -t SECONDS    stop after this long in any case (default 60)\n"
-               "  -e EID        the EID we present (default 02:00:00:00:00:99)\n"
-               "  -x CONTEXT    DUNDi context (default priv)\n"
-               "  -p PREFIX     numbers are PREFIX followed by 0..SPREAD-1, zero-padded (default 2000)\n"
-               "  -s SPREAD     how many distinct numbers (default 10)\n"
-               "  -k DIR -i INKEY -o OUTKEY   encrypt, as a keyed peer does\n"
-               "prints: lookups, answered, failed, seconds, lookups/s, latency p50/p99/max (us)\n");
+    fprintf(f,
+            "usage: dundi-bench [options] HOST[:PORT]\n"
+            "       dundi-bench --reflect ADDR:PORT [--duration S] [--eid E]\n"
+            "  -x, --context C          DUNDi context (default priv)\n"
+            "  -N, --numbers PREFIX:COUNT | FILE\n"
+            "                           PREFIX followed by 0..COUNT-1 zero-padded, or one number a line\n"
+            "  -p PREFIX, -s COUNT      the same as --numbers PREFIX:COUNT (default 2000:10)\n"
+            "  -c, --inflight N         lookups in flight at once (default 64)\n"
+            "  -n, --count N            stop after N lookups (default 20000; 0 with --duration: no limit)\n"
+            "  -d, --duration S         stop after S seconds of load (default: by count)\n"
+            "  -t SECONDS               hard time limit in any case (default 60)\n"
+            "  -e, --eid E              the EID we present (default 02:00:00:00:00:99)\n"
+            "  -k, --keydir D -i, --inkey K -o, --outkey K   encrypt, as a keyed peer does\n"
+            "  -b, --bypass             set CACHEBYPASS\n"
+            "  -T, --ttl N              TTL of the requests (default 2: a lookup server may forward once)\n"
+            "  -j, --json               one JSON object instead of name/value pairs\n"
+            "  -R, --reflect ADDR:PORT  be a canned responder instead (the machine's ceiling)\n"
+            "prints: lookups answered unanswered failed timeouts seconds lookups/s p50/p90/p99/p99.9/max (us)\n");
+}
+
+static int load_numbers(struct bench *b, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[128];
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f) && b->nlist < 10000000) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        char **v = realloc(b->list, (b->nlist + 1) * sizeof(*v));
+        if (!v || !(v[b->nlist] = strdup(line))) {
+            fclose(f);
+            return -1;
+        }
+        b->list = v;
+        b->nlist++;
+    }
+    fclose(f);
+    return b->nlist ? 0 : -1;
+}
+
+static int parse_target(const char *arg, struct dundi_addr *out)
+{
+    char host[256], port[8] = "4520";
+    const char *colon = strrchr(arg, ':');
+    const char *h = arg;
+    size_t hl = colon ? (size_t)(colon - arg) : strlen(arg);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') { /* [v6]:port */
+        h++;
+        hl -= 2;
+    }
+    snprintf(host, sizeof(host), "%.*s", (int)(hl < 255 ? hl : 255), h);
+    if (colon)
+        snprintf(port, sizeof(port), "%s", colon + 1);
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
+    if (getaddrinfo(host, port, &hints, &res))
+        return -1;
+    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+    out->len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static uint32_t pct(const uint32_t *v, unsigned n, unsigned per_mille)
+{
+    return n ? v[(size_t)n * per_mille / 1000 < n ? (size_t)n * per_mille / 1000 : n - 1] : 0;
+}
+
+static void on_load_over(void *arg)
+{
+    struct bench *b = arg;
+    b->total = b->started; /* start no more; the ones in flight finish */
+    if (b->done >= b->total)
+        event_base_loopbreak(b->base);
 }
 
 int main(int argc, char **argv)
 {
     static struct bench b;
-    const char *keydir = NULL, *inkey = NULL, *outkey = NULL;
+    const char *keydir = NULL, *inkey = NULL, *outkey = NULL, *reflect = NULL;
+    unsigned duration = 0;
+    bool json = false, count_set = false;
+    static const struct option longopts[] = {
+        {"context", required_argument, NULL, 'x'}, {"numbers", required_argument, NULL, 'N'},
+        {"inflight", required_argument, NULL, 'c'}, {"count", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 'd'}, {"eid", required_argument, NULL, 'e'},
+        {"keydir", required_argument, NULL, 'k'},   {"inkey", required_argument, NULL, 'i'},
+        {"outkey", required_argument, NULL, 'o'},   {"bypass", no_argument, NULL, 'b'},
+        {"ttl", required_argument, NULL, 'T'},
+        {"json", no_argument, NULL, 'j'},           {"reflect", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
     int opt;
 
     b.total = 20000;
@@ -209,13 +305,15 @@ int main(int argc, char **argv)
     b.max_seconds = 60;
     b.prefix = "2000";
     b.spread = 10;
+    b.ttl = 2;
     strcpy(b.context, "priv");
     eid_parse(&b.eid, "02:00:00:00:00:99");
-    while ((opt = getopt(argc, argv, "n:c:t:e:x:p:s:k:i:o:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:c:t:e:x:p:s:k:i:o:N:d:bjR:T:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'n': b.total = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'n': b.total = (unsigned)strtoul(optarg, NULL, 10); count_set = true; break;
         case 'c': b.window = (unsigned)strtoul(optarg, NULL, 10); break;
         case 't': b.max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'd': duration = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'e':
             if (eid_parse(&b.eid, optarg) < 0) {
                 fprintf(stderr, "dundi-bench: bad EID '%s'\n", optarg);
@@ -225,30 +323,50 @@ int main(int argc, char **argv)
         case 'x': snprintf(b.context, sizeof(b.context), "%s", optarg); break;
         case 'p': b.prefix = optarg; break;
         case 's': b.spread = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'N': {
+            char *colon = strrchr(optarg, ':');
+            if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+                *colon = '\0';
+                b.prefix = optarg;
+                b.spread = (unsigned)strtoul(colon + 1, NULL, 10);
+            } else if (load_numbers(&b, optarg) < 0) {
+                fprintf(stderr, "dundi-bench: --numbers: cannot read numbers from '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'k': keydir = optarg; break;
         case 'i': inkey = optarg; break;
         case 'o': outkey = optarg; break;
+        case 'b': b.bypass = true; break;
+        case 'T': b.ttl = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'j': json = true; break;
+        case 'R': reflect = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc - 1 || !b.total || !b.window || b.total > 10000000 || b.window > 10000 || !b.max_seconds) {
+    if (reflect) {
+        struct dundi_addr at = {0};
+        if (optind != argc || parse_target(reflect, &at) < 0) {
+            usage(stderr);
+            return 2;
+        }
+        return reflect_run(&at, &b.eid, duration ? duration : b.max_seconds);
+    }
+    if (duration && !count_set)
+        b.total = 10000000; /* bounded by time */
+    if (duration && duration > b.max_seconds)
+        b.max_seconds = duration + 10;
+    if (optind != argc - 1 || !b.total || !b.window || b.total > 10000000 || b.window > 10000 || !b.max_seconds ||
+        !b.spread || !b.ttl || b.ttl > 255) {
         usage(stderr);
         return 2;
     }
-    char host[256], port[8] = "4520";
-    const char *colon = strrchr(argv[optind], ':');
-    snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - argv[optind]) : 255, argv[optind]);
-    if (colon)
-        snprintf(port, sizeof(port), "%s", colon + 1);
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
-    if (getaddrinfo(host, port, &hints, &res)) {
+    if (parse_target(argv[optind], &b.to) < 0) {
         fprintf(stderr, "dundi-bench: cannot resolve %s\n", argv[optind]);
         return 2;
     }
-    memcpy(&b.to.ss, res->ai_addr, res->ai_addrlen);
-    b.to.len = res->ai_addrlen;
-    freeaddrinfo(res);
 
     if (inkey || outkey) {
         int err;
@@ -273,13 +391,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "dundi-bench: %s\n", b.fd < 0 ? err : "out of memory");
         return 2;
     }
+    /* A big socket buffer: a window of 512 answers arrives in one burst. */
+    int rcvbuf = 8 << 20;
+    setsockopt(b.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     b.eng = trans_engine_new(&b.loop.tq, &handler, b.window + 16);
     b.eng->send = send_dgram;
     b.eng->send_ctx = &b;
     struct event *ev = event_new(b.base, b.fd, EV_READ | EV_PERSIST, on_readable, &b);
     event_add(ev, NULL);
+    struct timer load_over;
     timer_init(&b.deadline, on_deadline, &b);
     timerq_arm(&b.loop.tq, &b.deadline, clock_now_ms() + b.max_seconds * 1000u);
+    timer_init(&load_over, on_load_over, &b);
+    if (duration)
+        timerq_arm(&b.loop.tq, &load_over, clock_now_ms() + duration * 1000u);
 
     uint64_t t0 = now_us();
     for (unsigned i = 0; i < b.window && b.started < b.total; i++)
@@ -290,14 +415,27 @@ int main(int argc, char **argv)
 
     unsigned n = b.done < b.total ? b.done : b.total;
     qsort(b.lat_us, n, sizeof(*b.lat_us), cmp_u32);
-    printf("lookups %u answered %u failed %u seconds %.3f lookups/s %.0f p50_us %u p99_us %u max_us %u\n", b.done,
-           b.answered, b.failed, secs, secs > 0 ? b.answered / secs : 0.0, n ? b.lat_us[n / 2] : 0,
-           n ? b.lat_us[(size_t)n * 99 / 100] : 0, n ? b.lat_us[n - 1] : 0);
+    double rate = secs > 0 ? b.answered / secs : 0.0;
+    uint32_t p50 = pct(b.lat_us, n, 500), p90 = pct(b.lat_us, n, 900), p99 = pct(b.lat_us, n, 990),
+             p999 = pct(b.lat_us, n, 999), max = n ? b.lat_us[n - 1] : 0;
+    if (json)
+        printf("{\"lookups\": %u, \"answered\": %u, \"unanswered\": %u, \"failed\": %u, \"timeouts\": %u, "
+               "\"seconds\": %.3f, \"lookups_per_s\": %.0f, \"p50_us\": %u, \"p90_us\": %u, \"p99_us\": %u, "
+               "\"p999_us\": %u, \"max_us\": %u}\n",
+               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max);
+    else
+        printf("lookups %u answered %u unanswered %u failed %u timeouts %u seconds %.3f lookups/s %.0f p50_us %u "
+               "p90_us %u p99_us %u p999_us %u max_us %u\n",
+               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max);
+    timerq_cancel(&b.loop.tq, &load_over);
     trans_engine_free(b.eng);
     event_free(ev);
     loop_free(&b.loop);
     event_base_free(b.base);
     free(b.lat_us);
+    for (unsigned i = 0; i < b.nlist; i++)
+        free(b.list[i]);
+    free(b.list);
     close(b.fd);
-    return b.failed ? 1 : 0;
+    return b.failed || b.timeouts ? 1 : 0;
 }

@@ -63,8 +63,9 @@ def render_config(bind, port, bind2=None, extra_exten=(), general_extra=(), reg_
 class Daemon:
     """One dundid process running in the foreground with its log in a file."""
 
-    def __init__(self, conf_path, workdir, listen_count=1):
+    def __init__(self, conf_path, workdir, listen_count=1, args=(), env=None):
         self.conf_path = conf_path
+        self.args, self.env = list(args), env  # more options; the environment (None: ours)
         self.log_path = os.path.join(workdir, "dundid-%d.log" % id(self))
         self.listen_count = listen_count
         self.proc = None
@@ -73,9 +74,9 @@ class Daemon:
 
     def start(self, timeout=5.0):
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([BINARIES["dundid"], "-f", "-d", "-c", self.conf_path],
+        self.proc = subprocess.Popen([BINARIES["dundid"], "-f", "-d", "-c", self.conf_path] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._log)
+                                     stderr=self._log, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -93,11 +93,11 @@ def rss_kb(pid):
 
 
 def live_stats(d, timeout=5.0):
-    """SIGUSR1: the daemon logs its stats line now; returns it parsed."""
+    """SIGUSR2: the daemon logs its stats line now; returns it parsed."""
     before = d.log().count("stats: ")
-    d.signal(signal.SIGUSR1)
+    d.signal(signal.SIGUSR2)
     if not d.wait_log("stats: ", timeout=timeout, count=before + 1):
-        raise AssertionError("no stats line after SIGUSR1:\n" + d.log()[-3000:])
+        raise AssertionError("no stats line after SIGUSR2:\n" + d.log()[-3000:])
     line = harness.STATS_RE.findall(d.log())[-1]
     return {k: int(v) for k, _, v in (item.partition("=") for item in line.split())}
 

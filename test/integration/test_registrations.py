@@ -25,7 +25,7 @@ PORT = 45280
 HEP_PORT = 45290
 SIP_PORT = 45270
 PHONE_PORT = 45271
-REG_A, PHONES, REG_B, REG_REFUSE = "127.0.31.2", "127.0.31.3", "127.0.31.4", "127.0.31.5"
+REG_A, PHONES, REG_B, REG_REFUSE, REG_TCP = "127.0.31.2", "127.0.31.3", "127.0.31.4", "127.0.31.5", "127.0.31.6"
 CLIENT_EID = "02:00:00:00:00:99"
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIPP = shutil.which("sipp")
@@ -161,7 +161,7 @@ class RegBase(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "live capture on lo needs root")
 @unittest.skipUnless(SIPP, "sipp (Debian package sip-tester) is not installed")
 class SippCaptureTests(RegBase):
-    REG = ["capture = lo", "capture_filter = udp port %d" % SIP_PORT]
+    REG = ["capture = lo", "capture_filter = port %d" % SIP_PORT]
 
     def setUp(self):
         super().setUp()
@@ -175,21 +175,22 @@ class SippCaptureTests(RegBase):
             p.wait()
         super().tearDown()
 
-    def registrar(self, ip, scenario="uas-registrar.xml"):
+    def registrar(self, ip, scenario="uas-registrar.xml", transport="u1"):
         p = subprocess.Popen([SIPP, "-sf", os.path.join(HERE, "sipp", scenario), "-i", ip, "-p", str(SIP_PORT),
-                              "-nostdin", "-timeout", "120s", "-timeout_error"],
+                              "-t", transport, "-nostdin", "-timeout", "120s", "-timeout_error"],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              cwd=self.work.name)
         self.uas.append(p)
         time.sleep(0.3)  # let it bind
         return p
 
-    def phones(self, registrar, users, expires, rate=500):
+    def phones(self, registrar, users, expires, rate=500, transport="u1"):
         csv = os.path.join(self.work.name, "users.csv")
         with open(csv, "w") as f:
             f.write("SEQUENTIAL\n" + "".join("%s;%d;\n" % (u, expires) for u in users))
         p = subprocess.run([SIPP, "-sf", os.path.join(HERE, "sipp", "uac-register.xml"), "-inf", csv,
                             "-i", PHONES, "-p", str(PHONE_PORT), "-m", str(len(users)), "-r", str(rate),
+                            "-t", transport,
                             "-l", "200", "-nostdin", "-timeout", "60s", "-timeout_error",
                             "%s:%d" % (registrar, SIP_PORT)],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -211,6 +212,13 @@ class SippCaptureTests(RegBase):
         dests, exp = lookup("19999")
         self.assertEqual(dests, [])
         self.assertEqual(exp, 60, "not registered: cached for negative_cachetime only")
+
+    def test_tcp_registration(self):
+        """A REGISTER and its 200 OK over TCP, each whole in one segment."""
+        self.registrar(REG_TCP, transport="t1")
+        self.assertEqual(self.phones(REG_TCP, ["2501", "2502"], 3600, transport="t1"), 0)
+        self.assertTrue(wait_for(lambda: lookup("2502")[0]), "TCP registrations are seen")
+        self.assertEqual(lookup("2501")[0], ["IAX2/priv:secret@%s/2501" % REG_TCP])
 
     def test_move_unregister_expire_refuse(self):
         self.registrar(REG_A)

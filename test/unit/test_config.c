@@ -378,6 +378,30 @@ static struct config *load_ok(const char *text, const char *what)
     return c;
 }
 
+/* pidfile, logfile, metrics: off or empty by default; kept as given. */
+static void test_ops_options(void)
+{
+    struct config *c = load_ok(GEN, "no ops options");
+    if (c) {
+        CHECK(!c->pidfile[0] && !c->logfile[0] && !c->metrics_host[0], "ops options empty by default");
+        config_free(c);
+    }
+    c = load_ok(GEN "pidfile = /run/x/d.pid\nlogfile = /var/log/d.log\nmetrics = 127.0.0.1:9520\n", "ops v4");
+    if (c) {
+        CHECK_STR(c->pidfile, "/run/x/d.pid");
+        CHECK_STR(c->logfile, "/var/log/d.log");
+        CHECK_STR(c->metrics_host, "127.0.0.1");
+        CHECK_INT(c->metrics_port, 9520);
+        config_free(c);
+    }
+    c = load_ok(GEN "metrics = [::1]:65535\n", "ops v6");
+    if (c) {
+        CHECK_STR(c->metrics_host, "::1");
+        CHECK_INT(c->metrics_port, 65535);
+        config_free(c);
+    }
+}
+
 static void test_general_values(void)
 {
     static const struct {
@@ -721,6 +745,12 @@ static const struct bad_case bad_cases[] = {
       "10: permit: context name must be 1..79 characters"}},
     {"bad-contact.conf", {"3: department: longer than 79 characters"}},
     {"bad-longline.conf", {"4: line too long"}},
+    {"bad-ops.conf",
+     {"3: pidfile: 'run/dundid.pid' must be an absolute path shorter than 256 characters",
+      "4: logfile: '' must be an absolute path shorter than 256 characters",
+      "5: metrics: 'localhost:9520' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)",
+      "6: metrics: '127.0.0.1:0' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)",
+      "7: metrics: '[::1:9520' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)"}},
     {"bad-multi.conf",
      {"3: port: '99999' is not a port number (1..65535)", "4: ttl: '200' must be 1..119",
       "5: unknown option 'bogus' in [general]", "6: warning: authdebug: Asterisk option with no effect in dundid; ignored",
@@ -933,6 +963,7 @@ int main(int argc, char **argv)
     test_good_full();
     test_good_v6();
     test_general_values();
+    test_ops_options();
     test_mapping_forms();
     test_peer_variants();
     test_rules();

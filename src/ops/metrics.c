@@ -1,0 +1,269 @@
+/* The /metrics endpoint (include/dundid/metrics.h). Every family has its
+ * HELP and TYPE lines; counters end in _total. */
+#include "dundid/metrics.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dundid/clock.h"
+#include "dundid/log.h"
+#include "dundid/registrations.h"
+#include "dundid/server.h"
+
+#define METRICS_TIMEOUT_S 5
+#define METRICS_MAX_HEADERS 8192
+
+static void family(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+    evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void sample(struct evbuffer *b, const char *name, const char *labels, uint64_t v)
+{
+    evbuffer_add_printf(b, "%s%s%s%s %llu\n", name, labels ? "{" : "", labels ? labels : "", labels ? "}" : "",
+                        (unsigned long long)v);
+}
+
+static void one(struct evbuffer *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    family(b, name, type, help);
+    sample(b, name, NULL, v);
+}
+
+/* A family with one label: values[i] labelled key="names[i]". */
+static void labelled(struct evbuffer *b, const char *name, const char *type, const char *help, const char *key,
+                     const char *const *names, const uint64_t *values, size_t n)
+{
+    char lab[96];
+    family(b, name, type, help);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(lab, sizeof(lab), "%s=\"%s\"", key, names[i]);
+        sample(b, name, lab, values[i]);
+    }
+}
+
+static const char *const peer_states[] = {"unmonitored", "unknown", "ok", "lagged", "unreachable"};
+
+static int peer_state_index(const struct peer_conf *p, const struct peer_state *ps)
+{
+    if (!p->qualify_ms)
+        return 0;
+    if (!ps || ps->rtt_ms == 0)
+        return 1;
+    if (ps->rtt_ms < 0)
+        return 4;
+    return ps->rtt_ms > p->qualify_ms ? 3 : 2;
+}
+
+static void render_peers(const struct server *s, struct evbuffer *b)
+{
+    const struct config *c = s->conf;
+    char eid[EID_STR_LEN], lab[96];
+
+    family(b, "dundid_peer_state", "gauge", "Qualify state of each configured peer (1 for the current state).");
+    for (size_t i = 0; i < c->npeers; i++) {
+        const struct peer_conf *p = &c->peers[i];
+        if (p->wildcard)
+            continue;
+        int st = peer_state_index(p, server_find_peer_state(s, &p->eid));
+        for (int k = 0; k < (int)(sizeof(peer_states) / sizeof(peer_states[0])); k++) {
+            snprintf(lab, sizeof(lab), "eid=\"%s\",state=\"%s\"", eid_to_str(&p->eid, eid), peer_states[k]);
+            sample(b, "dundid_peer_state", lab, k == st);
+        }
+    }
+    family(b, "dundid_peer_rtt_seconds", "gauge", "Last qualify round-trip time of each reachable peer.");
+    for (size_t i = 0; i < c->npeers; i++) {
+        const struct peer_conf *p = &c->peers[i];
+        const struct peer_state *ps = p->wildcard ? NULL : server_find_peer_state(s, &p->eid);
+        if (!ps || !p->qualify_ms || ps->rtt_ms <= 0)
+            continue;
+        evbuffer_add_printf(b, "dundid_peer_rtt_seconds{eid=\"%s\"} %.3f\n", eid_to_str(&p->eid, eid),
+                            ps->rtt_ms / 1000.0);
+    }
+    uint64_t nregs = 0;
+    for (const struct registration *r = s->regs; r; r = r->next)
+        nregs++;
+    one(b, "dundid_peer_registrations", "gauge", "Dynamic peers with a live registration (REGREQ).", nregs);
+}
+
+static void render_registrations(const struct server *s, struct evbuffer *b)
+{
+    struct regtable_stats rs = {0};
+    if (s->regtable)
+        regtable_get_stats(s->regtable, &rs);
+    const char *names[REG_FEED_COUNT];
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        names[f] = reg_feed_name((enum reg_feed)f);
+    labelled(b, "dundid_registrations", "gauge", "Live phone bindings in the registration table, by feed.", "feed",
+             names, rs.by_feed, REG_FEED_COUNT);
+    one(b, "dundid_registration_extensions", "gauge", "Extensions with at least one binding.", rs.extensions);
+    static const char *const changes[] = {"added", "refreshed", "removed", "expired", "moved", "dropped_cap",
+                                          "rejected"};
+    const uint64_t nchanges[] = {rs.added, rs.refreshed, rs.removed, rs.expired, rs.moved, rs.dropped_cap,
+                                 rs.rejected};
+    labelled(b, "dundid_registration_changes_total", "counter", "Updates of the registration table, by kind.",
+             "change", changes, nchanges, sizeof(changes) / sizeof(changes[0]));
+    one(b, "dundid_registration_table_bytes", "gauge", "Memory allocated by the registration table.",
+        rs.memory_bytes);
+
+    const struct feed_stats *fs = registrations_feed_stats(s);
+    one(b, "dundid_feed_frames_total", "counter", "Captured frames and HEP datagrams received.", fs->frames);
+    static const char *const why[] = {"undecodable", "hep_denied", "hep_bad_auth", "not_sip"};
+    const uint64_t nwhy[] = {fs->undecodable, fs->hep_denied, fs->hep_bad_auth, fs->not_sip};
+    labelled(b, "dundid_feed_dropped_total", "counter", "Frames and HEP datagrams not used, by reason.", "reason",
+             why, nwhy, sizeof(why) / sizeof(why[0]));
+    struct sipfeed_stats ss = {0};
+    registrations_sip_stats(s, &ss);
+    static const char *const sip[] = {"not_register", "malformed", "request", "committed", "unmatched",
+                                      "refused", "provisional"};
+    const uint64_t nsip[] = {ss.not_register, ss.malformed,  ss.requests,   ss.committed,
+                             ss.unmatched,    ss.refused,    ss.provisional};
+    labelled(b, "dundid_sip_messages_total", "counter", "SIP messages seen by the feeds, by what they were.",
+             "kind", sip, nsip, sizeof(sip) / sizeof(sip[0]));
+    static const char *const saves[] = {"ok", "failed"};
+    const uint64_t nsaves[] = {fs->state_saves, fs->state_save_errors};
+    labelled(b, "dundid_state_file_writes_total", "counter", "Writes of the registration state file, by result.",
+             "result", saves, nsaves, 2);
+}
+
+void metrics_render(const struct metrics *m, struct evbuffer *b)
+{
+    const struct server *s = m->srv;
+    const struct trans_stats *t = &s->eng->stats;
+    const struct server_stats *v = &s->stats;
+    const struct cache_stats *cs = cache_stats(s->cache);
+    char eid[EID_STR_LEN], lab[96];
+
+    family(b, "dundid_info", "gauge", "Version and entity id of this dundid (always 1).");
+    snprintf(lab, sizeof(lab), "version=\"%s\",eid=\"%s\"", DUNDID_VERSION, eid_to_str(&s->conf->eid, eid));
+    sample(b, "dundid_info", lab, 1);
+    one(b, "dundid_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
+        (uint64_t)m->start_time);
+
+    static const char *const outcomes[] = {"found", "not_found", "refused"};
+    labelled(b, "dundid_lookups_total", "counter", "DPDISCOVER requests answered, by result.", "result", outcomes,
+             v->lookups, LOOKUP_OUTCOME_COUNT);
+    one(b, "dundid_requests_total", "counter", "Requests received (lookups, entity queries, precache).",
+        v->requests);
+    one(b, "dundid_answers_sent_total", "counter", "ANSWER elements sent in lookup responses.", v->answers_sent);
+
+    one(b, "dundid_cache_hits_total", "counter", "Answer cache lookups that found an entry.", cs->hits);
+    one(b, "dundid_cache_misses_total", "counter", "Answer cache lookups that found nothing.", cs->misses);
+    one(b, "dundid_cache_evictions_total", "counter", "Live cache entries dropped because the cache was full.",
+        cs->evictions);
+    one(b, "dundid_cache_expired_total", "counter", "Expired cache entries removed.", cs->expired);
+    one(b, "dundid_cache_entries", "gauge", "Keys in the answer and hint cache.", cache_count(s->cache));
+    one(b, "dundid_cache_max_entries", "gauge", "Cache size limit (cache_size).", cache_max(s->cache));
+    one(b, "dundid_cache_bytes", "gauge", "Approximate memory used by the cache.", cache_bytes(s->cache));
+
+    one(b, "dundid_transactions_live", "gauge", "DUNDi transactions open now.", s->eng->count);
+    one(b, "dundid_transactions_created_total", "counter", "DUNDi transactions opened.", t->created);
+    one(b, "dundid_transaction_timeouts_total", "counter", "Transactions ended without an acknowledgement.",
+        t->timeouts);
+    one(b, "dundid_retransmissions_total", "counter", "Packets sent again for want of an ACK.", t->tx_retransmit);
+    one(b, "dundid_packets_received_total", "counter", "DUNDi datagrams received.", t->rx);
+    one(b, "dundid_packets_sent_total", "counter", "DUNDi datagrams sent.", t->tx);
+    one(b, "dundid_received_bytes_total", "counter", "Bytes of DUNDi datagrams received.", t->rx_bytes);
+    one(b, "dundid_sent_bytes_total", "counter", "Bytes of DUNDi datagrams sent.", t->tx_bytes);
+    one(b, "dundid_packets_duplicate_total", "counter", "Repeated packets (acknowledged again, not processed).",
+        t->rx_duplicate);
+    static const char *const reasons[] = {"malformed",  "unknown_transaction", "out_of_window",
+                                          "table_full", "crypto",              "bad_ies"};
+    const uint64_t dropped[] = {t->rx_malformed,   t->rx_unknown,         t->rx_out_of_window,
+                                t->refused_full,   v->crypto_rejected,    v->ies_malformed};
+    labelled(b, "dundid_packets_dropped_total", "counter", "Packets not processed, by reason.", "reason", reasons,
+             dropped, sizeof(reasons) / sizeof(reasons[0]));
+
+    render_peers(s, b);
+    render_registrations(s, b);
+
+    static const char *const reload_results[] = {"ok", "failed"};
+    const uint64_t reloads[] = {v->reloads_ok, v->reloads_failed};
+    labelled(b, "dundid_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.", "result",
+             reload_results, reloads, 2);
+    one(b, "dundid_log_suppressed_total", "counter", "Log lines suppressed as repeats.", log_suppressed_total());
+    one(b, "dundid_metrics_scrapes_total", "counter", "Requests for /metrics, this one included.", m->scrapes);
+}
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+    struct metrics *m = arg;
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
+        return;
+    }
+    m->scrapes++;
+    metrics_render(m, b);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, HTTP_OK, "OK", b);
+    evbuffer_free(b);
+}
+
+static void on_other(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    evhttp_send_error(req, HTTP_NOTFOUND, "Only /metrics is served here");
+}
+
+int metrics_start(struct metrics *m, struct server *srv, const char *host, uint16_t port, char *err, size_t errlen)
+{
+    m->srv = srv;
+    if (!m->start_time)
+        m->start_time = clock_wall_s();
+    m->http = evhttp_new(srv->base);
+    if (!m->http) {
+        snprintf(err, errlen, "metrics: out of memory");
+        return -1;
+    }
+    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
+    evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+    evhttp_set_max_body_size(m->http, 0);
+    if (evhttp_set_cb(m->http, "/metrics", on_metrics, m) < 0) {
+        snprintf(err, errlen, "metrics: cannot register /metrics");
+        metrics_stop(m);
+        return -1;
+    }
+    evhttp_set_gencb(m->http, on_other, m);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(m->http, host, port);
+    if (!bs) {
+        snprintf(err, errlen, "metrics: cannot listen on %s port %u", host, port);
+        metrics_stop(m);
+        return -1;
+    }
+    /* Inherited by accepted sockets: evhttp writes headers and body apart,
+     * and Nagle plus delayed ACKs would stall each keep-alive scrape 40 ms. */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(bs), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    snprintf(m->host, sizeof(m->host), "%s", host);
+    m->port = port;
+    log_notice("metrics on http://%s%s%s:%u/metrics", strchr(host, ':') ? "[" : "", host,
+               strchr(host, ':') ? "]" : "", port);
+    return 0;
+}
+
+void metrics_stop(struct metrics *m)
+{
+    if (m->http)
+        evhttp_free(m->http);
+    m->http = NULL;
+    m->host[0] = '\0';
+    m->port = 0;
+}
+
+void metrics_reconfigure(struct metrics *m, struct server *srv, const char *host, uint16_t port)
+{
+    if (m->http && !strcmp(m->host, host) && m->port == port)
+        return;
+    metrics_stop(m);
+    if (!host[0])
+        return;
+    char err[128];
+    if (metrics_start(m, srv, host, port, err, sizeof(err)) < 0)
+        log_error("%s", err);
+}
