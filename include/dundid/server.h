@@ -14,6 +14,9 @@
 #include "dundid/trans.h"
 
 #define REG_EXPIRATION_S 60 /* the reference always grants 60 s (+10 s grace) */
+/* Registrations of dynamic peers held at once: a [*] section with host =
+ * dynamic would otherwise let any sender add EIDs without end. */
+#define REG_MAX_PEERS 4096
 
 struct server;
 
@@ -66,6 +69,7 @@ struct server_stats {
     uint64_t registrations;
     uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
     uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
+    uint64_t regs_refused;      /* REGREQs of new EIDs while REG_MAX_PEERS were held */
     /* event-loop lag (looplag.c): how late the periodic probe fired */
     uint64_t lag_max_ms, lag_last_ms;
 };
@@ -135,5 +139,7 @@ extern const struct trans_handler respond_handler;
 /* Record a REGREQ from eid at addr; true if the address changed. */
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr);
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid);
+/* Would a REGREQ from eid need a new entry while REG_MAX_PEERS are held? */
+bool server_registrations_full(const struct server *s, const eid_t *eid);
 
 #endif

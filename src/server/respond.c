@@ -320,6 +320,12 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
         trans_destroy(t, TRANS_END_DONE);
         return;
     }
+    if (server_registrations_full(s, &ie->eids[0])) {
+        s->stats.regs_refused++;
+        if (unauth_reply_ok(s, t))
+            reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
     if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));

@@ -273,6 +273,17 @@ const struct registration *server_find_registration(const struct server *s, cons
     return NULL;
 }
 
+bool server_registrations_full(const struct server *s, const eid_t *eid)
+{
+    size_t n = 0;
+    for (const struct registration *r = s->regs; r; r = r->next) {
+        if (eid_equal(&r->eid, eid))
+            return false;
+        n++;
+    }
+    return n >= REG_MAX_PEERS;
+}
+
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr)
 {
     struct registration *r = (struct registration *)server_find_registration(s, eid);
@@ -298,15 +309,17 @@ void server_log_stats(const struct server *s)
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
     static uint64_t seq; /* so that no two stats lines are identical (repeats are suppressed) */
-    size_t npstates = 0;
+    size_t npstates = 0, nregs = 0;
     for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
         npstates++;
+    for (const struct registration *r = s->regs; r; r = r->next)
+        nregs++;
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
                "crypto_rejected=%llu registrations=%llu live_trans=%zu refused_source=%llu "
                "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu "
-               "peer_states=%zu late_acks=%llu seq=%llu",
+               "peer_states=%zu late_acks=%llu peers_registered=%zu regs_refused=%llu seq=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -319,5 +332,5 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
                (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
                (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack,
-               (unsigned long long)++seq);
+               nregs, (unsigned long long)v->regs_refused, (unsigned long long)++seq);
 }

@@ -869,6 +869,46 @@ class AccessTests(FaultCase):
                % st["refused_source"])
         self.stop("L")
 
+    def test_wildcard_dynamic_registrations_bounded(self):
+        """[*] with host = dynamic accepts REGREQs from any EID, but holds at
+        most REG_MAX_PEERS (4096) registrations; further new EIDs get NOAUTH."""
+        text = (general(L_HOST, L_EID) + "[registrations]\nstatefile = none\n[mappings]\n"
+                + "priv => local,0,IAX2,x/${NUMBER}\n"
+                + "[*]\nhost = dynamic\nmodel = symmetric\ninclude = priv\npermit = priv\n"
+                + "[context local]\nexten => 1001\n")
+        l_ = self.start("L", text)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        s.bind((CLIENT_HOST, 0))
+        self.addCleanup(s.close)
+        got = {"ok": 0, "noauth": 0}
+
+        def drain(wait):
+            end = time.monotonic() + wait
+            while True:
+                r, _, _ = select.select([s], [], [], max(0.0, end - time.monotonic()))
+                if not r:
+                    return
+                pkt = dr.decode(s.recv(65535))
+                if pkt.hdr.cmd == dr.REGRESPONSE:
+                    s.sendto(dr.ack(pkt.hdr.dtrans, pkt.hdr.strans, 1, 1, True), (L_HOST, PORT))
+                    got["noauth" if pkt.cause() and pkt.cause()[0] == dr.CAUSE_NOAUTH else "ok"] += 1
+
+        total = 4200
+        for i in range(total):
+            eid = "02:00:01:%02x:%02x:%02x" % (i >> 16, (i >> 8) & 255, i & 255)
+            s.sendto(dr.regreq(1 + i % 32000, eid), (L_HOST, PORT))
+            if i % 100 == 99:
+                drain(0.05)
+        drain(1.0)
+        st = wait_stats(l_, lambda x: x["peers_registered"] + x["regs_refused"] >= total, 10)
+        figure("[*] dynamic registrations", "%d REGREQs of new EIDs: %d registered, %d refused (NOAUTH replies "
+               "seen %d)" % (total, st["peers_registered"], st["regs_refused"], got["noauth"]))
+        self.assertEqual(st["peers_registered"], 4096, st)
+        self.assertEqual(st["regs_refused"], total - 4096, st)
+        self.assertEqual(got["ok"], 4096)
+        self.stop("L")
+
     def test_keyed_wildcard_junk_creates_no_peer_state(self):
         """A [*] peer with keys: ENCRYPTs with random EIDs and junk key material
         are refused (ENCREJ) and leave no per-EID state behind."""
