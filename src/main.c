@@ -1,6 +1,7 @@
 /* dundid: process setup, signals, and the event loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,19 @@ int main(int argc, char **argv)
     if (!conf)
         return 1;
     if (check) {
+        /* The daemon resolves peer names later, without blocking; here we may wait. */
+        for (size_t i = 0; i < conf->npeers; i++) {
+            const struct peer_conf *p = &conf->peers[i];
+            struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
+            if (!p->host[0] || p->has_addr || p->dynamic)
+                continue;
+            int rc = getaddrinfo(p->host, NULL, &hints, &res);
+            if (rc)
+                fprintf(stderr, "%s:%d: warning: peer host '%s' does not resolve now (%s); dundid retries it\n", path,
+                        p->host_line, p->host, gai_strerror(rc));
+            else
+                freeaddrinfo(res);
+        }
         printf("%s: configuration OK\n", path);
         config_free(conf);
         return 0;

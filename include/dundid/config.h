@@ -38,6 +38,7 @@ enum peer_order { ORDER_PRIMARY, ORDER_SECONDARY, ORDER_TERTIARY, ORDER_QUARTIAR
 struct peer_conf {
     eid_t eid;
     bool wildcard; /* the [*] section */
+    bool cloned;   /* made from [*] for a stranger that registered */
     int line;
     char host[CONF_STR_MAX];
     int host_line; /* where host = was set, for diagnostics */
@@ -130,6 +131,7 @@ struct config {
     int autokill_ms;
     int cachetime;
     bool storehistory;
+    bool precache_registrations; /* push a registration change to precache peers at once */
     char department[CONF_NAME_MAX], organization[CONF_NAME_MAX], locality[CONF_NAME_MAX],
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
@@ -139,6 +141,8 @@ struct config {
     char keydir[CONF_STR_MAX];  /* relative paths are taken from the config file's folder */
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
+    int dns_refresh_s;          /* peer host names are resolved again after this */
+    char resolv_conf[CONF_STR_MAX]; /* nameservers for peer host names */
     int loglevel; /* -1 = leave as started */
     /* process and operations (dundid's own; read at start, see ops_key()) */
     char pidfile[CONF_STR_MAX]; /* empty: -p or the default */
@@ -171,6 +175,13 @@ struct config *config_load(const char *path, struct config_diag *diag);
 void config_free(struct config *c);
 
 const struct peer_conf *config_find_peer(const struct config *c, const eid_t *eid);
+/* A stranger registered through [*] (7.7): append a copy of [*] as a real
+ * peer with this EID, kept until the next load. The one change made to a
+ * snapshot in use; it moves c->peers, so pointers into it must be looked up
+ * again. NULL without [*], for a known EID, beyond CONF_MAX_CLONES, or when
+ * out of memory. */
+#define CONF_MAX_CLONES 1024
+const struct peer_conf *config_clone_wildcard(struct config *c, const eid_t *eid);
 const struct local_context *config_find_context(const struct config *c, const char *name);
 /* Does any mapping exist for this DUNDi context (case-insensitive)? */
 bool config_has_dcontext(const struct config *c, const char *dcontext);

@@ -5,6 +5,9 @@
 
 #include <event2/event.h>
 
+struct evdns_base;
+struct evdns_getaddrinfo_request;
+
 #include "dundid/config.h"
 #include "dundid/cache.h"
 #include "dundid/crypto.h"
@@ -53,6 +56,13 @@ struct peer_state {
     struct timer register_timer;
     struct trans *regtrans;
     bool registered;
+    /* the peer's host name, resolved without blocking (resolve.c) */
+    char dns_host[CONF_STR_MAX];
+    uint16_t dns_port;
+    bool dns_ok, dns_failing, dns_busy;
+    struct dundi_addr dns_addr;
+    struct timer dns_timer;
+    struct evdns_getaddrinfo_request *dns_req;
 };
 
 /* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
@@ -67,6 +77,7 @@ struct server_stats {
     uint64_t encrej_sent;
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
     uint64_t registrations;
+    uint64_t precache_sent, precache_received; /* PRECACHERQs pushed, pushes accepted */
     uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
     uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
     uint64_t regs_refused;      /* REGREQs of new EIDs while REG_MAX_PEERS were held */
@@ -86,11 +97,16 @@ struct server {
     struct registration *regs;
     struct peer_state *pstates;
     struct lookup *lookups; /* running forwarded lookups */
+    struct eid_query *eidqueries; /* running EID queries (eidquery.c) */
     struct cache *cache;
     struct timer cache_sweep;
     struct server_stats stats;
     struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
     struct regtable *regtable; /* where phones are registered; survives reloads */
+    struct evdns_base *dns;    /* for peer host names */
+    struct precache_item **precache_hash; /* pushes queued, by number@context (precache.c) */
+    struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
+    struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
     struct ratelimit *rl;      /* replies to unauthenticated senders */
     struct event *lag_ev;      /* loop-lag probe */
@@ -125,6 +141,12 @@ int peer_key_ies(struct server *s, const struct peer_conf *p, bool force_full, u
                  bool *full);
 /* Encrypt transaction t to keyed peer p with our session key. */
 int peer_encrypt(struct server *s, struct trans *t, const struct peer_conf *p, bool *full);
+/* Open a transaction to p: encrypted when keyed, with p's autokill and
+ * retransmission times. NULL when p has no address or no room. */
+struct trans *peer_open(struct server *s, const struct peer_conf *p, const struct trans_handler *h, void *owner);
+/* ENCREJ on a transaction we opened to peer (6.7): 1 = restarted with the
+ * full key, 0 = wait for the final ENCREJ, -1 = given up (CANCEL sent). */
+int peer_encrej(struct server *s, struct trans *t, const eid_t *peer, struct dundi_hdr *h);
 bool peer_usable(struct server *s, const struct peer_conf *p);      /* not unreachable or lagged */
 bool peer_unreachable(struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
 unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p);
@@ -133,6 +155,14 @@ void peer_state_timers_init(struct peer_state *ps);
 void peer_state_detach(struct server *s, struct peer_state *ps);
 /* Arm qualify and register timers for the current snapshot. */
 void peers_schedule(struct server *s);
+
+/* Peer host names (resolve.c): resolved without blocking after every load,
+ * again every dns_refresh seconds, sooner after a failure. */
+int resolve_init(struct server *s, char *err, size_t errlen);
+void resolve_schedule(struct server *s);
+void resolve_soon(struct server *s, struct peer_state *ps);
+void resolve_detach(struct peer_state *ps);
+void resolve_free(struct server *s);
 
 /* Inbound command handling (respond.c). */
 extern const struct trans_handler respond_handler;

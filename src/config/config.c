@@ -192,6 +192,40 @@ static int resolve(const char *host, uint16_t port, int family, struct dundi_add
     return 0;
 }
 
+/* A DNS name as resolvers take it: labels of letters, digits, '-' and '_'. */
+static bool valid_hostname(const char *h)
+{
+    size_t n = strlen(h), label = 0;
+    if (!n || n > 253 || h[0] == '.' || h[0] == '-')
+        return false;
+    for (const char *c = h; *c; c++) {
+        if (*c == '.') {
+            if (!label)
+                return false;
+            label = 0;
+        } else if (isalnum((unsigned char)*c) || *c == '-' || *c == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool numeric_host(const char *host, uint16_t port, struct dundi_addr *out)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST}, *res;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    if (getaddrinfo(host, portstr, &hints, &res))
+        return false;
+    memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+    out->len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
 /* ---- sections ---- */
 
 static void *grow(void *v, size_t n, size_t size)
@@ -395,6 +429,14 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "storehistory: '%s' must be yes or no", v);
         else
             c->storehistory = n;
+    } else if (!strcasecmp(k, "dns_refresh")) {
+        if (!parse_int(v, 1, 86400, &n))
+            ERR(ld, line, "dns_refresh: '%s' must be 1..86400 seconds", v);
+        else
+            c->dns_refresh_s = n;
+    } else if (!strcasecmp(k, "resolv_conf")) {
+        if (!*v || !copy_bounded(c->resolv_conf, sizeof(c->resolv_conf), v))
+            ERR(ld, line, "resolv_conf: '%s' is not a file name", v);
     } else if ((slot = contact_slot(c, k))) {
         if (!copy_bounded(slot, CONF_NAME_MAX, v))
             ERR(ld, line, "%s: longer than %d characters", k, CONF_NAME_MAX - 1);
@@ -744,6 +786,11 @@ static void registrations_key(struct loader *ld, const char *k, const char *v, i
             ERR(ld, line, "keep_other_registrars: '%s' must be yes or no", v);
         else
             r->keep_other_registrars = n;
+    } else if (!strcasecmp(k, "precache_registrations")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "precache_registrations: '%s' must be yes or no", v);
+        else
+            ld->c->precache_registrations = n;
     } else if (!strcasecmp(k, "hep")) {
         if (!copy_bounded(ld->hep, sizeof(ld->hep), v) || !*v)
             ERR(ld, line, "hep: '%s' is not ADDRESS:PORT", v);
@@ -972,11 +1019,13 @@ static void validate(struct loader *ld)
             WARN(ld, p->line, "peer [%s]: include rules have no effect unless model is outbound or symmetric", pn);
         if (p->permit.n && !in && !(p->pcmodel & MODEL_OUTBOUND))
             WARN(ld, p->line, "peer [%s]: permit rules have no effect unless model is inbound or symmetric", pn);
+        /* An address is taken now; a name is resolved by the daemon, without
+         * blocking, and again every dns_refresh seconds. */
         if (p->host[0]) {
-            if (resolve(p->host, p->port, AF_UNSPEC, &p->addr, err, sizeof(err)))
-                ERR(ld, p->host_line, "peer [%s]: cannot resolve host '%s': %s", pn, p->host, err);
-            else
+            if (numeric_host(p->host, p->port, &p->addr))
                 p->has_addr = true;
+            else if (!valid_hostname(p->host))
+                ERR(ld, p->host_line, "peer [%s]: host '%s' is not a host name or address", pn, p->host);
         }
         if (p->inkey[0] && !p->outkey[0])
             ERR(ld, p->line, "peer [%s]: inkey without outkey (encryption needs both)", pn);
@@ -1004,6 +1053,8 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->cache_size = 100000;
     c->max_per_source = 4096;
     c->peer_address_check = true;
+    c->dns_refresh_s = 300;
+    snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
     snprintf(c->reg.regcontext, sizeof(c->reg.regcontext), "%s", REG_DEFAULT_CONTEXT);
     snprintf(c->reg.capture_filter, sizeof(c->reg.capture_filter), "udp port 5060");
     snprintf(c->reg.statefile, sizeof(c->reg.statefile), "%s", REG_DEFAULT_STATEFILE);
@@ -1083,6 +1134,49 @@ const struct peer_conf *config_find_peer(const struct config *c, const eid_t *ei
             return &c->peers[i];
     }
     return wild;
+}
+
+static bool copy_rules(struct rulelist *dst, const struct rulelist *src)
+{
+    dst->n = 0;
+    dst->v = src->n ? malloc(src->n * sizeof(*src->v)) : NULL;
+    if (src->n && !dst->v)
+        return false;
+    memcpy(dst->v, src->v, src->n * sizeof(*src->v));
+    dst->n = src->n;
+    return true;
+}
+
+const struct peer_conf *config_clone_wildcard(struct config *c, const eid_t *eid)
+{
+    const struct peer_conf *wild = config_find_peer(c, NULL);
+    size_t clones = 0;
+    if (!wild || !wild->wildcard || config_find_peer(c, eid) != wild)
+        return NULL;
+    for (size_t i = 0; i < c->npeers; i++)
+        clones += c->peers[i].cloned;
+    if (clones >= CONF_MAX_CLONES)
+        return NULL;
+    struct peer_conf *v = realloc(c->peers, (c->npeers + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    c->peers = v;
+    wild = config_find_peer(c, NULL);
+    struct peer_conf *p = &c->peers[c->npeers];
+    *p = *wild;
+    p->wildcard = false;
+    p->cloned = true;
+    p->eid = *eid;
+    if (!copy_rules(&p->include, &wild->include) || !copy_rules(&p->permit, &wild->permit)) {
+        free(p->include.v);
+        return NULL;
+    }
+    if (p->inkey_pub)
+        EVP_PKEY_up_ref(p->inkey_pub);
+    if (p->outkey_priv)
+        EVP_PKEY_up_ref(p->outkey_priv);
+    c->npeers++;
+    return p;
 }
 
 bool config_is_regcontext(const struct config *c, const char *name)

@@ -110,12 +110,13 @@ static void set_rtt(struct server *s, struct peer_state *ps, const struct peer_c
     qualify_state(p, ps->rtt_ms, was, sizeof(was));
     bool changed = (ps->rtt_ms < 0) != (rtt < 0) || (ps->rtt_ms > p->qualify_ms) != (rtt > p->qualify_ms) ||
                    (ps->rtt_ms == 0) != (rtt == 0);
+    if (rtt < 0 && ps->rtt_ms >= 0)
+        resolve_soon(s, ps); /* unreachable: perhaps it moved to another address */
     ps->rtt_ms = rtt;
     /* Transitions are worth a line; every ping is not. */
     if (changed)
         log_notice("peer %s is now %s (was %s)", eid_to_str(&p->eid, eid), qualify_state(p, rtt, now, sizeof(now)),
                    was);
-    (void)s;
 }
 
 static void ping_end(struct trans *t, enum trans_end why)
@@ -203,37 +204,65 @@ static bool sent_full_key(const struct trans *t)
     return false;
 }
 
+int peer_encrej(struct server *s, struct trans *t, const eid_t *peer, struct dundi_hdr *h)
+{
+    const struct peer_conf *p = config_find_peer(s->conf, peer);
+    struct peer_state *ps = p && p->inkey_pub ? server_peer_state(s, peer, p) : NULL;
+    uint8_t ies[PEER_KEY_IES_MAX], aes[sizeof(t->aes)];
+    size_t len;
+    bool full;
+
+    /* An expired key would be replaced, and the old envelope not open with the new one. */
+    if (!ps || !t->encrypted || sent_full_key(t) || !t->last_acked || !ps->tx_valid ||
+        clock_wall_s() >= ps->tx_expires) {
+        if (!dundi_hdr_final(h))
+            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+        return -1;
+    }
+    if (!dundi_hdr_final(h))
+        return 0; /* the reference only restarts on a final ENCREJ */
+    trans_send(t, DUNDI_CMD_ACK, true, NULL);
+    if (peer_key_ies(s, p, true, ies, &len, &full) < 0)
+        return -1;
+    memcpy(aes, t->aes, sizeof(aes));
+    /* Remember that this transaction now carries the full key (for a second ENCREJ). */
+    if (trans_set_crypto(t, aes, ies, len) < 0 || trans_restart_with(t, ies, len) < 0)
+        return -1;
+    h->cmdresp &= (uint8_t)~DUNDI_FLAG_FINAL; /* the restarted transaction lives on */
+    return 1;
+}
+
+struct trans *peer_open(struct server *s, const struct peer_conf *p, const struct trans_handler *h, void *owner)
+{
+    const struct dundi_addr *to = server_peer_addr(s, p);
+    struct trans *t = to ? trans_open(s->eng, to, h, owner) : NULL;
+    bool full;
+    if (!t)
+        return NULL;
+    if (p->inkey_pub && peer_encrypt(s, t, p, &full) < 0) {
+        char eid[EID_STR_LEN];
+        log_warning("peer %s: cannot set up encryption", eid_to_str(&p->eid, eid));
+        t->owner = NULL;
+        trans_destroy(t, TRANS_END_ABORT);
+        return NULL;
+    }
+    t->autokill_ms = (unsigned)config_peer_autokill(s->conf, p);
+    t->rexmit_ms = peer_rexmit_ms(s, p);
+    return t;
+}
+
 /* ENCREJ of our REGREQ (6.7): the registrar lost our key (a restart). Once:
  * ACK it, start over at once with the full key and the same envelope. A
  * second ENCREJ ends the attempt until the next scheduled REGREQ. */
 static void reg_encrej(struct server *s, struct trans *t, struct peer_state *ps, struct dundi_hdr *h)
 {
-    const struct peer_conf *p = config_find_peer(s->conf, &ps->eid);
     char eid[EID_STR_LEN];
-    uint8_t ies[PEER_KEY_IES_MAX], aes[sizeof(t->aes)];
-    size_t len;
-    bool full;
-
     eid_to_str(&ps->eid, eid);
-    /* An expired key would be replaced, and the old envelope not open with the new one. */
-    if (!p || !p->inkey_pub || !t->encrypted || sent_full_key(t) || !t->last_acked || !ps->tx_valid ||
-        clock_wall_s() >= ps->tx_expires) {
+    int rc = peer_encrej(s, t, &ps->eid, h);
+    if (rc < 0)
         log_notice("registration with peer %s: key rejected; giving up until the next REGREQ", eid);
-        if (!dundi_hdr_final(h))
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-        return;
-    }
-    if (!dundi_hdr_final(h))
-        return; /* the reference only restarts on a final ENCREJ */
-    trans_send(t, DUNDI_CMD_ACK, true, NULL);
-    if (peer_key_ies(s, p, true, ies, &len, &full) < 0)
-        return;
-    memcpy(aes, t->aes, sizeof(aes));
-    /* Remember that this transaction now carries the full key (for a second ENCREJ). */
-    if (trans_set_crypto(t, aes, ies, len) < 0 || trans_restart_with(t, ies, len) < 0)
-        return;
-    h->cmdresp &= (uint8_t)~DUNDI_FLAG_FINAL; /* the restarted transaction lives on */
-    log_info("registration with peer %s: key rejected, resending it in full", eid);
+    else if (rc > 0)
+        log_info("registration with peer %s: key rejected, resending it in full", eid);
 }
 
 static void reg_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)

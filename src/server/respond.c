@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "dundid/clock.h"
+#include "dundid/eidquery.h"
 #include "dundid/log.h"
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
+#include "dundid/precache.h"
 #include "dundid/ratelimit.h"
 #include "dundid/server.h"
 
@@ -90,6 +92,7 @@ static int next_ttl(const struct dundi_ies *ie) { return ie->ttl > 0 ? ie->ttl -
 struct pending {
     struct trans *t;
     struct lookup *lk;
+    struct eid_query *eq;
     char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
     struct local_result lr;
 };
@@ -208,9 +211,42 @@ static void on_end(struct trans *t, enum trans_end why)
     (void)why;
     if (pd) { /* the requester cancelled or vanished: stop asking for it */
         lookup_abandon(pd->lk);
+        eid_query_abandon(pd->eq);
         free(pd);
         t->owner = NULL;
     }
+}
+
+static void put_contact(struct dundi_ieb *b, const char *dept, const char *org, const char *loc, const char *st,
+                        const char *country, const char *email, const char *phone)
+{
+    dundi_ie_put_str(b, DUNDI_IE_DEPARTMENT, dept);
+    dundi_ie_put_str(b, DUNDI_IE_ORGANIZATION, org);
+    dundi_ie_put_str(b, DUNDI_IE_LOCALITY, loc);
+    dundi_ie_put_str(b, DUNDI_IE_STATE_PROV, st);
+    dundi_ie_put_str(b, DUNDI_IE_COUNTRY, country);
+    dundi_ie_put_str(b, DUNDI_IE_EMAIL, email);
+    dundi_ie_put_str(b, DUNDI_IE_PHONE, phone);
+}
+
+/* The forwarded EID query is over: relay what it found (7.6). */
+static void entity_done(void *ctx, const struct eid_info *r)
+{
+    struct pending *pd = ctx;
+    struct trans *t = pd->t;
+    struct dundi_ieb b;
+
+    t->owner = NULL;
+    free(pd);
+    dundi_ieb_init(&b, 0);
+    if (r->found) {
+        put_contact(&b, r->department, r->organization, r->locality, r->stateprov, r->country, r->email, r->phone);
+        if (r->ipaddr[0])
+            dundi_ie_put_str(&b, DUNDI_IE_IPADDR, r->ipaddr);
+    }
+    dundi_ie_put_hint(&b, r->hint_flags, "");
+    trans_send(t, DUNDI_CMD_EIDRESPONSE, true, &b);
+    server_of(t)->stats.answered++;
 }
 
 static void answer_entity(struct server *s, struct trans *t, const eid_t *us, const struct dundi_ies *ie)
@@ -218,19 +254,30 @@ static void answer_entity(struct server *s, struct trans *t, const eid_t *us, co
     const struct config *c = s->conf;
     struct dundi_ieb b;
 
+    if (!eid_equal(&ie->reqeid, us)) { /* someone else: ask our peers (TTL - 1, the path as avoid list) */
+        struct pending *pd = calloc(1, sizeof(*pd));
+        struct lookup_request *rq = malloc(sizeof(*rq));
+        if (pd && rq) {
+            take_path(rq, ie);
+            pd->t = t;
+            t->owner = pd;
+            /* May answer at once (nobody to ask, TTL 0): then pd is already gone. */
+            struct eid_query *q =
+                eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid, entity_done, pd);
+            if (q)
+                pd->eq = q;
+            free(rq);
+            return;
+        }
+        free(pd);
+        free(rq);
+    }
     dundi_ieb_init(&b, 0);
     if (eid_equal(&ie->reqeid, us)) {
-        dundi_ie_put_str(&b, DUNDI_IE_DEPARTMENT, c->department);
-        dundi_ie_put_str(&b, DUNDI_IE_ORGANIZATION, c->organization);
-        dundi_ie_put_str(&b, DUNDI_IE_LOCALITY, c->locality);
-        dundi_ie_put_str(&b, DUNDI_IE_STATE_PROV, c->stateprov);
-        dundi_ie_put_str(&b, DUNDI_IE_COUNTRY, c->country);
-        dundi_ie_put_str(&b, DUNDI_IE_EMAIL, c->email);
-        dundi_ie_put_str(&b, DUNDI_IE_PHONE, c->phone);
+        put_contact(&b, c->department, c->organization, c->locality, c->stateprov, c->country, c->email, c->phone);
         dundi_ie_put_hint(&b, 0, "");
-    } else {
-        /* Not us: nothing further to ask yet, so "not found" (HINT only). */
-        dundi_ie_put_hint(&b, next_ttl(ie) == 0 ? DUNDI_HINT_TTL_EXPIRED : 0, "");
+    } else { /* out of memory: not found */
+        dundi_ie_put_hint(&b, 0, "");
     }
     trans_send(t, DUNDI_CMD_EIDRESPONSE, true, &b);
     s->stats.answered++;
@@ -288,11 +335,21 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
         return;
     }
     if (cmd == DUNDI_CMD_PRECACHERQ && (p->pcmodel & MODEL_INBOUND) && rules_allow(&p->include, ctx)) {
+        /* Kept under the pusher's EID (the reference keeps clear pushes under
+         * the zero EID, where no lookup finds them). */
+        precache_accept(s, &ie->eids[0], ie);
         if (!config_has_dcontext(c, ctx)) {
             reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_CONTEXT);
             return;
         }
-        /* Accepted. Keeping pushed answers in the cache comes with precache support. */
+        /* Propagate to our own precache peers, then confirm at once: the
+         * PRECACHERP carries nothing the pusher waits for. */
+        struct lookup_request *rq = malloc(sizeof(*rq));
+        if (rq) {
+            take_path(rq, ie);
+            precache_push_context(s, ie->called_number, ctx, next_ttl(ie), rq->avoid, rq->navoid, false);
+            free(rq);
+        }
         trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
         return;
     }
@@ -324,6 +381,17 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
         s->stats.regs_refused++;
         if (unauth_reply_ok(s, t))
             reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
+    /* A stranger accepted through [*] becomes a peer of its own (7.7), so
+     * that it is asked too; only once it passed the checks above. */
+    if (p->wildcard && !(p = config_clone_wildcard(s->conf, &ie->eids[0]))) {
+        s->stats.regs_refused++;
+        if (!unauth_reply_ok(s, t))
+            return;
+        log_notice("%s: REGREQ from %s through [*] refused: no room for more peers", dundi_addr_str(&t->addr, who,
+                   sizeof(who)), eid_to_str(&ie->eids[0], eidstr));
+        reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
     if (server_register(s, &ie->eids[0], &t->addr)) {

@@ -9,7 +9,9 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/eidquery.h"
 #include "dundid/lookup.h"
+#include "dundid/precache.h"
 #include "dundid/ratelimit.h"
 #include "dundid/registrations.h"
 
@@ -73,6 +75,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     s->cache = cache_new((size_t)conf->cache_size);
     timer_init(&s->cache_sweep, cache_sweep, s);
+    precache_init(s);
     timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
     s->eng = trans_engine_new(&s->loop.tq, &respond_handler, (size_t)conf->max_transactions);
     if (!s->eng || !s->cache) {
@@ -105,9 +108,14 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         char where[64];
         log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
+    if (resolve_init(s, err, errlen) < 0)
+        return -1;
     if (registrations_start(s, err, errlen) < 0)
         return -1;
     peers_schedule(s);
+    resolve_schedule(s);
+    precache_schedule(s, NULL);
+    precache_watch_registrations(s);
     loop_sync(&s->loop);
     return 0;
 }
@@ -121,6 +129,7 @@ static void reg_free(struct server *s, struct registration *r)
 static void pstate_free(struct server *s, struct peer_state *ps)
 {
     peer_state_detach(s, ps);
+    resolve_detach(ps);
     crypto_free_key(ps->pub);
     crypto_free_key(ps->priv);
     OPENSSL_cleanse(ps, sizeof(*ps));
@@ -165,12 +174,15 @@ struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const s
 void server_free(struct server *s)
 {
     lookup_abandon_all(s);
+    eid_query_abandon_all(s);
+    precache_free(s);
     while (s->pstates) {
         struct peer_state *ps = s->pstates;
         s->pstates = ps->next;
         pstate_free(s, ps);
     }
     trans_engine_free(s->eng);
+    resolve_free(s);
     registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
@@ -197,9 +209,12 @@ void server_reload(struct server *s, struct config *conf)
     struct config *old = s->conf;
     s->conf = conf;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
-    /* Registrations survive for peers that are still dynamic (or match [*]). */
+    /* Registrations survive for peers that are still dynamic, or match a
+     * dynamic [*] (cloned again from the new one). */
     for (struct registration **pp = &s->regs; *pp;) {
         const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);
+        if (p && p->wildcard && p->dynamic)
+            p = config_clone_wildcard(conf, &(*pp)->eid);
         if (p && p->dynamic) {
             pp = &(*pp)->next;
             continue;
@@ -223,9 +238,12 @@ void server_reload(struct server *s, struct config *conf)
         pstate_free(s, ps);
     }
     peers_schedule(s);
+    resolve_schedule(s);
+    precache_schedule(s, old);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))
         log_warning("bindaddr/port changes take effect at the next restart");
     registrations_reload(s, old);
+    precache_watch_registrations(s);
     config_free(old);
     loop_sync(&s->loop);
 }
@@ -262,7 +280,13 @@ const struct dundi_addr *server_peer_addr(const struct server *s, const struct p
         const struct registration *r = server_find_registration(s, &p->eid);
         return r ? &r->addr : NULL;
     }
-    return p->has_addr ? &p->addr : NULL;
+    if (p->has_addr)
+        return &p->addr;
+    const struct peer_state *ps = p->host[0] ? server_find_peer_state(s, &p->eid) : NULL;
+    /* A name resolved for another host or port (before a reload) does not count. */
+    if (!ps || !ps->dns_ok || strcmp(ps->dns_host, p->host) || ps->dns_port != p->port)
+        return NULL;
+    return &ps->dns_addr;
 }
 
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
@@ -317,7 +341,8 @@ void server_log_stats(const struct server *s)
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
-               "crypto_rejected=%llu registrations=%llu live_trans=%zu refused_source=%llu "
+               "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu cache_hits=%llu cache_misses=%llu "
+               "cache_evictions=%llu live_trans=%zu refused_source=%llu "
                "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu "
                "peer_states=%zu late_acks=%llu peers_registered=%zu regs_refused=%llu seq=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
@@ -328,7 +353,10 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->refused_full, (unsigned long long)v->requests,
                (unsigned long long)v->answered, (unsigned long long)v->refused, (unsigned long long)v->ies_malformed,
                (unsigned long long)v->encrej_sent, (unsigned long long)v->crypto_rejected,
-               (unsigned long long)v->registrations, s->eng->count, (unsigned long long)t->refused_source,
+               (unsigned long long)v->registrations, (unsigned long long)v->precache_sent,
+               (unsigned long long)v->precache_received, (unsigned long long)cache_stats(s->cache)->hits,
+               (unsigned long long)cache_stats(s->cache)->misses, (unsigned long long)cache_stats(s->cache)->evictions,
+               s->eng->count, (unsigned long long)t->refused_source,
                (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
                (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
                (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack,
