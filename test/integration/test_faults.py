@@ -954,10 +954,13 @@ class NetnsLossTests(FaultCase):
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
             raise unittest.SkipTest("unshare(CLONE_NEWNET): %s" % os.strerror(ctypes.get_errno()))
-        rules = ("table inet dundidfault {\n chain c {\n  type filter hook input priority 0;\n"
-                 "  ip saddr %s ip daddr %s udp dport %d numgen random mod 10 < 3 drop\n"
-                 "  ip saddr %s ip daddr %s udp dport %d numgen random mod 10 < 3 drop\n }\n}\n"
-                 % (L_HOST, R_HOST, PORT, R_HOST, L_HOST, PORT))
+        # A counting rule for each direction, then the dropping one (also counted).
+        rules = "table inet dundidfault {\n chain c {\n  type filter hook input priority 0;\n"
+        for a, b in ((L_HOST, R_HOST), (R_HOST, L_HOST)):
+            rules += ("  ip saddr %s ip daddr %s udp dport %d counter\n"
+                      "  ip saddr %s ip daddr %s udp dport %d numgen random mod 10 < 3 counter drop\n"
+                      % (a, b, PORT, a, b, PORT))
+        rules += " }\n}\n"
         try:
             subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True, timeout=10)
             subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True, capture_output=True, timeout=10)
@@ -969,7 +972,12 @@ class NetnsLossTests(FaultCase):
         self.start("L", l_config())
         loss_run(self, "loss 30% nftables netns")
         out = subprocess.run(["nft", "list", "ruleset"], capture_output=True, timeout=10).stdout.decode()
-        figure("nftables ruleset", " ".join(out.split())[:300])
+        counts = [int(n) for n in re.findall(r"counter packets (\d+)", out)]
+        self.assertEqual(len(counts), 4, out)
+        seen, dropped = counts[0] + counts[2], counts[1] + counts[3]
+        figure("nftables drops", "%d of %d datagrams between L and R dropped (%.1f %%)"
+               % (dropped, seen, 100.0 * dropped / max(1, seen)))
+        self.assertGreater(dropped, 0, out)
         self.stop("L")
         self.stop("R")
 
