@@ -666,8 +666,9 @@ static void final_reply(struct trans *t, uint8_t cmd, const struct dundi_ieb *ie
         } else {
             trans_reply_once(t, cmd, ies);
         }
-    } else
+    } else {
         trans_send(t, cmd, true, ies);
+    }
 }
 
 void trans_default_command(struct trans *t, const struct dundi_hdr *h)

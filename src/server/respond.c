@@ -525,7 +525,7 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
                  dundi_strerror(rc));
         /* A first packet that says nothing usable must leave nothing behind
          * (it is still ACKed, as the reference does). */
-        if (!t->opened && t->oseqno == 0 && !t->owner) {
+        if (!t->opened && t->oseqno == 0 && t->iseqno == 1 && !t->owner) {
             if (unauth_reply_ok(s, t))
                 trans_send(t, DUNDI_CMD_ACK, dundi_hdr_final(h), NULL);
             trans_destroy(t, TRANS_END_DONE);
