@@ -912,6 +912,45 @@ class AccessTests(FaultCase):
         self.assertLessEqual(got["noauth"], 40 + 20 * 10, "NOAUTH replies beyond the rate limit")
         self.stop("L")
 
+    def test_logfile_mode_and_symlink(self):
+        """logfile= is created 0640 (not world-readable) and never opened
+        through a symlink."""
+        log = os.path.join(self.work.name, "d.log")
+        pidfile = os.path.join(self.work.name, "d.pid")
+        conf = self.write("L", l_config(general_extra=["logfile = %s" % log]))
+
+        def run():
+            return subprocess.run([harness.BINARIES["dundid"], "-c", conf, "-p", pidfile],
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+
+        def stop():
+            with open(pidfile) as f:
+                pid = int(f.read())
+            os.kill(pid, signal.SIGTERM)
+            end = time.monotonic() + 10
+            while os.path.exists("/proc/%d" % pid) and time.monotonic() < end:
+                time.sleep(0.05)
+
+        old = os.umask(0o022)
+        try:
+            r = run()
+            self.assertEqual(r.returncode, 0, r.stderr)
+            stop()
+            self.assertEqual(os.stat(log).st_mode & 0o777, 0o640)
+            os.unlink(log)
+            target = os.path.join(self.work.name, "elsewhere")
+            with open(target, "w") as f:
+                f.write("")
+            os.symlink(target, log)
+            r = run()
+            if r.returncode == 0:
+                stop()
+            self.assertNotEqual(r.returncode, 0, "started with its log file a symlink")
+            with open(target) as f:
+                self.assertEqual(f.read(), "", "wrote through the symlink")
+        finally:
+            os.umask(old)
+
     def test_keyed_wildcard_junk_creates_no_peer_state(self):
         """A [*] peer with keys: ENCRYPTs with random EIDs and junk key material
         are refused (ENCREJ) and leave no per-EID state behind."""
