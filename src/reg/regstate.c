@@ -31,7 +31,10 @@ static bool parse_i64(const char *s, size_t n, int64_t *out)
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return false;
-        v = v * 10 + (s[i] - '0');
+        int d = s[i] - '0';
+        if (v > (INT64_MAX - d) / 10) /* 19 digits can exceed INT64_MAX */
+            return false;
+        v = v * 10 + d;
     }
     *out = v;
     return true;
@@ -189,7 +192,8 @@ int regstate_save(const char *path, const struct regtable *rt, char *err, size_t
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    /* A stale temporary file keeps its mode through O_CREAT: set it. */
+    FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
         if (fd >= 0)

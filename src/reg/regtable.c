@@ -25,6 +25,7 @@ struct ext {
 };
 
 #define PREFIX_SLOTS (1u << 20) /* counters of extension prefixes: 4 MB */
+#define INITIAL_BUCKETS 1024
 
 struct regtable {
     struct ext **buckets;
@@ -206,6 +207,25 @@ static void fill_binding(const struct bind *b, struct reg_binding *out)
     out->feed = (enum reg_feed)b->feed;
 }
 
+/* An emptied table gives back what it grew (the heap, a bigger hash), so
+ * that memory_bytes returns to what regtable_new() started with. */
+static void release_if_empty(struct regtable *rt)
+{
+    if (rt->nheap || rt->nexts)
+        return;
+    rt->st.memory_bytes -= rt->heapcap * sizeof(*rt->heap);
+    free(rt->heap);
+    rt->heap = NULL;
+    rt->heapcap = 0;
+    struct ext **b;
+    if (rt->nbuckets > INITIAL_BUCKETS && (b = calloc(INITIAL_BUCKETS, sizeof(*b)))) {
+        rt->st.memory_bytes -= (rt->nbuckets - INITIAL_BUCKETS) * sizeof(*b);
+        free(rt->buckets);
+        rt->buckets = b;
+        rt->nbuckets = INITIAL_BUCKETS;
+    }
+}
+
 /* Unlink b from its extension and the heap and free it; frees the extension
  * too when it has no binding left. */
 static void bind_drop(struct regtable *rt, struct bind *b)
@@ -229,6 +249,7 @@ static void bind_drop(struct regtable *rt, struct bind *b)
         rt->st.memory_bytes -= ext_bytes(e);
         count_prefixes(rt, e->name, -1);
         free(e);
+        release_if_empty(rt);
     }
 }
 
@@ -272,7 +293,7 @@ struct regtable *regtable_new(unsigned max_bindings_per_ext)
     struct regtable *rt = calloc(1, sizeof(*rt));
     if (!rt)
         return NULL;
-    rt->nbuckets = 1024;
+    rt->nbuckets = INITIAL_BUCKETS;
     rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets));
     rt->prefixes = calloc(PREFIX_SLOTS, sizeof(*rt->prefixes));
     if (!rt->buckets || !rt->prefixes || RAND_bytes((unsigned char *)&rt->seed, sizeof(rt->seed)) != 1) {
@@ -442,6 +463,8 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         count_prefixes(rt, name, +1);
     }
     struct bind *nb = bind_new(u, source, ua);
+    if (nb)
+        nb->expires = u->expires; /* before heap_push, which orders by it */
     if (!nb || heap_push(rt, nb) < 0) {
         free(nb);
         if (!e->nbinds) {
@@ -530,7 +553,9 @@ bool regtable_has(const struct regtable *rt, const char *ext, int64_t now)
 bool regtable_may_extend(const struct regtable *rt, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return n && rt->prefixes[prefix_slot(rt, prefix, n)] != 0;
+    if (!n) /* every extension is longer than "" */
+        return rt->nexts > 0;
+    return rt->prefixes[prefix_slot(rt, prefix, n)] != 0;
 }
 
 size_t regtable_expire(struct regtable *rt, int64_t now)

@@ -344,6 +344,9 @@ int registrations_start(struct server *s, char *err, size_t errlen)
     rr->s = s;
     rr->hep_fd = -1;
     s->regrt = rr;
+    /* before loading: else a backup registration (the same contact at a
+     * second registrar) in the state file moves the first one */
+    regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
     load_state(s);
     if (!s->regtable) {
         snprintf(err, errlen, "out of memory");

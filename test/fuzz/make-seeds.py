@@ -9,6 +9,11 @@ decrypt/  ENCDATA inputs for the fixed key 00 01 .. 0f: the protocol 6.5 test
           `openssl` command; skipped without it), a few random 32/48-byte blobs
 pattern/  "PATTERN\\nNUMBER" pairs
 config/   small dundi.conf files from test/data (and test/data/conf if present)
+regstate/ pktdecode/ sipfeed/
+          written by the unit tests that build those inputs
+          (test_regstate, test_pktdecode, test_sipfeed DATADIR --seeds DIR),
+          run from the build tree given by --build (default: build); skipped
+          when they are not built
 
 Python 3 standard library only. Output is deterministic; rerun after the
 capture or the configs change.
@@ -215,11 +220,29 @@ def config_seeds():
     print("config: %d seeds" % len(os.listdir(d)))
 
 
+def unit_seeds(build):
+    """Seeds the unit tests build by hand (frames, state files, SIP sequences)."""
+    for what in ("regstate", "pktdecode", "sipfeed"):
+        exe = os.path.join(build, "test", "test_" + what)
+        if not os.access(exe, os.X_OK):
+            print("%s: %s not built; seeds left as they are" % (what, exe))
+            continue
+        d = reset(what)
+        subprocess.run([exe, DATA, "--seeds", d], stdout=subprocess.DEVNULL, check=True)
+        print("%s: %d seeds" % (what, len(os.listdir(d))))
+
+
 def main():
+    build = os.path.join(ROOT, "build")
+    if len(sys.argv) == 3 and sys.argv[1] == "--build":
+        build = sys.argv[2]
+    elif len(sys.argv) != 1:
+        sys.exit("usage: make-seeds.py [--build DIR]")
     payloads = wire_seeds()
     decrypt_seeds(payloads)
     pattern_seeds()
     config_seeds()
+    unit_seeds(build)
 
 
 if __name__ == "__main__":
