@@ -11,6 +11,7 @@
 #include "dundid/crypto.h"
 #include "dundid/eid.h"
 #include "dundid/pattern.h"
+#include "dundid/realtime_conf.h"
 #include "dundid/trans.h"
 
 #define CONF_NAME_MAX 80 /* contexts, key names: 79 characters as the reference */
@@ -157,6 +158,7 @@ struct config {
     struct local_context *contexts;
     size_t ncontexts;
     struct reg_conf reg;
+    struct realtime_conf realtime; /* [realtime] and [registrars] */
 };
 
 /* Diagnostics collected while loading, each "FILE:LINE: reason". */

@@ -111,6 +111,7 @@ struct server {
     struct ratelimit *rl;      /* replies to unauthenticated senders */
     struct event *lag_ev;      /* loop-lag probe */
     uint64_t lag_due_ms;
+    struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
 };
 
 int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);

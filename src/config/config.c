@@ -24,7 +24,17 @@
 #include "dundid/regtable.h"
 #include "dundid/wire.h"
 
-enum section_kind { SEC_NONE, SEC_GENERAL, SEC_MAPPINGS, SEC_PEER, SEC_CONTEXT, SEC_REGISTRATIONS, SEC_SKIP };
+enum section_kind {
+    SEC_NONE,
+    SEC_GENERAL,
+    SEC_MAPPINGS,
+    SEC_PEER,
+    SEC_CONTEXT,
+    SEC_REGISTRATIONS,
+    SEC_REALTIME,
+    SEC_REGISTRARS,
+    SEC_SKIP
+};
 
 struct loader {
     struct config *c;
@@ -278,6 +288,14 @@ static void on_section(void *user, const char *name, int line)
         p->addr_check = -1;
         ld->idx = c->npeers++;
         ld->kind = SEC_PEER;
+    } else if (!strcasecmp(name, "realtime")) {
+        if (c->realtime.enabled)
+            WARN(ld, line, "[realtime] appears again; its keys are merged");
+        c->realtime.enabled = true;
+        c->realtime.line = line;
+        ld->kind = SEC_REALTIME;
+    } else if (!strcasecmp(name, "registrars")) {
+        ld->kind = SEC_REGISTRARS;
     } else if (!strncasecmp(name, "context", 7) && isspace((unsigned char)name[7])) {
         const char *cname = name + 8;
         while (isspace((unsigned char)*cname))
@@ -836,7 +854,16 @@ static void resolve_hep(struct loader *ld)
 static void on_keyval(void *user, const char *key, const char *value, int line)
 {
     struct loader *ld = user;
+    char err[256];
     switch (ld->kind) {
+    case SEC_REALTIME:
+        if (realtime_conf_key(&ld->c->realtime, key, value, err, sizeof(err)) < 0)
+            ERR(ld, line, "%s", err);
+        break;
+    case SEC_REGISTRARS:
+        if (realtime_conf_registrar(&ld->c->realtime, key, value, line, err, sizeof(err)) < 0)
+            ERR(ld, line, "%s", err);
+        break;
     case SEC_GENERAL: general_key(ld, key, value, line); break;
     case SEC_MAPPINGS: mapping_key(ld, key, value, line); break;
     case SEC_PEER: peer_key(ld, key, value, line); break;
@@ -1034,6 +1061,8 @@ static void validate(struct loader *ld)
         else if (p->inkey[0])
             load_peer_keys(ld, p, pn);
     }
+    if (realtime_conf_finish(&c->realtime, err, sizeof(err)) < 0)
+        ERR(ld, c->realtime.line, "%s", err);
 }
 
 struct config *config_load(const char *path, struct config_diag *diag)
@@ -1062,6 +1091,7 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->reg.max_bindings = 8;
     c->reg.negative_cachetime = 60;
     c->reg.default_expires = 3600;
+    realtime_conf_defaults(&c->realtime);
 
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -1107,6 +1137,7 @@ void config_free(struct config *c)
         free(c->contexts[i].ignorepat);
     }
     free(c->reg.hep_allow);
+    realtime_conf_free(&c->realtime);
     free(c->peers);
     free(c->maps);
     free(c->contexts);

@@ -10,6 +10,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/realtime.h"
 #include "dundid/registrations.h"
 #include "dundid/server.h"
 
@@ -129,6 +130,36 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
              "result", saves, nsaves, 2);
 }
 
+/* The RealTime feed (realtime.h), when [realtime] is configured. */
+static void render_realtime(const struct server *s, struct evbuffer *b)
+{
+    struct realtime_status st;
+    if (!s->realtime || !s->conf->realtime.enabled)
+        return;
+    realtime_get_status(s->realtime, &st);
+    one(b, "dundid_realtime_connected", "gauge", "1 while the RealTime database connection is up.", st.connected);
+    one(b, "dundid_realtime_connects_total", "counter", "Connections to the RealTime database made.", st.connects);
+    one(b, "dundid_realtime_losses_total", "counter", "Connections to the RealTime database lost.", st.losses);
+    static const char *const kinds[] = {"incremental", "full", "extension"};
+    const uint64_t nkinds[] = {st.polls - st.full_loads, st.full_loads, st.rechecks};
+    labelled(b, "dundid_realtime_queries_total", "counter", "RealTime queries finished, by kind.", "kind", kinds,
+             nkinds, 3);
+    static const char *const rows[] = {"applied", "not_live", "bad", "no_registrar"};
+    const uint64_t nrows[] = {st.rows_applied, st.rows_unregistered, st.rows_bad, st.rows_no_registrar};
+    labelled(b, "dundid_realtime_rows_total", "counter", "RealTime rows read, by what became of them.", "result",
+             rows, nrows, 4);
+    one(b, "dundid_realtime_stale_removed_total", "counter", "Bindings removed because the database lost them.",
+        st.stale_removed);
+    static const char *const od[] = {"answered", "timeout", "skipped"};
+    const uint64_t nod[] = {st.ondemand_answered, st.ondemand_timeouts, st.ondemand_skipped};
+    labelled(b, "dundid_realtime_ondemand_total", "counter", "On-demand RealTime lookups, by outcome.", "result", od,
+             nod, 3);
+    one(b, "dundid_realtime_last_query_milliseconds", "gauge", "Duration of the last RealTime query.",
+        st.last_query_ms);
+    one(b, "dundid_realtime_last_poll_time_seconds", "gauge", "When the last RealTime poll finished (epoch).",
+        (uint64_t)st.last_poll);
+}
+
 void metrics_render(const struct metrics *m, struct evbuffer *b)
 {
     const struct server *s = m->srv;
@@ -179,6 +210,7 @@ void metrics_render(const struct metrics *m, struct evbuffer *b)
 
     render_peers(s, b);
     render_registrations(s, b);
+    render_realtime(s, b);
 
     static const char *const reload_results[] = {"ok", "failed"};
     const uint64_t reloads[] = {v->reloads_ok, v->reloads_failed};

@@ -9,6 +9,7 @@
 #include "dundid/lookup.h"
 #include "dundid/mapping.h"
 #include "dundid/precache.h"
+#include "dundid/realtime.h"
 #include "dundid/ratelimit.h"
 #include "dundid/server.h"
 
@@ -93,6 +94,9 @@ struct pending {
     struct trans *t;
     struct lookup *lk;
     struct eid_query *eq;
+    struct realtime_wait *rtw; /* waiting for an on-demand RealTime query */
+    eid_t us;
+    struct lookup_request rq; /* the request as received (ie is scratch) */
     char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
     struct local_result lr;
 };
@@ -161,47 +165,65 @@ static void take_path(struct lookup_request *rq, const struct dundi_ies *ie)
     }
 }
 
-static int answer_query(struct server *s, struct trans *t, const eid_t *us, const char *ctx,
-                        const struct dundi_ies *ie)
+/* Local answers, then forwarding unless one of them is canonical. */
+static void answer_local(void *arg)
 {
+    struct pending *pd = arg;
+    struct trans *t = pd->t;
+    struct server *s = server_of(t);
     const struct config *c = s->conf;
 
-    if (!config_has_dcontext(c, ctx))
-        return -1;
-    struct pending *pd = calloc(1, sizeof(*pd));
-    if (!pd)
-        return -1;
+    pd->rtw = NULL;
     secret_refresh(&s->secret, clock_wall_s());
-    struct answer_vars v = {ie->called_number, us, s->secret.current, c->ipaddr, s->regtable, clock_wall_s(), NULL};
-    mapping_answer(c, ctx, &v, &pd->lr);
+    struct answer_vars v = {pd->number, &pd->us, s->secret.current, c->ipaddr, s->regtable, clock_wall_s(), NULL};
+    mapping_answer(c, pd->context, &v, &pd->lr);
     if (pd->lr.dropped)
         log_warning("%s@%s: %u answer(s) dropped (destination longer than %d bytes or more than %d answers)",
-                    ie->called_number, ctx, pd->lr.dropped, DUNDI_MAX_DEST, DUNDI_MAX_ANSWERS);
+                    pd->number, pd->context, pd->lr.dropped, DUNDI_MAX_DEST, DUNDI_MAX_ANSWERS);
 
     bool canonical = false;
     for (unsigned i = 0; i < pd->lr.n; i++)
         canonical |= pd->lr.answers[i].weight == 0;
     if (canonical) { /* a weight-0 local answer settles it: no forwarding */
-        send_dpresponse(s, t, ie->called_number, ctx, &pd->lr, NULL);
+        t->owner = NULL;
+        send_dpresponse(s, t, pd->number, pd->context, &pd->lr, NULL);
         free(pd);
-        return 0;
+        return;
     }
-    static struct lookup_request rq;
-    snprintf(rq.number, sizeof(rq.number), "%s", ie->called_number);
-    snprintf(rq.context, sizeof(rq.context), "%s", ctx);
-    rq.ttl = next_ttl(ie);
-    rq.bypass = ie->cachebypass;
+    static struct lookup_request rq; /* pd may be gone when lookup_start returns */
+    rq = pd->rq;
     rq.hint_flags = pd->lr.hint_flags;
     memcpy(rq.hint_data, pd->lr.hint_data, sizeof(rq.hint_data));
-    take_path(&rq, ie);
-    memcpy(pd->number, rq.number, sizeof(pd->number));
-    memcpy(pd->context, rq.context, sizeof(pd->context));
-    pd->t = t;
-    t->owner = pd;
     /* May answer at once (nothing to ask, TTL 0): then pd is already gone. */
     struct lookup *lk = lookup_start(s, &rq, forward_done, pd);
     if (lk)
         pd->lk = lk;
+}
+
+static int answer_query(struct server *s, struct trans *t, const eid_t *us, const char *ctx,
+                        const struct dundi_ies *ie)
+{
+    if (!config_has_dcontext(s->conf, ctx))
+        return -1;
+    struct pending *pd = calloc(1, sizeof(*pd));
+    if (!pd)
+        return -1;
+    snprintf(pd->rq.number, sizeof(pd->rq.number), "%s", ie->called_number);
+    snprintf(pd->rq.context, sizeof(pd->rq.context), "%s", ctx);
+    pd->rq.ttl = next_ttl(ie);
+    pd->rq.bypass = ie->cachebypass;
+    take_path(&pd->rq, ie);
+    memcpy(pd->number, pd->rq.number, sizeof(pd->number));
+    memcpy(pd->context, pd->rq.context, sizeof(pd->context));
+    pd->us = *us;
+    pd->t = t;
+    t->owner = pd;
+    /* RealTime on demand: a number of the registration context that the
+     * table lacks is asked from the database first, for at most
+     * ondemand_timeout; answer_local() runs when it replies or gives up. */
+    pd->rtw = realtime_ondemand(s->realtime, s->conf, pd->context, pd->number, answer_local, pd);
+    if (!pd->rtw)
+        answer_local(pd);
     return 0;
 }
 
@@ -210,6 +232,7 @@ static void on_end(struct trans *t, enum trans_end why)
     struct pending *pd = t->owner;
     (void)why;
     if (pd) { /* the requester cancelled or vanished: stop asking for it */
+        realtime_ondemand_cancel(pd->rtw);
         lookup_abandon(pd->lk);
         eid_query_abandon(pd->eq);
         free(pd);

@@ -12,6 +12,7 @@
 #include "dundid/eidquery.h"
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
+#include "dundid/realtime.h"
 #include "dundid/ratelimit.h"
 #include "dundid/registrations.h"
 
@@ -112,6 +113,11 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         return -1;
     if (registrations_start(s, err, errlen) < 0)
         return -1;
+    if (!(s->realtime = realtime_new(s))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    realtime_configure(s->realtime, NULL, conf);
     peers_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, NULL);
@@ -183,6 +189,7 @@ void server_free(struct server *s)
     }
     trans_engine_free(s->eng);
     resolve_free(s);
+    realtime_free(s->realtime); /* after the transactions: they may wait for it */
     registrations_stop(s);
     while (s->regs) {
         struct registration *r = s->regs;
@@ -244,6 +251,7 @@ void server_reload(struct server *s, struct config *conf)
         log_warning("bindaddr/port changes take effect at the next restart");
     registrations_reload(s, old);
     precache_watch_registrations(s);
+    realtime_configure(s->realtime, old, conf);
     config_free(old);
     loop_sync(&s->loop);
 }
@@ -332,6 +340,7 @@ void server_log_stats(const struct server *s)
 {
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
+    realtime_log_stats(s->realtime);
     static uint64_t seq; /* so that no two stats lines are identical (repeats are suppressed) */
     size_t npstates = 0, nregs = 0;
     for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)

@@ -993,6 +993,116 @@ static void test_wildcard_clone(void)
     config_free(c); /* frees the clones' rule lists too (ASan checks) */
 }
 
+/* [realtime] and [registrars]: a full section, defaults, and every bad value
+ * as FILE:LINE: reason. */
+#define RT_GEN "[general]\nentityid = 02:00:00:00:00:01\nbindaddr = 127.0.0.1\n"
+static void test_realtime_section(void)
+{
+    char path[256], want[512];
+    struct config_diag d;
+    struct config *c = load_text(RT_GEN "[realtime]\n"                   /* 4 */
+                                 "host = db.example.com\nport = 3307\n" /* 5, 6 */
+                                 "user = asterisk\npassword = se\\;cret\ndatabase = asteriskdb\n"
+                                 "schema = pjsip\npoll = 10\nresync = 300\nondemand = yes\n"
+                                 "ondemand_timeout = 150\ndefault_registrar = 10.0.0.9\n"
+                                 "[registrars]\nregpbx1 = 10.0.0.1\nregpbx2 = 10.0.0.2:4569\n",
+                                 &d, path, sizeof(path));
+    if (CHECK(c != NULL, "full [realtime] loads")) {
+        const struct realtime_conf *r = &c->realtime;
+        CHECK(r->enabled, "enabled");
+        CHECK_STR(r->host, "db.example.com");
+        CHECK_INT(r->port, 3307);
+        CHECK_STR(r->user, "asterisk");
+        CHECK_STR(r->password, "se;cret");
+        CHECK_STR(r->database, "asteriskdb");
+        CHECK_INT(r->schema, RT_SCHEMA_PJSIP);
+        CHECK_STR(r->table, "ps_contacts"); /* the schema's default */
+        CHECK_INT(r->poll_s, 10);
+        CHECK_INT(r->resync_s, 300);
+        CHECK(r->ondemand, "ondemand");
+        CHECK_INT(r->ondemand_timeout_ms, 150);
+        CHECK_INT(r->nregistrars, 2);
+        CHECK_STR(realtime_conf_registrar_for(r, "regpbx2"), "10.0.0.2:4569");
+        CHECK_STR(realtime_conf_registrar_for(r, ""), "10.0.0.9");
+    } else {
+        dump_diag(&d);
+    }
+    config_free(c);
+    config_diag_free(&d);
+
+    /* Defaults: a socket, chan_sip's table, poll 5, no on-demand. */
+    c = load_text(RT_GEN "[realtime]\nsocket = /run/mysqld/mysqld.sock\nuser = u\ndatabase = d\n", &d, path,
+                  sizeof(path));
+    if (CHECK(c != NULL, "minimal [realtime] loads")) {
+        const struct realtime_conf *r = &c->realtime;
+        CHECK_STR(r->host, "");
+        CHECK_STR(r->table, "sippeers");
+        CHECK_INT(r->schema, RT_SCHEMA_CHAN_SIP);
+        CHECK_INT(r->poll_s, RT_DEFAULT_POLL_S);
+        CHECK_INT(r->resync_s, RT_DEFAULT_RESYNC_S);
+        CHECK(!r->ondemand, "ondemand off");
+        CHECK_INT(r->ondemand_timeout_ms, RT_DEFAULT_ONDEMAND_TIMEOUT_MS);
+    }
+    config_free(c);
+    config_diag_free(&d);
+    c = load_text(RT_GEN "[realtime]\nuser = u\ndatabase = d\ntable = sip\n", &d, path, sizeof(path));
+    if (CHECK(c != NULL, "host defaults to localhost"))
+        CHECK_STR(c->realtime.host, "localhost");
+    config_free(c);
+    config_diag_free(&d);
+    c = load_text(RT_GEN, &d, path, sizeof(path));
+    CHECK(c && !c->realtime.enabled, "no [realtime]: off");
+    config_free(c);
+    config_diag_free(&d);
+
+    static const struct {
+        const char *body; /* after RT_GEN and "[realtime]\n" (line 5 on) */
+        const char *msg;
+    } bad[] = {
+        {"user = u\ndatabase = d\nport = 0\n", "7: port: '0' is not a port number (1..65535)"},
+        {"user = u\ndatabase = d\nsocket = relative.sock\n",
+         "7: socket: 'relative.sock' is not an absolute path of at most 255 characters"},
+        {"user = u\ndatabase = my-db\n", "6: database: 'my-db' must be 1..64 letters, digits, _ or $"},
+        {"user = u\ndatabase = d\nschema = iax\n", "7: schema: 'iax' must be chan_sip or pjsip"},
+        {"user = u\ndatabase = d\ntable = sip peers\n", "7: table: 'sip peers' must be 1..64 letters, digits, _ or $"},
+        {"user = u\ndatabase = d\ntable = a`b\n", "7: table: 'a`b' must be 1..64 letters, digits, _ or $"},
+        {"user = u\ndatabase = d\npoll = 0\n", "7: poll: '0' must be 1..3600 seconds"},
+        {"user = u\ndatabase = d\npoll = 5s\n", "7: poll: '5s' must be 1..3600 seconds"},
+        {"user = u\ndatabase = d\nresync = 99999999\n", "7: resync: '99999999' must be 1..86400 seconds"},
+        {"user = u\ndatabase = d\nondemand = maybe\n", "7: ondemand: 'maybe' must be yes or no"},
+        {"user = u\ndatabase = d\nondemand_timeout = 0\n",
+         "7: ondemand_timeout: '0' must be 1..5000 milliseconds"},
+        {"user = u\ndatabase = d\nondemand = yes\nondemand_timeout = 2500\n",
+         "4: [realtime]: ondemand_timeout 2500 ms leaves peers no time for the answer (< 2000)"},
+        {"user = u\ndatabase = d\ndefault_registrar = a b\n",
+         "7: default_registrar: 'a b' must be an address of 1..63 characters"},
+        {"user = u\ndatabase = d\nhost = a/b\n", "7: host: 'a/b' is not a host name or address"},
+        {"user = u\ndatabase = d\nflavour = mysql\n", "7: unknown option 'flavour' in [realtime]"},
+        {"database = d\n", "4: [realtime]: 'user' is required"},
+        {"user = u\n", "4: [realtime]: 'database' is required"},
+        {"user = u\ndatabase = d\nsocket = /tmp/s\nport = 3306\n", "4: [realtime]: 'socket' excludes 'host' and 'port'"},
+        {"user = u\ndatabase = d\n[registrars]\nregpbx1 = 10.0.0.1\nregpbx1 = 10.0.0.2\n",
+         "9: registrar 'regpbx1' is already mapped at line 8"},
+        {"user = u\ndatabase = d\n[registrars]\nregpbx1 = 10.0.0.1/24\n",
+         "8: registrar 'regpbx1': address '10.0.0.1/24' must be 1..63 characters without spaces or /@,;"},
+        {"user = u\ndatabase = d\n[registrars]\nreg@pbx = 10.0.0.1\n",
+         "8: registrar name 'reg@pbx' must be 1..63 characters without spaces or /@,;"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[1024];
+        snprintf(text, sizeof(text), RT_GEN "[realtime]\n%s", bad[i].body);
+        c = load_text(text, &d, path, sizeof(path));
+        CHECK(c == NULL, "case %zu must fail", i);
+        config_free(c);
+        snprintf(want, sizeof(want), "%s:%s", path, bad[i].msg);
+        int ok = CHECK(d.errors == 1 && d.n >= 1 && !strcmp(d.msg[0], want), "case %zu:\n    got  \"%s\"\n    want \"%s\"",
+                       i, d.n ? d.msg[0] : "(none)", want);
+        if (!ok)
+            dump_diag(&d);
+        config_diag_free(&d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1016,5 +1126,6 @@ int main(int argc, char **argv)
     test_key_files();
     test_host_names();
     test_wildcard_clone();
+    test_realtime_section();
     return test_summary("test_config");
 }

@@ -1,0 +1,198 @@
+/* RealTime rows to registrations: column lists and the checked decoder. */
+#include "dundid/realtime_row.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define RT_EXPIRY_MAX ((int64_t)1 << 40) /* far beyond any real epoch, keeps sums safe */
+
+static const char *const cols_sip[] = {"name", "fullcontact", "regseconds", "ipaddr", "port", "regserver",
+                                       "useragent"};
+static const char *const cols_pjsip[] = {"id",         "endpoint", "uri",      "expiration_time",
+                                         "reg_server", "via_addr", "via_port", "user_agent"};
+enum { SIP_NAME, SIP_CONTACT, SIP_REGSECONDS, SIP_IPADDR, SIP_PORT, SIP_REGSERVER, SIP_UA };
+enum { PJ_ID, PJ_ENDPOINT, PJ_URI, PJ_EXPIRATION, PJ_REGSERVER, PJ_VIA_ADDR, PJ_VIA_PORT, PJ_UA };
+
+size_t rt_row_ncols(enum rt_schema s)
+{
+    return s == RT_SCHEMA_PJSIP ? sizeof(cols_pjsip) / sizeof(cols_pjsip[0]) : sizeof(cols_sip) / sizeof(cols_sip[0]);
+}
+
+const char *rt_row_column(enum rt_schema s, size_t i)
+{
+    if (i >= rt_row_ncols(s))
+        return NULL;
+    return s == RT_SCHEMA_PJSIP ? cols_pjsip[i] : cols_sip[i];
+}
+
+const char *rt_row_key_column(enum rt_schema s)
+{
+    /* A pjsip contact's id is "AOR;@hash": the AOR is the extension. */
+    return s == RT_SCHEMA_PJSIP ? "SUBSTRING_INDEX(`id`, ';@', 1)" : "`name`";
+}
+
+const char *rt_row_expiry_column(enum rt_schema s) { return s == RT_SCHEMA_PJSIP ? "expiration_time" : "regseconds"; }
+
+static bool empty(const struct rt_field *f) { return f->null || f->len == 0; }
+
+/* Copy a field that must be printable without spaces, 1..cap-1 bytes. */
+static bool take_token(char *dst, size_t cap, const char *p, size_t n, const char *forbidden)
+{
+    if (n == 0 || n >= cap)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isgraph((unsigned char)p[i]) || strchr(forbidden, p[i]))
+            return false;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return true;
+}
+
+/* Extensions end up in dial strings and DUNDi numbers. */
+#define EXT_FORBIDDEN "@/;,<>\"'\\&|"
+
+static bool take_ext(char *dst, const struct rt_field *f)
+{
+    return !empty(f) && take_token(dst, REG_EXT_MAX + 1, f->data, f->len, EXT_FORBIDDEN);
+}
+
+/* 0..RT_EXPIRY_MAX in decimal; NULL or empty is 0 (never registered). */
+static bool take_int(const struct rt_field *f, int64_t max, int64_t *out)
+{
+    *out = 0;
+    if (empty(f))
+        return true;
+    if (f->len > 19)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        if (!isdigit((unsigned char)f->data[i]))
+            return false;
+        v = v * 10 + (f->data[i] - '0');
+    }
+    if (v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int take_contact(char *dst, const struct rt_field *f)
+{
+    if (empty(f))
+        return RT_ROW_UNREGISTERED;
+    if (!take_token(dst, REG_CONTACT_MAX + 1, f->data, f->len, "<>\"") ||
+        (strncasecmp(dst, "sip:", 4) && strncasecmp(dst, "sips:", 5)) || !strchr(dst, ':')[1])
+        return RT_ROW_BAD_CONTACT;
+    return RT_ROW_OK;
+}
+
+/* "IP:PORT" ("[IPv6]:PORT"), "IP" without a port, "" without an address. */
+static bool take_source(char *dst, const struct rt_field *addr, const struct rt_field *port)
+{
+    char ip[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[16];
+    int64_t p;
+
+    dst[0] = '\0';
+    if (!take_int(port, 65535, &p))
+        return false;
+    if (empty(addr))
+        return true;
+    if (addr->len >= sizeof(ip))
+        return false;
+    memcpy(ip, addr->data, addr->len);
+    ip[addr->len] = '\0';
+    bool v6 = inet_pton(AF_INET6, ip, bin) == 1;
+    if (!v6 && inet_pton(AF_INET, ip, bin) != 1)
+        return false;
+    if (p)
+        snprintf(dst, REG_SOURCE_MAX + 1, v6 ? "[%s]:%d" : "%s:%d", ip, (int)p);
+    else
+        snprintf(dst, REG_SOURCE_MAX + 1, "%s", ip);
+    return true;
+}
+
+static bool take_regserver(char *dst, const struct rt_field *f)
+{
+    dst[0] = '\0';
+    return empty(f) || take_token(dst, REG_REGISTRAR_MAX + 1, f->data, f->len, "/@,;&|\"'\\");
+}
+
+/* User agents are informational: cut to size, unprintable bytes become '?'. */
+static void take_ua(char *dst, const struct rt_field *f)
+{
+    size_t n = f->null ? 0 : f->len < REG_UA_MAX ? f->len : REG_UA_MAX;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = isprint((unsigned char)f->data[i]) ? f->data[i] : '?';
+    dst[n] = '\0';
+}
+
+static int decode_sip(const struct rt_field *f, struct rt_row *out)
+{
+    if (!take_ext(out->ext, &f[SIP_NAME]))
+        return RT_ROW_BAD_EXT;
+    if (!take_int(&f[SIP_REGSECONDS], RT_EXPIRY_MAX, &out->expires))
+        return RT_ROW_BAD_EXPIRY;
+    int rc = take_contact(out->contact, &f[SIP_CONTACT]);
+    if (rc < 0)
+        return rc;
+    if (!take_source(out->source, &f[SIP_IPADDR], &f[SIP_PORT]))
+        return RT_ROW_BAD_SOURCE;
+    if (!take_regserver(out->regserver, &f[SIP_REGSERVER]))
+        return RT_ROW_BAD_REGSERVER;
+    take_ua(out->user_agent, &f[SIP_UA]);
+    return rc == RT_ROW_UNREGISTERED || out->expires == 0 ? RT_ROW_UNREGISTERED : RT_ROW_OK;
+}
+
+static int decode_pjsip(const struct rt_field *f, struct rt_row *out)
+{
+    /* The extension is the AOR of "AOR;@hash"; the endpoint column (newer
+     * schemas) stands in when the AOR part is empty. */
+    const struct rt_field *id = &f[PJ_ID];
+    struct rt_field aor = {id->data, 0, id->null};
+    while (!id->null && aor.len < id->len &&
+           !(id->data[aor.len] == ';' && aor.len + 1 < id->len && id->data[aor.len + 1] == '@'))
+        aor.len++;
+    if (!take_ext(out->ext, empty(&aor) ? &f[PJ_ENDPOINT] : &aor))
+        return RT_ROW_BAD_EXT;
+    if (!take_int(&f[PJ_EXPIRATION], RT_EXPIRY_MAX, &out->expires))
+        return RT_ROW_BAD_EXPIRY;
+    int rc = take_contact(out->contact, &f[PJ_URI]);
+    if (rc < 0)
+        return rc;
+    if (!take_source(out->source, &f[PJ_VIA_ADDR], &f[PJ_VIA_PORT]))
+        return RT_ROW_BAD_SOURCE;
+    if (!take_regserver(out->regserver, &f[PJ_REGSERVER]))
+        return RT_ROW_BAD_REGSERVER;
+    take_ua(out->user_agent, &f[PJ_UA]);
+    return rc == RT_ROW_UNREGISTERED || out->expires == 0 ? RT_ROW_UNREGISTERED : RT_ROW_OK;
+}
+
+int rt_row_decode(enum rt_schema s, const struct rt_field *f, size_t nf, struct rt_row *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (nf != rt_row_ncols(s))
+        return RT_ROW_BAD_COLUMNS;
+    for (size_t i = 0; i < nf; i++)
+        if (!f[i].null && f[i].len && !f[i].data)
+            return RT_ROW_BAD_COLUMNS;
+    return s == RT_SCHEMA_PJSIP ? decode_pjsip(f, out) : decode_sip(f, out);
+}
+
+const char *rt_row_strerror(int rc)
+{
+    switch (rc) {
+    case RT_ROW_OK: return "ok";
+    case RT_ROW_UNREGISTERED: return "not registered";
+    case RT_ROW_BAD_EXT: return "bad extension (empty, longer than 80 or with separators)";
+    case RT_ROW_BAD_CONTACT: return "bad contact (not a sip:/sips: URI of at most 255 characters)";
+    case RT_ROW_BAD_EXPIRY: return "bad expiry (not a non-negative epoch second)";
+    case RT_ROW_BAD_SOURCE: return "bad source address or port";
+    case RT_ROW_BAD_REGSERVER: return "bad registrar name";
+    case RT_ROW_BAD_COLUMNS: return "wrong number of columns";
+    }
+    return "?";
+}
