@@ -41,7 +41,7 @@ fi
 
 found=0
 table=$out/summary.txt
-printf '%-14s %8s %12s %10s %8s %8s\n' target seconds execs execs/s corpus crashes >"$table"
+printf '%-18s %8s %12s %10s %8s %8s\n' target seconds execs execs/s corpus crashes >"$table"
 for t in $targets; do
     name=${t#fuzz_}
     work=$bin/corpus-$name
@@ -63,7 +63,7 @@ for t in $targets; do
     crashes=$(find "$arts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
     [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes="rc=$rc"
     [ "$crashes" != 0 ] && found=1
-    printf '%-14s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >>"$table"
+    printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >>"$table"
 done
 cat "$table"
 [ "$found" -eq 0 ] || { echo "findings: see $out/*/ and $out/*.log" >&2; exit 1; }
