@@ -81,6 +81,8 @@ struct server_stats {
     uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
     uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
     uint64_t regs_refused;      /* REGREQs of new EIDs while REG_MAX_PEERS were held */
+    uint64_t key_checks;        /* RSA verifications of offered session keys */
+    uint64_t key_checks_suppressed; /* offered keys refused unchecked: over the key rate limit */
     /* event-loop lag (looplag.c): how late the periodic probe fired */
     uint64_t lag_max_ms, lag_last_ms;
 };
@@ -109,6 +111,7 @@ struct server {
     struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
     struct ratelimit *rl;      /* replies to unauthenticated senders */
+    struct ratelimit *rl_keys; /* RSA checks of offered session keys (CPU) */
     struct event *lag_ev;      /* loop-lag probe */
     uint64_t lag_due_ms;
     struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */

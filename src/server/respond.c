@@ -428,15 +428,21 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     trans_send(t, DUNDI_CMD_REGRESPONSE, true, &b);
 }
 
-static void send_encrej(struct server *s, struct trans *t, const struct dundi_hdr *h)
+/* ENCREJ, rate-limited unless the caller has taken the token already. */
+static void send_encrej_checked(struct server *s, struct trans *t, const struct dundi_hdr *h, bool checked)
 {
     t->encrypted = false; /* ENCREJ itself always travels in clear */
     if (!dundi_hdr_final(h)) {
-        if (!unauth_reply_ok(s, t))
+        if (!checked && !unauth_reply_ok(s, t))
             return;
         s->stats.encrej_sent++;
         trans_reply_once(t, DUNDI_CMD_ENCREJ, NULL);
     }
+}
+
+static void send_encrej(struct server *s, struct trans *t, const struct dundi_hdr *h)
+{
+    send_encrej_checked(s, t, h, false);
 }
 
 /* First ENCRYPT of a transaction a peer opened: check its key (6.4). On
@@ -468,6 +474,11 @@ static const char *accept_key(struct server *s, struct trans *t, const struct du
                !memcmp(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES)) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else {
+        if (!ratelimit_allow(s->rl_keys, &t->addr, clock_now_ms())) {
+            s->stats.key_checks_suppressed++;
+            return "too many new keys offered (rate limit)";
+        }
+        s->stats.key_checks++;
         int rc = crypto_session_accept(aes, ie->sharedkey, ie->signature, p->inkey_pub, p->outkey_priv);
         if (rc != CRYPTO_OK)
             return crypto_strerror(rc);
@@ -510,9 +521,12 @@ static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *
         if (why) {
             char eid[EID_STR_LEN];
             s->stats.crypto_rejected++;
+            /* Over the rate limit: neither a reply nor a log line per junk packet. */
+            if (!dundi_hdr_final(h) && !unauth_reply_ok(s, t))
+                return;
             log_notice("%s: encrypted request from %s rejected: %s", who,
                        ie->eidcount ? eid_to_str(&ie->eids[0], eid) : "(no EID)", why);
-            send_encrej(s, t, h);
+            send_encrej_checked(s, t, h, true);
             return;
         }
     }

@@ -26,6 +26,12 @@
 #define UNAUTH_BURST 40
 #define UNAUTH_GLOBAL_RATE 1000
 #define UNAUTH_GLOBAL_BURST 2000
+/* RSA work for offered session keys: a peer sends a full key about once an
+ * hour; a flood of junk keys must not eat the CPU. */
+#define KEYCHECK_RATE 10
+#define KEYCHECK_BURST 20
+#define KEYCHECK_GLOBAL_RATE 100
+#define KEYCHECK_GLOBAL_BURST 200
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
@@ -86,11 +92,12 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     s->eng->send = server_send;
     s->eng->send_ctx = s;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
-    if (!(s->rl = malloc(sizeof(*s->rl))) || looplag_start(s) < 0) {
+    if (!(s->rl = malloc(sizeof(*s->rl))) || !(s->rl_keys = malloc(sizeof(*s->rl_keys))) || looplag_start(s) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     ratelimit_init(s->rl, UNAUTH_RATE, UNAUTH_BURST, UNAUTH_GLOBAL_RATE, UNAUTH_GLOBAL_BURST);
+    ratelimit_init(s->rl_keys, KEYCHECK_RATE, KEYCHECK_BURST, KEYCHECK_GLOBAL_RATE, KEYCHECK_GLOBAL_BURST);
     s->eng->rl = s->rl;
 
     const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
@@ -208,6 +215,7 @@ void server_free(struct server *s)
     config_free(s->conf);
     free(s->ies);
     free(s->rl);
+    free(s->rl_keys);
     memset(s, 0, sizeof(*s));
 }
 
@@ -353,7 +361,8 @@ void server_log_stats(const struct server *s)
                "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu cache_hits=%llu cache_misses=%llu "
                "cache_evictions=%llu live_trans=%zu refused_source=%llu "
                "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu "
-               "peer_states=%zu late_acks=%llu peers_registered=%zu regs_refused=%llu seq=%llu",
+               "peer_states=%zu late_acks=%llu peers_registered=%zu regs_refused=%llu key_checks=%llu "
+               "key_checks_suppressed=%llu seq=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -369,5 +378,6 @@ void server_log_stats(const struct server *s)
                (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
                (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
                (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack,
-               nregs, (unsigned long long)v->regs_refused, (unsigned long long)++seq);
+               nregs, (unsigned long long)v->regs_refused, (unsigned long long)v->key_checks,
+               (unsigned long long)v->key_checks_suppressed, (unsigned long long)++seq);
 }

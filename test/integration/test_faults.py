@@ -976,6 +976,42 @@ class AccessTests(FaultCase):
         self.assertEqual(st["live_trans"], 0, st)
         self.stop("L")
 
+    def test_key_flood_is_rate_limited(self):
+        """2000 ENCRYPTs offering junk full keys for a keyed dynamic peer's
+        EID (anyone may claim it): the RSA work is bounded by the key-check
+        rate limit (20 at once, 10/s per source), the loop does not stall,
+        the peer's real lookups are still answered."""
+        text = (general(L_HOST, L_EID, extra=["keydir = %s" % harness.test_keydir()])
+                + "[registrations]\nstatefile = none\n[mappings]\npriv => local,0,IAX2,x/${NUMBER}\n"
+                + "[02:00:00:00:24:77]\nhost = dynamic\nmodel = inbound\npermit = priv\n"
+                + "inkey = dundi\noutkey = dundi\n"
+                + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID
+                + "[context local]\nexten => 1001\n")
+        l_ = self.start("L", text)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.24.30", 0))
+        self.addCleanup(s.close)
+        rng = random.Random(4)
+        t0 = time.monotonic()
+        for i in range(2000):
+            ies = (dr.ie_eid(dr.IE_EID, "02:00:00:00:24:77") + dr.ie(dr.IE_SHAREDKEY, rng.randbytes(128))
+                   + dr.ie(dr.IE_SIGNATURE, rng.randbytes(128)) + dr.ie(dr.IE_ENCDATA, rng.randbytes(48)))
+            s.sendto(dr.packet(1 + i, 0, 0, 0, dr.ENCRYPT, ies), (L_HOST, PORT))
+            if i % 200 == 199:
+                time.sleep(0.02)
+        st = wait_stats(l_, lambda x: x["crypto_rejected"] >= 2000, 30)
+        elapsed = time.monotonic() - t0
+        figure("junk key flood", "2000 offered keys in %.1f s: %d RSA checks, %d refused unchecked, %d log lines"
+               % (elapsed, st["key_checks"], st["key_checks_suppressed"], l_.log().count("rejected:")))
+        self.assertEqual(st["crypto_rejected"], 2000, st)
+        self.assertLessEqual(st["key_checks"], 20 + 10 * elapsed + 1, st)
+        self.assertEqual(st["key_checks"] + st["key_checks_suppressed"], 2000, st)
+        self.assertLess(l_.log().count("rejected:"), 200, "a log line per junk packet")
+        self.assert_lag("junk key flood", st)
+        (n, p), = self.lookups().run(["1001"])
+        self.assertEqual(self.dests(p), ["x/1001"])
+        self.stop("L")
+
 
 # ====================================================================== nftables in a netns
 
