@@ -105,6 +105,15 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(a->srv.base);
 }
 
+/* SIGUSR2: the stats line now, for operators and tests. */
+static void on_usr2(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    (void)sig;
+    (void)what;
+    server_log_stats(&a->srv);
+}
+
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
     struct app *a = arg;
@@ -251,13 +260,14 @@ int main(int argc, char **argv)
                eid_to_str(&conf->eid, eid), conf->npeers, conf->nmaps, user ? ", running as " : "",
                user ? user : "");
 
-    struct event *sigs[4] = {
+    struct event *sigs[5] = {
         evsignal_new(base, SIGHUP, on_hup, &app),
         evsignal_new(base, SIGTERM, on_term, &app),
         evsignal_new(base, SIGINT, on_term, &app),
         evsignal_new(base, SIGUSR1, on_usr1, &app),
+        evsignal_new(base, SIGUSR2, on_usr2, &app),
     };
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         event_add(sigs[i], NULL);
     service_ready(&app.service);
     if (!foreground) {
@@ -269,7 +279,7 @@ int main(int argc, char **argv)
     event_base_dispatch(base);
 
     server_log_stats(&app.srv);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         event_free(sigs[i]);
     if (app.drain)
         event_free(app.drain);

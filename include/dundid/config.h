@@ -62,6 +62,7 @@ struct peer_conf {
     bool has_ustothem;
     eid_t us_eid; /* the EID we present to this peer */
     int autokill_ms; /* -1 = the global value */
+    int addr_check;  /* peer_address_check: -1 = the global value, 0, 1 */
 };
 
 /* Option bits of a mapping beyond the wire flags. */
@@ -138,6 +139,8 @@ struct config {
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
     int max_transactions;
+    int max_per_source;      /* max_transactions_per_source: live ones per remote address */
+    bool peer_address_check; /* static peers only from their host address */
     char keydir[CONF_STR_MAX];  /* relative paths are taken from the config file's folder */
     int session_key_lifetime_s; /* our AES session key towards a peer is renewed after this */
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
@@ -191,6 +194,8 @@ bool config_has_dcontext(const struct config *c, const char *dcontext);
 /* The EID we present to a peer (ustothem or the global one). */
 const eid_t *config_us_eid(const struct config *c, const struct peer_conf *p);
 int config_peer_autokill(const struct config *c, const struct peer_conf *p);
+/* Must a request naming peer p come from p's host address? */
+bool config_peer_addr_check(const struct config *c, const struct peer_conf *p);
 
 const char *model_name(int model);
 /* Is name the registration context (answers come from the registration table)? */

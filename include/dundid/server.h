@@ -17,6 +17,9 @@ struct evdns_getaddrinfo_request;
 #include "dundid/trans.h"
 
 #define REG_EXPIRATION_S 60 /* the reference always grants 60 s (+10 s grace) */
+/* Registrations of dynamic peers held at once: a [*] section with host =
+ * dynamic would otherwise let any sender add EIDs without end. */
+#define REG_MAX_PEERS 4096
 
 struct server;
 
@@ -83,6 +86,13 @@ struct server_stats {
     uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
     uint64_t registrations;
     uint64_t precache_sent, precache_received; /* PRECACHERQs pushed, pushes accepted */
+    uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
+    uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
+    uint64_t regs_refused;      /* REGREQs of new EIDs while REG_MAX_PEERS were held */
+    uint64_t key_checks;        /* RSA verifications of offered session keys */
+    uint64_t key_checks_suppressed; /* offered keys refused unchecked: over the key rate limit */
+    /* event-loop lag (looplag.c): how late the periodic probe fired */
+    uint64_t lag_max_ms, lag_last_ms;
 };
 
 struct server {
@@ -108,6 +118,10 @@ struct server {
     struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
     struct timer precache_timer;
     struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
+    struct ratelimit *rl;      /* replies to unauthenticated senders */
+    struct ratelimit *rl_keys; /* RSA checks of offered session keys (CPU) */
+    struct event *lag_ev;      /* loop-lag probe */
+    uint64_t lag_due_ms;
     struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
     /* Operator switches (dundictl); storehistory follows the file on reload. */
     bool storehistory;
@@ -139,6 +153,11 @@ int server_reload_file(struct server *s, struct config_diag *diag);
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
 /* Record how long peer took to answer number@context (storehistory). */
 void server_note_lookup_time(struct server *s, const eid_t *peer, const char *number, const char *context, int ms);
+/* Event-loop lag probe (looplag.c): a periodic timer that records how late
+ * it runs, so a stalled loop shows in the stats. */
+#define LOOPLAG_PERIOD_MS 100
+int looplag_start(struct server *s);
+void looplag_stop(struct server *s);
 
 /* The state kept for a peer EID, created on first use (NULL: out of memory).
  * Keys are the peer entry's; a change of keys on reload starts it afresh. */
@@ -184,5 +203,7 @@ extern const struct trans_handler respond_handler;
 /* Record a REGREQ from eid at addr; true if the address changed. */
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr);
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid);
+/* Would a REGREQ from eid need a new entry while REG_MAX_PEERS are held? */
+bool server_registrations_full(const struct server *s, const eid_t *eid);
 
 #endif

@@ -10,8 +10,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "dundid/srccount.h"
 #include "dundid/timerq.h"
 #include "dundid/wire.h"
+
+struct ratelimit;
 
 #define TRANS_ID_SPACE 32768
 #define TRANS_REXMIT_MS 1000
@@ -80,6 +83,7 @@ struct trans {
     size_t last_acked_len;
     const struct trans_handler *handler;
     void *owner; /* the handler's per-transaction data */
+    struct src_node *src; /* its share of the per-source count */
     /* hash chains and the list of all transactions */
     struct trans *next_remote, *prev_all, *next_all;
 };
@@ -92,6 +96,17 @@ struct trans_stats {
     uint64_t rx_out_of_window;
     uint64_t tx_invalid, tx_retransmit;
     uint64_t created, timeouts, autokilled, idle_ended, refused_full;
+    uint64_t refused_source;        /* the remote address had max_per_source already */
+    uint64_t tx_invalid_suppressed; /* INVALID, CANCEL, UNKNOWN to unknown senders not sent: rate limit */
+    uint64_t rx_late_ack;           /* the ACK of a refusal sent once, absorbed */
+};
+
+/* A refusal sent once (trans_reply_once): its ACK is expected and must not
+ * draw an INVALID. A fixed ring, so remembering costs no memory growth. */
+#define TRANS_TOMBSTONES 256
+struct trans_tomb {
+    struct dundi_addr addr;
+    uint16_t id, remote_id;
 };
 
 struct trans_engine {
@@ -100,6 +115,11 @@ struct trans_engine {
     void *send_ctx;
     const struct trans_handler *inbound; /* for transactions peers open */
     size_t count, max;
+    uint32_t max_per_source; /* live transactions per remote address, 0 = no cap */
+    struct srccount src;
+    struct ratelimit *rl; /* INVALID replies, when set */
+    struct trans_tomb tomb[TRANS_TOMBSTONES];
+    unsigned tomb_next;
     uint16_t next_id;
     struct trans *by_id[TRANS_ID_SPACE];
     struct trans *by_remote[TRANS_ID_SPACE];
@@ -135,6 +155,10 @@ int trans_open_envelope(struct trans *t, struct dundi_hdr *h, const struct dundi
                         struct dundi_hdr *ih, const uint8_t **ies, size_t *ieslen);
 /* Send cmd (with F when final) carrying ies (may be NULL). Returns 0 or a DUNDI_E_* error. */
 int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies);
+/* Send a final reply once, never retransmitted, and end the transaction:
+ * refusals to unauthenticated requesters keep no state (a requester that
+ * lost it repeats its request). Returns trans_send's code. */
+int trans_reply_once(struct trans *t, uint8_t cmd, const struct dundi_ieb *ies);
 /* End a transaction now, silently (no packet). Safe inside handlers. */
 void trans_destroy(struct trans *t, enum trans_end why);
 /* Generic reaction to a command the handler does not otherwise handle

@@ -1,6 +1,7 @@
 #include "dundid/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 static bool use_stderr = true;
 static enum log_level cur_level = LOG_LVL_NOTICE;
@@ -136,7 +138,12 @@ uint64_t log_suppressed_total(void) { return rep.total_suppressed; }
 
 static FILE *open_append(const char *path)
 {
-    FILE *f = fopen(path, "ae"); /* e: close-on-exec */
+    /* Logs name peers and numbers: not world-readable, and never through a
+     * symlink someone planted (fopen would create it 0666 & ~umask). */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
     if (f)
         setvbuf(f, NULL, _IOLBF, 0);
     return f;

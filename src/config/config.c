@@ -285,6 +285,7 @@ static void on_section(void *user, const char *name, int line)
         p->line = line;
         p->port = DUNDI_PORT;
         p->autokill_ms = -1;
+        p->addr_check = -1;
         ld->idx = c->npeers++;
         ld->kind = SEC_PEER;
     } else if (!strcasecmp(name, "realtime")) {
@@ -484,6 +485,16 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "max_transactions: '%s' must be 1..%d", v, TRANS_ID_SPACE - 2);
         else
             c->max_transactions = n;
+    } else if (!strcasecmp(k, "max_transactions_per_source")) {
+        if (!parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
+            ERR(ld, line, "max_transactions_per_source: '%s' must be 1..%d", v, TRANS_ID_SPACE - 2);
+        else
+            c->max_per_source = n;
+    } else if (!strcasecmp(k, "peer_address_check")) {
+        if ((n = parse_bool(v)) < 0)
+            ERR(ld, line, "peer_address_check: '%s' must be yes or no", v);
+        else
+            c->peer_address_check = n;
     } else if (!strcasecmp(k, "loglevel")) {
         if ((n = log_level_from_name(v)) < 0)
             ERR(ld, line, "loglevel: '%s' must be error, warning, notice, info or debug", v);
@@ -688,6 +699,9 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
             p->autokill_ms = b ? 2000 : 0;
         else if (!parse_int(v, 0, 3600000, &p->autokill_ms))
             ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
+    } else if (!strcasecmp(k, "peer_address_check")) {
+        if ((p->addr_check = parse_bool(v)) < 0)
+            ERR(ld, line, "peer_address_check: '%s' must be yes or no", v);
     } else {
         ERR(ld, line, "unknown peer option '%s'", k);
     }
@@ -1074,6 +1088,8 @@ struct config *config_load(const char *path, struct config_diag *diag)
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
     c->cache_size = 100000;
     copy_bounded(c->control, sizeof(c->control), DUNDID_DEFAULT_CONTROL);
+    c->max_per_source = 4096;
+    c->peer_address_check = true;
     c->dns_refresh_s = 300;
     snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
     snprintf(c->reg.regcontext, sizeof(c->reg.regcontext), "%s", REG_DEFAULT_CONTEXT);
@@ -1266,4 +1282,12 @@ int config_peer_autokill(const struct config *c, const struct peer_conf *p)
     if (p && p->autokill_ms >= 0)
         return p->autokill_ms;
     return c->autokill_ms;
+}
+
+bool config_peer_addr_check(const struct config *c, const struct peer_conf *p)
+{
+    /* Only a static host gives an address to check against. */
+    if (!p || p->dynamic || !p->has_addr)
+        return false;
+    return p->addr_check >= 0 ? p->addr_check == 1 : c->peer_address_check;
 }

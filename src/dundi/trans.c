@@ -11,6 +11,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/crypto.h"
+#include "dundid/ratelimit.h"
 
 struct trans_pkt {
     struct trans_pkt *next;
@@ -138,6 +139,7 @@ void trans_engine_free(struct trans_engine *e)
         trans_destroy(e->all, TRANS_END_ABORT);
     e->depth--;
     free_zombies(e);
+    srccount_clear(&e->src);
     free(e);
 }
 
@@ -173,14 +175,20 @@ static struct trans *trans_new(struct trans_engine *e, const struct dundi_addr *
         e->stats.refused_full++;
         return NULL;
     }
-    struct trans *t = calloc(1, sizeof(*t));
-    if (!t)
+    struct src_node *src = srccount_get(&e->src, addr, e->max_per_source);
+    if (!src) {
+        e->stats.refused_source++;
         return NULL;
-    t->id = alloc_id(e);
-    if (!t->id) {
+    }
+    struct trans *t = calloc(1, sizeof(*t));
+    uint16_t id = t ? alloc_id(e) : 0;
+    if (!id) {
+        srccount_put(&e->src, src);
         free(t);
         return NULL;
     }
+    t->id = id;
+    t->src = src;
     t->eng = e;
     t->addr = *addr;
     t->rexmit_ms = TRANS_REXMIT_MS;
@@ -273,6 +281,8 @@ void trans_destroy(struct trans *t, enum trans_end why)
     if (t->next_all)
         t->next_all->prev_all = t->prev_all;
     e->count--;
+    srccount_put(&e->src, t->src);
+    t->src = NULL;
     if (t->handler && t->handler->on_end)
         t->handler->on_end(t, why);
     /* Input processing may still hold a pointer: free it when input returns. */
@@ -343,7 +353,7 @@ static int seal(struct trans *t, const uint8_t *plain, size_t len, uint8_t *out,
     return DUNDI_OK;
 }
 
-int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies)
+static int send_pkt(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies, bool keep)
 {
     struct trans_engine *e = t->eng;
     size_t ieslen = ies ? ies->len : 0;
@@ -380,7 +390,7 @@ int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb 
             return rc;
         wire = env;
     }
-    if (!is_ack) {
+    if (!is_ack && keep) {
         /* The stored copy is the on-wire form: retransmissions are byte-identical. */
         struct trans_pkt *p = malloc(sizeof(*p) + wirelen);
         if (!p)
@@ -463,6 +473,23 @@ out:
     return rc;
 }
 
+int trans_send(struct trans *t, uint8_t cmd, bool final, const struct dundi_ieb *ies)
+{
+    return send_pkt(t, cmd, final, ies, true);
+}
+
+int trans_reply_once(struct trans *t, uint8_t cmd, const struct dundi_ieb *ies)
+{
+    struct trans_engine *e = t->eng;
+    int rc = send_pkt(t, cmd, true, ies, false);
+    if (!t->dead) {
+        e->tomb[e->tomb_next] = (struct trans_tomb){.addr = t->addr, .id = t->id, .remote_id = t->remote_id};
+        e->tomb_next = (e->tomb_next + 1) % TRANS_TOMBSTONES;
+    }
+    trans_destroy(t, TRANS_END_DONE);
+    return rc;
+}
+
 static void send_ack(struct trans *t, bool final) { trans_send(t, DUNDI_CMD_ACK, final, NULL); }
 
 /* INVALID for a datagram of no transaction: header fields mirrored (1.7). */
@@ -476,9 +503,30 @@ static void send_invalid(struct trans_engine *e, const struct dundi_addr *to, co
         .cmdresp = DUNDI_CMD_INVALID,
     };
     uint8_t buf[DUNDI_HDR_LEN];
+    if (e->rl && !ratelimit_allow(e->rl, to, clock_now_ms())) {
+        e->stats.tx_invalid_suppressed++;
+        return;
+    }
     dundi_hdr_encode(&h, buf);
     e->stats.tx_invalid++;
     xmit(e, to, buf, sizeof(buf));
+}
+
+/* Is this the ACK of a refusal we sent once? It is absorbed (and forgotten). */
+static bool late_ack(struct trans_engine *e, const struct dundi_addr *from, const struct dundi_hdr *h)
+{
+    if (dundi_hdr_cmd(h) != DUNDI_CMD_ACK)
+        return false;
+    uint16_t id = h->dtrans & DUNDI_TRANS_MASK, rid = h->strans & DUNDI_TRANS_MASK;
+    for (unsigned i = 0; i < TRANS_TOMBSTONES; i++) {
+        struct trans_tomb *tb = &e->tomb[i];
+        if (tb->id && tb->id == id && tb->remote_id == rid && dundi_addr_equal(&tb->addr, from)) {
+            tb->id = 0;
+            e->stats.rx_late_ack++;
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool may_open(uint8_t cmd)
@@ -540,9 +588,18 @@ static void input(struct trans_engine *e, const struct dundi_addr *from, const u
     struct trans *t = find(e, from, &h);
     if (!t) {
         if (may_open(cmd) && (h.strans & DUNDI_TRANS_MASK)) {
+            /* A first packet that is not packet 0 could never be processed in
+             * order: the reference would keep a transaction for it until it
+             * times out; we keep nothing (and, as it does, send nothing). */
+            if (h.oseqno != 0) {
+                e->stats.rx_out_of_window++;
+                return;
+            }
             t = trans_new(e, from, e->inbound, NULL);
             if (!t)
                 return; /* table full: counted; the peer retransmits */
+        } else if (late_ack(e, from, &h)) {
+            return;
         } else {
             e->stats.rx_unknown++;
             if (h.cmdresp != DUNDI_CMD_INVALID)
@@ -598,6 +655,22 @@ void trans_engine_input(struct trans_engine *e, const struct dundi_addr *from, c
         free_zombies(e);
 }
 
+/* On a transaction a peer opened and we never answered, a final reply ends
+ * it at once: nothing unauthenticated may make us keep and resend state. */
+static void final_reply(struct trans *t, uint8_t cmd, const struct dundi_ieb *ies)
+{
+    if (!t->opened && t->oseqno == 0 && t->iseqno == 1) {
+        if (t->eng->rl && !ratelimit_allow(t->eng->rl, &t->addr, clock_now_ms())) {
+            t->eng->stats.tx_invalid_suppressed++;
+            trans_destroy(t, TRANS_END_ABORT);
+        } else {
+            trans_reply_once(t, cmd, ies);
+        }
+    } else {
+        trans_send(t, cmd, true, ies);
+    }
+}
+
 void trans_default_command(struct trans *t, const struct dundi_hdr *h)
 {
     uint8_t cmd = dundi_hdr_cmd(h);
@@ -611,7 +684,7 @@ void trans_default_command(struct trans *t, const struct dundi_hdr *h)
     case DUNDI_CMD_NULL:
     case DUNDI_CMD_INVALID:
         if (!final)
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
+            final_reply(t, DUNDI_CMD_CANCEL, NULL);
         break;
     case DUNDI_CMD_CANCEL:
     case DUNDI_CMD_UNKNOWN:
@@ -627,7 +700,7 @@ void trans_default_command(struct trans *t, const struct dundi_hdr *h)
             dundi_ieb_init(&ies, 0);
             dundi_ie_put_raw(&ies, DUNDI_IE_UNKNOWN, &cmd, 1);
             /* Always final: two reference-like peers would bounce a non-final UNKNOWN. */
-            trans_send(t, DUNDI_CMD_UNKNOWN, true, &ies);
+            final_reply(t, DUNDI_CMD_UNKNOWN, &ies);
         }
         break;
     }

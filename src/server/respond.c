@@ -10,6 +10,7 @@
 #include "dundid/mapping.h"
 #include "dundid/precache.h"
 #include "dundid/realtime.h"
+#include "dundid/ratelimit.h"
 #include "dundid/server.h"
 
 #include <openssl/crypto.h>
@@ -26,15 +27,53 @@ static const char *peer_name(const struct trans *t, char *buf, size_t len)
     return dundi_addr_str(&t->addr, buf, len);
 }
 
+/* Refusals are sent once and keep no state: the requester repeats its
+ * request if one is lost, and junk cannot fill the transaction table. */
 static void reply_cause(struct trans *t, uint8_t resp, uint8_t cause, const char *text)
 {
     struct dundi_ieb b;
     dundi_ieb_init(&b, 0);
     dundi_ie_put_cause(&b, cause, text);
-    trans_send(t, resp, true, &b);
     server_of(t)->stats.refused++;
     if (resp == DUNDI_CMD_DPRESPONSE)
         server_of(t)->stats.lookups[LOOKUP_REFUSED]++;
+    trans_reply_once(t, resp, &b);
+}
+
+/* May we answer this unauthenticated sender (NOAUTH, ENCREJ)? If not, the
+ * transaction ends silently and the suppression is counted. */
+static bool unauth_reply_ok(struct server *s, struct trans *t)
+{
+    if (ratelimit_allow(s->rl, &t->addr, clock_now_ms()))
+        return true;
+    s->stats.noauth_suppressed++;
+    trans_destroy(t, TRANS_END_ABORT);
+    return false;
+}
+
+/* Static peers are believed only from their host address (ports may differ). */
+static bool from_peer_host(const struct config *c, const struct peer_conf *p, const struct dundi_addr *a)
+{
+    if (!config_peer_addr_check(c, p))
+        return true;
+    if (p->addr.ss.ss_family != a->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)&p->addr.ss)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr;
+    return !memcmp(&((const struct sockaddr_in6 *)(const void *)&p->addr.ss)->sin6_addr,
+                   &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* The configured peer a request names, or NULL if unknown or from the wrong address. */
+static const struct peer_conf *claimed_peer(struct server *s, const struct trans *t, const struct dundi_ies *ie)
+{
+    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    if (p && !from_peer_host(s->conf, p, &t->addr)) {
+        s->stats.addr_mismatch++;
+        return NULL;
+    }
+    return p;
 }
 
 /* DPDISCOVER -> DPRESPONSE, EIDQUERY -> EIDRESPONSE, PRECACHERQ -> PRECACHERP, REGREQ -> REGRESPONSE */
@@ -275,19 +314,23 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
     char who[64], eidstr[EID_STR_LEN];
 
     s->stats.requests++;
-    const struct peer_conf *p = config_find_peer(c, ie->eidcount ? &ie->eids[0] : NULL);
+    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : config_find_peer(c, NULL);
     peer_name(t, who, sizeof(who));
     if (ie->eidcount)
         eid_to_str(&ie->eids[0], eidstr);
     else
         strcpy(eidstr, "(none)");
     if (!p) {
-        log_info("%s: %s from unknown EID %s refused", who, dundi_cmd_name(cmd), eidstr);
+        if (!unauth_reply_ok(s, t))
+            return;
+        log_info("%s: %s from unknown EID %s (or not from its host) refused", who, dundi_cmd_name(cmd), eidstr);
         reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
     const eid_t *us = config_us_eid(c, p);
     if (p->inkey[0] && !encrypted) {
+        if (!unauth_reply_ok(s, t))
+            return;
         log_info("%s: unencrypted %s from keyed peer %s refused", who, dundi_cmd_name(cmd), eidstr);
         reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_UNENCRYPTED);
         return;
@@ -333,6 +376,8 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
         trans_send(t, DUNDI_CMD_PRECACHERP, true, NULL);
         return;
     }
+    if (!unauth_reply_ok(s, t))
+        return;
     log_info("%s: %s for %s@%s from %s denied by model/permit", who, dundi_cmd_name(cmd), ie->called_number, ctx,
              eidstr);
     reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_DENIED);
@@ -345,14 +390,28 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
 
     if (!p || !p->dynamic) {
-        reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        if (unauth_reply_ok(s, t))
+            reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
-    if (p->inkey[0] && !encrypted)
-        return; /* as the reference: no reply at all, only the generic ACK */
+    if (p->inkey[0] && !encrypted) {
+        /* As the reference: no reply but the generic ACK; then nothing is kept. */
+        trans_send(t, DUNDI_CMD_ACK, false, NULL);
+        trans_destroy(t, TRANS_END_DONE);
+        return;
+    }
+    if (server_registrations_full(s, &ie->eids[0])) {
+        s->stats.regs_refused++;
+        if (unauth_reply_ok(s, t))
+            reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
+        return;
+    }
     /* A stranger accepted through [*] becomes a peer of its own (7.7), so
      * that it is asked too; only once it passed the checks above. */
     if (p->wildcard && !(p = config_clone_wildcard(s->conf, &ie->eids[0]))) {
+        s->stats.regs_refused++;
+        if (!unauth_reply_ok(s, t))
+            return;
         log_notice("%s: REGREQ from %s through [*] refused: no room for more peers", dundi_addr_str(&t->addr, who,
                    sizeof(who)), eid_to_str(&ie->eids[0], eidstr));
         reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
@@ -369,13 +428,21 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     trans_send(t, DUNDI_CMD_REGRESPONSE, true, &b);
 }
 
-static void send_encrej(struct server *s, struct trans *t, const struct dundi_hdr *h)
+/* ENCREJ, rate-limited unless the caller has taken the token already. */
+static void send_encrej_checked(struct server *s, struct trans *t, const struct dundi_hdr *h, bool checked)
 {
     t->encrypted = false; /* ENCREJ itself always travels in clear */
     if (!dundi_hdr_final(h)) {
+        if (!checked && !unauth_reply_ok(s, t))
+            return;
         s->stats.encrej_sent++;
-        trans_send(t, DUNDI_CMD_ENCREJ, true, NULL);
+        trans_reply_once(t, DUNDI_CMD_ENCREJ, NULL);
     }
+}
+
+static void send_encrej(struct server *s, struct trans *t, const struct dundi_hdr *h)
+{
+    send_encrej_checked(s, t, h, false);
 }
 
 /* First ENCRYPT of a transaction a peer opened: check its key (6.4). On
@@ -383,31 +450,40 @@ static void send_encrej(struct server *s, struct trans *t, const struct dundi_hd
 static const char *accept_key(struct server *s, struct trans *t, const struct dundi_ies *ie)
 {
     static char why[96];
-    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : NULL;
     uint8_t aes[DUNDI_AES_KEY_LEN];
 
     if (!p)
-        return "unknown or missing EID";
+        return "unknown or missing EID, or not from the peer's host";
     if (!p->inkey_pub || !p->outkey_priv)
         return "no keys configured for this peer";
     bool full = ie->sharedkey && ie->signature;
     if (!full && !(ie->has_keycrc32 && ie->keycrc32))
         return "no key material";
-    struct peer_state *ps = server_peer_state(s, &ie->eids[0], p);
-    if (!ps)
-        return "out of memory";
-    if (ie->has_keycrc32 && ie->keycrc32 && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
+    /* Nothing is created for the EID before its key checks out: a [*] peer
+     * with keys must not let junk EIDs each leave a state behind. */
+    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, &ie->eids[0]);
+    if (ps) /* an existing state only: it is started afresh if the keys changed */
+        ps = server_peer_state(s, &ie->eids[0], p);
+    if (ie->has_keycrc32 && ie->keycrc32 && ps && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else if (!full) {
         snprintf(why, sizeof(why), "KEYCRC32 %08x of a key we do not hold", ie->keycrc32);
         return why;
-    } else if (ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
+    } else if (ps && ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
                !memcmp(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES)) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else {
+        if (!ratelimit_allow(s->rl_keys, &t->addr, clock_now_ms())) {
+            s->stats.key_checks_suppressed++;
+            return "too many new keys offered (rate limit)";
+        }
+        s->stats.key_checks++;
         int rc = crypto_session_accept(aes, ie->sharedkey, ie->signature, p->inkey_pub, p->outkey_priv);
         if (rc != CRYPTO_OK)
             return crypto_strerror(rc);
+        if (!(ps = server_peer_state(s, &ie->eids[0], p)))
+            return "out of memory";
         /* Only a verified key replaces what we hold. */
         memcpy(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES);
         memcpy(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES);
@@ -445,9 +521,12 @@ static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *
         if (why) {
             char eid[EID_STR_LEN];
             s->stats.crypto_rejected++;
+            /* Over the rate limit: neither a reply nor a log line per junk packet. */
+            if (!dundi_hdr_final(h) && !unauth_reply_ok(s, t))
+                return;
             log_notice("%s: encrypted request from %s rejected: %s", who,
                        ie->eidcount ? eid_to_str(&ie->eids[0], eid) : "(no EID)", why);
-            send_encrej(s, t, h);
+            send_encrej_checked(s, t, h, true);
             return;
         }
     }
@@ -481,6 +560,13 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
         s->stats.ies_malformed++;
         log_info("%s: %s ignored: %s", peer_name(t, who, sizeof(who)), dundi_cmd_name(cmd) ? dundi_cmd_name(cmd) : "?",
                  dundi_strerror(rc));
+        /* A first packet that says nothing usable must leave nothing behind
+         * (it is still ACKed, as the reference does). */
+        if (!t->opened && t->oseqno == 0 && t->iseqno == 1 && !t->owner) {
+            if (unauth_reply_ok(s, t))
+                trans_send(t, DUNDI_CMD_ACK, dundi_hdr_final(h), NULL);
+            trans_destroy(t, TRANS_END_DONE);
+        }
         return;
     }
     /* Inside an envelope the requester must be the peer whose key opened it. */

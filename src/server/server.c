@@ -13,6 +13,7 @@
 #include "dundid/lookup.h"
 #include "dundid/precache.h"
 #include "dundid/realtime.h"
+#include "dundid/ratelimit.h"
 #include "dundid/registrations.h"
 
 #include <openssl/crypto.h>
@@ -20,6 +21,17 @@
 
 #define RECV_BATCH 64
 #define CACHE_SWEEP_MS 1000 /* datagrams per readiness event, so timers still run */
+/* Replies to unauthenticated senders: per source address, and in all. */
+#define UNAUTH_RATE 20
+#define UNAUTH_BURST 40
+#define UNAUTH_GLOBAL_RATE 1000
+#define UNAUTH_GLOBAL_BURST 2000
+/* RSA work for offered session keys: a peer sends a full key about once an
+ * hour; a flood of junk keys must not eat the CPU. */
+#define KEYCHECK_RATE 10
+#define KEYCHECK_BURST 20
+#define KEYCHECK_GLOBAL_RATE 100
+#define KEYCHECK_GLOBAL_BURST 200
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
@@ -82,6 +94,14 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     s->eng->send = server_send;
     s->eng->send_ctx = s;
+    s->eng->max_per_source = (uint32_t)conf->max_per_source;
+    if (!(s->rl = malloc(sizeof(*s->rl))) || !(s->rl_keys = malloc(sizeof(*s->rl_keys))) || looplag_start(s) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ratelimit_init(s->rl, UNAUTH_RATE, UNAUTH_BURST, UNAUTH_GLOBAL_RATE, UNAUTH_GLOBAL_BURST);
+    ratelimit_init(s->rl_keys, KEYCHECK_RATE, KEYCHECK_BURST, KEYCHECK_GLOBAL_RATE, KEYCHECK_GLOBAL_BURST);
+    s->eng->rl = s->rl;
 
     const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
     for (int i = 0; i < 2; i++) {
@@ -192,10 +212,13 @@ void server_free(struct server *s)
         if (s->fd[i] >= 0)
             close(s->fd[i]);
     }
+    looplag_stop(s);
     loop_free(&s->loop);
     cache_free(s->cache);
     config_free(s->conf);
     free(s->ies);
+    free(s->rl);
+    free(s->rl_keys);
     memset(s, 0, sizeof(*s));
 }
 
@@ -204,6 +227,7 @@ void server_reload(struct server *s, struct config *conf)
     struct config *old = s->conf;
     s->conf = conf;
     s->storehistory = conf->storehistory;
+    s->eng->max_per_source = (uint32_t)conf->max_per_source;
     /* Registrations survive for peers that are still dynamic, or match a
      * dynamic [*] (cloned again from the new one). */
     for (struct registration **pp = &s->regs; *pp;) {
@@ -293,6 +317,17 @@ const struct registration *server_find_registration(const struct server *s, cons
     return NULL;
 }
 
+bool server_registrations_full(const struct server *s, const eid_t *eid)
+{
+    size_t n = 0;
+    for (const struct registration *r = s->regs; r; r = r->next) {
+        if (eid_equal(&r->eid, eid))
+            return false;
+        n++;
+    }
+    return n >= REG_MAX_PEERS;
+}
+
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr)
 {
     struct registration *r = (struct registration *)server_find_registration(s, eid);
@@ -318,11 +353,20 @@ void server_log_stats(const struct server *s)
     const struct trans_stats *t = &s->eng->stats;
     const struct server_stats *v = &s->stats;
     realtime_log_stats(s->realtime);
+    static uint64_t seq; /* so that no two stats lines are identical (repeats are suppressed) */
+    size_t npstates = 0, nregs = 0;
+    for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
+        npstates++;
+    for (const struct registration *r = s->regs; r; r = r->next)
+        nregs++;
     log_notice("stats: rx=%llu tx=%llu malformed=%llu unknown_trans=%llu invalid_sent=%llu duplicates=%llu "
                "out_of_window=%llu retransmits=%llu timeouts=%llu autokilled=%llu idle_ended=%llu "
                "refused_full=%llu requests=%llu answered=%llu refused=%llu ies_malformed=%llu encrej=%llu "
                "crypto_rejected=%llu registrations=%llu precache_sent=%llu precache_received=%llu cache_hits=%llu cache_misses=%llu "
-               "cache_evictions=%llu live_trans=%zu",
+               "cache_evictions=%llu live_trans=%zu refused_source=%llu "
+               "invalid_suppressed=%llu noauth_suppressed=%llu addr_mismatch=%llu lag_max_ms=%llu lag_last_ms=%llu "
+               "peer_states=%zu late_acks=%llu peers_registered=%zu regs_refused=%llu key_checks=%llu "
+               "key_checks_suppressed=%llu seq=%llu",
                (unsigned long long)t->rx, (unsigned long long)t->tx, (unsigned long long)t->rx_malformed,
                (unsigned long long)t->rx_unknown, (unsigned long long)t->tx_invalid,
                (unsigned long long)t->rx_duplicate, (unsigned long long)t->rx_out_of_window,
@@ -334,5 +378,10 @@ void server_log_stats(const struct server *s)
                (unsigned long long)v->registrations, (unsigned long long)v->precache_sent,
                (unsigned long long)v->precache_received, (unsigned long long)cache_stats(s->cache)->hits,
                (unsigned long long)cache_stats(s->cache)->misses, (unsigned long long)cache_stats(s->cache)->evictions,
-               s->eng->count);
+               s->eng->count, (unsigned long long)t->refused_source,
+               (unsigned long long)t->tx_invalid_suppressed, (unsigned long long)v->noauth_suppressed,
+               (unsigned long long)v->addr_mismatch, (unsigned long long)v->lag_max_ms,
+               (unsigned long long)v->lag_last_ms, npstates, (unsigned long long)t->rx_late_ack,
+               nregs, (unsigned long long)v->regs_refused, (unsigned long long)v->key_checks,
+               (unsigned long long)v->key_checks_suppressed, (unsigned long long)++seq);
 }

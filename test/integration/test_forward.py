@@ -90,11 +90,12 @@ def l_config(r1_host=R1_HOST, r2_host=R2_HOST, r2_keyed=True, general=(), peer_e
             + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT2_EID)
 
 
-def r_config(host, eid, extens, keyed=True):
-    """A registration server: answers its extensions (weight 0), peers only with L."""
+def r_config(host, eid, extens, keyed=True, via_relay=False):
+    """A registration server: answers its extensions (weight 0), peers only with L.
+    Behind the relay L's requests come from the relay's address: no address check."""
     return (general_section(host, eid, 2)
             + "\n[mappings]\npriv => sipregistration,0,IAX2,priv:${SECRET}@${IPADDR}/${NUMBER},nopartial\n\n"
-            + peer_section(L_EID, L_HOST, keyed)
+            + peer_section(L_EID, L_HOST, keyed, ["peer_address_check = no"] if via_relay else [])
             + "\n[context sipregistration]\n" + "".join("exten => %s\n" % e for e in extens))
 
 
@@ -201,8 +202,8 @@ class ForwardTests(unittest.TestCase):
         if r2_via_relay:
             self.relay("R2", R2_HOST)
             r2_host = RELAY_HOST
-        self.start("R1", r_config(R1_HOST, R1_EID, ["1001", "_20XX"]))
-        self.start("R2", r_config(R2_HOST, R2_EID, ["1002"], keyed=r2_keyed))
+        self.start("R1", r_config(R1_HOST, R1_EID, ["1001", "_20XX"], via_relay=r1_via_relay))
+        self.start("R2", r_config(R2_HOST, R2_EID, ["1002"], keyed=r2_keyed, via_relay=r2_via_relay))
         self.start("L", l_config(r1_host, r2_host, r2_keyed, l_general, l_peer_extra))
 
     def stop(self, name):

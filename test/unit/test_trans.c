@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dundid/clock.h"
+#include "dundid/ratelimit.h"
 #include "dundid/trans.h"
 #include "testutil.h"
 
@@ -41,13 +42,16 @@ static struct dundi_hdr sent_hdr(size_t i)
 /* The test's handler: counts commands, optionally answers with DPRESPONSE(F). */
 static int commands, ends, last_end = -1;
 static bool answer_requests = true;
+static bool refuse_once; /* answer with trans_reply_once instead */
 
 static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
 {
     (void)ies;
     (void)len;
     commands++;
-    if (answer_requests && dundi_hdr_cmd(h) == DUNDI_CMD_DPDISCOVER) {
+    if (refuse_once && dundi_hdr_cmd(h) == DUNDI_CMD_DPDISCOVER) {
+        trans_reply_once(t, DUNDI_CMD_DPRESPONSE, NULL);
+    } else if (answer_requests && dundi_hdr_cmd(h) == DUNDI_CMD_DPDISCOVER) {
         struct dundi_ieb b;
         dundi_ieb_init(&b, 0);
         dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, 60);
@@ -88,6 +92,7 @@ static void reset(void)
     commands = ends = 0;
     last_end = -1;
     answer_requests = true;
+    refuse_once = false;
 }
 
 static void advance(struct timerq *q, uint64_t ms)
@@ -408,6 +413,81 @@ static void test_ack_with_final(void)
     timerq_free(&q);
 }
 
+/* Abuse resistance: refusals sent once (and their ACKs absorbed), the per-
+ * source cap, first packets that are not packet 0, rate-limited INVALIDs. */
+static void test_abuse(void)
+{
+    struct timerq q;
+    timerq_init(&q);
+    struct trans_engine *e = engine(&q, 0);
+    struct dundi_addr a = peer(4600), b = peer(4601);
+    uint8_t p[DUNDI_HDR_LEN];
+    reset();
+
+    refuse_once = true;
+    pkt(p, 0x0100, 0, 0, 0, DUNDI_CMD_DPDISCOVER);
+    trans_engine_input(e, &a, p, sizeof(p));
+    CHECK_INT(nsent, 1);
+    CHECK_INT(sent_hdr(0).cmdresp, 0xc2);
+    CHECK_INT(e->count, 0); /* nothing kept */
+    uint16_t ours = sent_hdr(0).strans;
+    advance(&q, 10000);
+    CHECK_INT(nsent, 1); /* never retransmitted */
+    /* Its ACK is absorbed, not answered with INVALID; a second copy is not. */
+    pkt(p, 0x0100, ours, 1, 1, DUNDI_CMD_ACK | DUNDI_FLAG_FINAL);
+    trans_engine_input(e, &a, p, sizeof(p));
+    CHECK_INT(nsent, 1);
+    CHECK_INT(e->stats.rx_late_ack, 1);
+    trans_engine_input(e, &a, p, sizeof(p));
+    CHECK_INT(nsent, 2);
+    CHECK_INT(sent_hdr(1).cmdresp, DUNDI_CMD_INVALID);
+    refuse_once = false;
+
+    /* A first packet with oseqno 1 opens nothing and gets nothing. */
+    pkt(p, 0x0200, 0, 0, 1, DUNDI_CMD_DPDISCOVER);
+    trans_engine_input(e, &a, p, sizeof(p));
+    CHECK_INT(e->count, 0);
+    CHECK_INT(nsent, 2);
+    CHECK_INT(commands, 1);
+
+    /* Per-source cap: 3 per address (ports do not matter), others unaffected. */
+    e->max_per_source = 3;
+    answer_requests = false;
+    for (uint16_t i = 0; i < 5; i++) {
+        struct dundi_addr x = peer((uint16_t)(5000 + i));
+        pkt(p, (uint16_t)(0x0300 + i), 0, 0, 0, DUNDI_CMD_DPDISCOVER);
+        trans_engine_input(e, &x, p, sizeof(p));
+    }
+    CHECK_INT(e->count, 3);
+    CHECK_INT(e->stats.refused_source, 2);
+    struct dundi_addr other = peer(4700);
+    ((struct sockaddr_in *)&other.ss)->sin_addr.s_addr = htonl(0x7f000002);
+    pkt(p, 0x0400, 0, 0, 0, DUNDI_CMD_DPDISCOVER);
+    trans_engine_input(e, &other, p, sizeof(p));
+    CHECK_INT(e->count, 4);
+    /* When they end, their share is given back. */
+    advance(&q, TRANS_IDLE_MS + 1);
+    CHECK_INT(e->count, 0);
+    CHECK_INT(e->src.nodes, 0);
+    pkt(p, 0x0500, 0, 0, 0, DUNDI_CMD_DPDISCOVER);
+    trans_engine_input(e, &b, p, sizeof(p));
+    CHECK_INT(e->count, 1);
+
+    /* INVALIDs go through the rate limiter: burst 2, then nothing. */
+    static struct ratelimit rl;
+    ratelimit_init(&rl, 1, 2, 0, 1);
+    e->rl = &rl;
+    size_t before = nsent;
+    for (int i = 0; i < 10; i++) {
+        pkt(p, (uint16_t)(0x0600 + i), 0x1234, 0, 0, DUNDI_CMD_DPRESPONSE);
+        trans_engine_input(e, &a, p, sizeof(p));
+    }
+    CHECK_INT(nsent - before, 2);
+    CHECK_INT(e->stats.tx_invalid_suppressed, 8);
+    trans_engine_free(e);
+    timerq_free(&q);
+}
+
 int main(void)
 {
     clock_set_source(fake_clock);
@@ -419,5 +499,6 @@ int main(void)
     test_outbound_and_autokill();
     test_ids_and_limit();
     test_ack_with_final();
+    test_abuse();
     return test_summary("trans");
 }

@@ -1,0 +1,46 @@
+/* Loop-lag probe: a libevent timer every LOOPLAG_PERIOD_MS whose lateness
+ * is the time the loop spent on something else. A stall shows as a large
+ * lag_max_ms in the stats line. */
+#include "dundid/clock.h"
+#include "dundid/log.h"
+#include "dundid/server.h"
+
+#define LAG_WARN_MS 1000 /* a second without the loop is worth a log line */
+
+static void arm(struct server *s)
+{
+    struct timeval tv = {.tv_sec = 0, .tv_usec = LOOPLAG_PERIOD_MS * 1000};
+    s->lag_due_ms = clock_now_ms() + LOOPLAG_PERIOD_MS;
+    evtimer_add(s->lag_ev, &tv);
+}
+
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = clock_now_ms();
+    uint64_t lag = now > s->lag_due_ms ? now - s->lag_due_ms : 0;
+    s->stats.lag_last_ms = lag;
+    if (lag > s->stats.lag_max_ms)
+        s->stats.lag_max_ms = lag;
+    if (lag >= LAG_WARN_MS)
+        log_warning("event loop stalled for %llu ms", (unsigned long long)lag);
+    arm(s);
+}
+
+int looplag_start(struct server *s)
+{
+    s->lag_ev = evtimer_new(s->base, on_probe, s);
+    if (!s->lag_ev)
+        return -1;
+    arm(s);
+    return 0;
+}
+
+void looplag_stop(struct server *s)
+{
+    if (s->lag_ev)
+        event_free(s->lag_ev);
+    s->lag_ev = NULL;
+}

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Long fuzz campaign: every fuzz_* target of a fuzz build for N seconds each,
+# one after the other; prints executions, corpus size and crashes per target.
+#
+#   test/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-o OUTDIR] [TARGET...]
+#
+# BUILD is a tree configured with -DDUNDID_FUZZ=ON -DCMAKE_C_COMPILER=clang
+# (default build-fuzz). New inputs go to BUILD/test/fuzz/corpus-NAME (the
+# checked-in seeds under test/fuzz/corpus/NAME are only read); crash, leak,
+# timeout and OOM inputs go to OUTDIR/NAME-TIME/ (default BUILD/fuzz-campaign).
+# libFuzzer stops a target at its first finding, so "crashes" is 0 or 1 per
+# target. Exit status 1 if any target found something, 2 on usage errors.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=build-fuzz
+secs=60
+out=
+while getopts b:t:o:h opt; do
+    case $opt in
+    b) build=$OPTARG ;;
+    t) secs=$OPTARG ;;
+    o) out=$OPTARG ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+case $secs in '' | *[!0-9]*) echo "campaign.sh: -t needs whole seconds" >&2; exit 2 ;; esac
+bin=$build/test/fuzz
+[ -d "$bin" ] || { echo "campaign.sh: no $bin (configure with -DDUNDID_FUZZ=ON)" >&2; exit 2; }
+out=${out:-$build/fuzz-campaign}
+mkdir -p "$out"
+
+targets=$*
+if [ -z "$targets" ]; then
+    for f in "$bin"/fuzz_*; do
+        [ -x "$f" ] && targets="$targets $(basename "$f")"
+    done
+fi
+[ -n "$targets" ] || { echo "campaign.sh: no fuzz_* targets in $bin" >&2; exit 2; }
+
+found=0
+table=$out/summary.txt
+printf '%-18s %8s %12s %10s %8s %8s\n' target seconds execs execs/s corpus crashes >"$table"
+for t in $targets; do
+    name=${t#fuzz_}
+    work=$bin/corpus-$name
+    seeds=$here/corpus/$name
+    arts=$out/$name-$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$work" "$arts"
+    log=$out/$name.log
+    start=$(date +%s)
+    # -timeout: one input may take at most 10 s; -rss_limit_mb: a 2 GB input is a finding.
+    set +e
+    "$bin/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$arts/" "$work" $( [ -d "$seeds" ] && echo "$seeds" ) >"$log" 2>&1
+    rc=$?
+    set -e
+    took=$(( $(date +%s) - start ))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    corpus=$(find "$work" -type f | wc -l)
+    crashes=$(find "$arts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+    [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes="rc=$rc"
+    [ "$crashes" != 0 ] && found=1
+    printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >>"$table"
+done
+cat "$table"
+[ "$found" -eq 0 ] || { echo "findings: see $out/*/ and $out/*.log" >&2; exit 1; }
