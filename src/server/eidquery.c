@@ -256,7 +256,8 @@ struct eid_query *eid_query_start(struct server *s, const eid_t *target, const c
     q->target = *target;
     snprintf(q->context, sizeof(q->context), "%s", context && context[0] ? context : "e164");
     q->navoid = navoid < DUNDI_MAX_EIDS ? navoid : DUNDI_MAX_EIDS;
-    memcpy(q->avoid, avoid, q->navoid * sizeof(eid_t));
+    if (q->navoid) /* avoid may be NULL when there is nothing to avoid */
+        memcpy(q->avoid, avoid, q->navoid * sizeof(eid_t));
     q->done = done;
     q->ctx = ctx;
     timer_init(&q->deadline, on_deadline, q);
