@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dundid/conf_reader.h"
+#include "dundid/conf_values.h"
 #include <openssl/evp.h>
 #include "dundid/log.h"
 #include "dundid/mapping.h"
@@ -98,39 +99,8 @@ void config_diag_free(struct config_diag *d)
 
 /* ---- small parsers ---- */
 
-static bool parse_int(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
 
-/* yes/no as Asterisk's ast_true/ast_false understand them. */
-static int parse_bool(const char *s)
-{
-    static const char *const yes[] = {"yes", "true", "y", "t", "1", "on"};
-    static const char *const no[] = {"no", "false", "n", "f", "0", "off"};
-    for (size_t i = 0; i < 6; i++) {
-        if (!strcasecmp(s, yes[i]))
-            return 1;
-        if (!strcasecmp(s, no[i]))
-            return 0;
-    }
-    return -1;
-}
 
-static bool copy_bounded(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        return false;
-    memcpy(dst, src, n + 1);
-    return true;
-}
 
 const char *model_name(int model)
 {
@@ -172,7 +142,7 @@ static int parse_tos(const char *s)
         {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38}, {"ef", 46},
     };
     int v;
-    if (parse_int(s, 0, 255, &v))
+    if (conf_parse_int(s, 0, 255, &v))
         return v;
     if (!strncasecmp(s, "0x", 2)) {
         char *end;
@@ -355,7 +325,7 @@ static bool parse_listen(const char *v, char *host, size_t hostlen, uint16_t *po
 {
     const char *colon = strrchr(v, ':');
     int n;
-    if (!colon || !parse_int(colon + 1, 1, 65535, &n))
+    if (!colon || !conf_parse_int(colon + 1, 1, 65535, &n))
         return false;
     const char *h = v;
     size_t len = (size_t)(colon - v);
@@ -381,7 +351,7 @@ static bool ops_key(struct loader *ld, const char *k, const char *v, int line)
     struct config *c = ld->c;
     if (!strcasecmp(k, "pidfile") || !strcasecmp(k, "logfile")) {
         char *slot = !strcasecmp(k, "pidfile") ? c->pidfile : c->logfile;
-        if (v[0] != '/' || !copy_bounded(slot, CONF_STR_MAX, v))
+        if (v[0] != '/' || !conf_copy(slot, CONF_STR_MAX, v))
             ERR(ld, line, "%s: '%s' must be an absolute path shorter than %d characters", k, v, CONF_STR_MAX);
     } else if (!strcasecmp(k, "metrics")) {
         if (!parse_listen(v, c->metrics_host, sizeof(c->metrics_host), &c->metrics_port)) {
@@ -401,15 +371,15 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
     char *slot;
 
     if (!strcasecmp(k, "port")) {
-        if (!parse_int(v, 1, 65535, &n))
+        if (!conf_parse_int(v, 1, 65535, &n))
             ERR(ld, line, "port: '%s' is not a port number (1..65535)", v);
         else
             c->port = (uint16_t)n;
     } else if (!strcasecmp(k, "bindaddr")) {
-        copy_bounded(ld->bindaddr, sizeof(ld->bindaddr), v);
+        conf_copy(ld->bindaddr, sizeof(ld->bindaddr), v);
         ld->bindaddr_line = line;
     } else if (!strcasecmp(k, "bindaddr2")) {
-        copy_bounded(ld->bindaddr2, sizeof(ld->bindaddr2), v);
+        conf_copy(ld->bindaddr2, sizeof(ld->bindaddr2), v);
         ld->bindaddr2_line = line;
     } else if (!strcasecmp(k, "tos")) {
         if ((n = parse_tos(v)) < 0)
@@ -423,53 +393,53 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
             c->has_eid = true;
     } else if (!strcasecmp(k, "ttl")) {
         /* The reference accepts 1..119 only. */
-        if (!parse_int(v, 1, 119, &n))
+        if (!conf_parse_int(v, 1, 119, &n))
             ERR(ld, line, "ttl: '%s' must be 1..119", v);
         else
             c->ttl = n;
     } else if (!strcasecmp(k, "autokill")) {
-        int b = parse_bool(v);
+        int b = conf_parse_bool(v);
         if (b == 1)
             c->autokill_ms = 2000;
         else if (b == 0)
             c->autokill_ms = 0;
-        else if (!parse_int(v, 0, 3600000, &n))
+        else if (!conf_parse_int(v, 0, 3600000, &n))
             ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
         else
             c->autokill_ms = n;
     } else if (!strcasecmp(k, "cachetime")) {
-        if (!parse_int(v, 0, 65535, &n))
+        if (!conf_parse_int(v, 0, 65535, &n))
             ERR(ld, line, "cachetime: '%s' must be 0..65535 seconds", v);
         else
             c->cachetime = n;
     } else if (!strcasecmp(k, "storehistory")) {
-        if ((n = parse_bool(v)) < 0)
+        if ((n = conf_parse_bool(v)) < 0)
             ERR(ld, line, "storehistory: '%s' must be yes or no", v);
         else
             c->storehistory = n;
     } else if (!strcasecmp(k, "dns_refresh")) {
-        if (!parse_int(v, 1, 86400, &n))
+        if (!conf_parse_int(v, 1, 86400, &n))
             ERR(ld, line, "dns_refresh: '%s' must be 1..86400 seconds", v);
         else
             c->dns_refresh_s = n;
     } else if (!strcasecmp(k, "resolv_conf")) {
-        if (!*v || !copy_bounded(c->resolv_conf, sizeof(c->resolv_conf), v))
+        if (!*v || !conf_copy(c->resolv_conf, sizeof(c->resolv_conf), v))
             ERR(ld, line, "resolv_conf: '%s' is not a file name", v);
     } else if ((slot = contact_slot(c, k))) {
-        if (!copy_bounded(slot, CONF_NAME_MAX, v))
+        if (!conf_copy(slot, CONF_NAME_MAX, v))
             ERR(ld, line, "%s: longer than %d characters", k, CONF_NAME_MAX - 1);
     } else if (!strcasecmp(k, "keydir")) {
-        if (!*v || !copy_bounded(c->keydir, sizeof(c->keydir), v))
+        if (!*v || !conf_copy(c->keydir, sizeof(c->keydir), v))
             ERR(ld, line, "keydir: '%s' is not a folder name", v);
         else
             ld->keydir_line = line;
     } else if (!strcasecmp(k, "cache_size")) {
-        if (!parse_int(v, 16, 100000000, &n))
+        if (!conf_parse_int(v, 16, 100000000, &n))
             ERR(ld, line, "cache_size: '%s' must be 16..100000000 entries", v);
         else
             c->cache_size = n;
     } else if (!strcasecmp(k, "session_key_lifetime")) {
-        if (!parse_int(v, 10, 86400, &n))
+        if (!conf_parse_int(v, 10, 86400, &n))
             ERR(ld, line, "session_key_lifetime: '%s' must be 10..86400 seconds", v);
         else
             c->session_key_lifetime_s = n;
@@ -479,19 +449,19 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
         if (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1)
             ERR(ld, line, "ipaddr: '%s' is not an IP address", v);
         else
-            copy_bounded(c->ipaddr, sizeof(c->ipaddr), v);
+            conf_copy(c->ipaddr, sizeof(c->ipaddr), v);
     } else if (!strcasecmp(k, "max_transactions")) {
-        if (!parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
+        if (!conf_parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
             ERR(ld, line, "max_transactions: '%s' must be 1..%d", v, TRANS_ID_SPACE - 2);
         else
             c->max_transactions = n;
     } else if (!strcasecmp(k, "max_transactions_per_source")) {
-        if (!parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
+        if (!conf_parse_int(v, 1, TRANS_ID_SPACE - 2, &n))
             ERR(ld, line, "max_transactions_per_source: '%s' must be 1..%d", v, TRANS_ID_SPACE - 2);
         else
             c->max_per_source = n;
     } else if (!strcasecmp(k, "peer_address_check")) {
-        if ((n = parse_bool(v)) < 0)
+        if ((n = conf_parse_bool(v)) < 0)
             ERR(ld, line, "peer_address_check: '%s' must be yes or no", v);
         else
             c->peer_address_check = n;
@@ -504,7 +474,7 @@ static void general_key(struct loader *ld, const char *k, const char *v, int lin
         c->control_set = true;
         if (!strcasecmp(v, "none"))
             c->control[0] = '\0';
-        else if (v[0] != '/' || !copy_bounded(c->control, sizeof(c->control), v))
+        else if (v[0] != '/' || !conf_copy(c->control, sizeof(c->control), v))
             ERR(ld, line, "control: '%s' must be none or an absolute path of at most %d characters", v,
                 CONF_CONTROL_MAX - 1);
     } else if (ops_key(ld, k, v, line)) {
@@ -558,24 +528,24 @@ static void mapping_key(struct loader *ld, const char *k, const char *v, int lin
     struct mapping m = {.line = line};
     char buf[1024], *rest = buf, *f;
 
-    if (!copy_bounded(m.dcontext, sizeof(m.dcontext), k) || !*k) {
+    if (!conf_copy(m.dcontext, sizeof(m.dcontext), k) || !*k) {
         ERR(ld, line, "mapping: DUNDi context name must be 1..%d characters", CONF_NAME_MAX - 1);
         return;
     }
-    copy_bounded(buf, sizeof(buf), v);
+    conf_copy(buf, sizeof(buf), v);
     if (*v) {
         char *lctx = field(&rest), *weight = field(&rest), *tech = field(&rest), *dest = field(&rest);
         if (!lctx || !weight || !tech || !dest) {
             ERR(ld, line, "mapping '%s': expected 'local_context,weight,tech,destination[,options]'", k);
             return;
         }
-        if (!*lctx || !copy_bounded(m.lcontext, sizeof(m.lcontext), lctx)) {
+        if (!*lctx || !conf_copy(m.lcontext, sizeof(m.lcontext), lctx)) {
             ERR(ld, line, "mapping '%s': bad local context '%s'", k, lctx);
             return;
         }
         if (!strncmp(weight, "${", 2)) {
-            copy_bounded(m.weight_expr, sizeof(m.weight_expr), weight);
-        } else if (!parse_int(weight, 0, 59999, &m.weight)) {
+            conf_copy(m.weight_expr, sizeof(m.weight_expr), weight);
+        } else if (!conf_parse_int(weight, 0, 59999, &m.weight)) {
             ERR(ld, line, "mapping '%s': weight '%s' must be 0..59999 or ${VARIABLE}", k, weight);
             return;
         }
@@ -583,7 +553,7 @@ static void mapping_key(struct loader *ld, const char *k, const char *v, int lin
             ERR(ld, line, "mapping '%s': unknown technology '%s' (IAX2, SIP, PJSIP, H323)", k, tech);
             return;
         }
-        if (!copy_bounded(m.dest, sizeof(m.dest), dest)) {
+        if (!conf_copy(m.dest, sizeof(m.dest), dest)) {
             ERR(ld, line, "mapping '%s': destination too long", k);
             return;
         }
@@ -621,7 +591,7 @@ static bool add_rule(struct loader *ld, struct rulelist *l, const char *key, con
     if (!r)
         return false;
     l->v = r;
-    if (!copy_bounded(r[l->n].name, sizeof(r[l->n].name), name) || !*name) {
+    if (!conf_copy(r[l->n].name, sizeof(r[l->n].name), name) || !*name) {
         ERR(ld, line, "%s: context name must be 1..%d characters", key, CONF_NAME_MAX - 1);
         return false;
     }
@@ -640,13 +610,13 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
         if (!strcasecmp(v, "dynamic")) {
             p->dynamic = true;
             p->host[0] = '\0';
-        } else if (!*v || !copy_bounded(p->host, sizeof(p->host), v)) {
+        } else if (!*v || !conf_copy(p->host, sizeof(p->host), v)) {
             ERR(ld, line, "host: '%s' is not a host name or address", v);
         } else {
             p->dynamic = false;
         }
     } else if (!strcasecmp(k, "port")) {
-        if (!parse_int(v, 1, 65535, &n))
+        if (!conf_parse_int(v, 1, 65535, &n))
             ERR(ld, line, "port: '%s' is not a port number (1..65535)", v);
         else
             p->port = (uint16_t)n;
@@ -675,16 +645,16 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
             p->order = n;
     } else if (!strcasecmp(k, "inkey") || !strcasecmp(k, "outkey")) {
         char *dst = tolower((unsigned char)k[0]) == 'i' ? p->inkey : p->outkey;
-        if (!*v || strchr(v, '/') || !copy_bounded(dst, CONF_NAME_MAX, v))
+        if (!*v || strchr(v, '/') || !conf_copy(dst, CONF_NAME_MAX, v))
             ERR(ld, line, "%s: '%s' is not a key name (a file name without .pub/.key)", k, v);
     } else if (!strcasecmp(k, "qualify")) {
-        int b = parse_bool(v);
+        int b = conf_parse_bool(v);
         if (b >= 0)
             p->qualify_ms = b ? 2000 : 0;
-        else if (!parse_int(v, 1, 60000, &p->qualify_ms))
+        else if (!conf_parse_int(v, 1, 60000, &p->qualify_ms))
             ERR(ld, line, "qualify: '%s' must be yes, no or milliseconds", v);
     } else if (!strcasecmp(k, "register")) {
-        if ((n = parse_bool(v)) < 0)
+        if ((n = conf_parse_bool(v)) < 0)
             ERR(ld, line, "register: '%s' must be yes or no", v);
         else
             p->reg = n;
@@ -694,13 +664,13 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
         else
             p->has_ustothem = true;
     } else if (!strcasecmp(k, "autokill")) {
-        int b = parse_bool(v);
+        int b = conf_parse_bool(v);
         if (b >= 0)
             p->autokill_ms = b ? 2000 : 0;
-        else if (!parse_int(v, 0, 3600000, &p->autokill_ms))
+        else if (!conf_parse_int(v, 0, 3600000, &p->autokill_ms))
             ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
     } else if (!strcasecmp(k, "peer_address_check")) {
-        if ((p->addr_check = parse_bool(v)) < 0)
+        if ((p->addr_check = conf_parse_bool(v)) < 0)
             ERR(ld, line, "peer_address_check: '%s' must be yes or no", v);
     } else {
         ERR(ld, line, "unknown peer option '%s'", k);
@@ -712,7 +682,7 @@ static void peer_key(struct loader *ld, const char *k, const char *v, int line)
 static bool add_pattern(struct loader *ld, struct pattern **v, size_t *n, const char *text, int line)
 {
     char buf[256], err[128], *rest = buf;
-    copy_bounded(buf, sizeof(buf), text);
+    conf_copy(buf, sizeof(buf), text);
     /* Accept both "exten => 1001" and extensions.conf's "exten => 1001,1,NoOp()". */
     char *pat = field(&rest);
     struct pattern *pv = realloc(*v, (*n + 1) * sizeof(**v));
@@ -759,7 +729,7 @@ static bool parse_cidr(const char *s, struct cidr *out)
     else
         return false;
     int maxbits = out->family == AF_INET ? 32 : 128, bits = maxbits;
-    if (slash && !parse_int(slash + 1, 0, maxbits, &bits))
+    if (slash && !conf_parse_int(slash + 1, 0, maxbits, &bits))
         return false;
     out->bits = (unsigned)bits;
     return true;
@@ -783,7 +753,7 @@ static void registrations_key(struct loader *ld, const char *k, const char *v, i
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (!strcasecmp(k, strs[i].key)) {
-            if ((!*v && strcasecmp(k, "statefile")) || !copy_bounded(strs[i].dst, strs[i].cap, v))
+            if ((!*v && strcasecmp(k, "statefile")) || !conf_copy(strs[i].dst, strs[i].cap, v))
                 ERR(ld, line, "%s: must be 1..%zu characters", k, strs[i].cap - 1);
             else if (!strcasecmp(k, "statefile") && !strcasecmp(v, "none"))
                 r->statefile[0] = '\0';
@@ -802,22 +772,22 @@ static void registrations_key(struct loader *ld, const char *k, const char *v, i
     };
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
         if (!strcasecmp(k, ints[i].key)) {
-            if (!parse_int(v, ints[i].min, ints[i].max, ints[i].dst))
+            if (!conf_parse_int(v, ints[i].min, ints[i].max, ints[i].dst))
                 ERR(ld, line, "%s: '%s' must be %ld..%ld %s", k, v, ints[i].min, ints[i].max, ints[i].unit);
             return;
         }
     if (!strcasecmp(k, "keep_other_registrars")) {
-        if ((n = parse_bool(v)) < 0)
+        if ((n = conf_parse_bool(v)) < 0)
             ERR(ld, line, "keep_other_registrars: '%s' must be yes or no", v);
         else
             r->keep_other_registrars = n;
     } else if (!strcasecmp(k, "precache_registrations")) {
-        if ((n = parse_bool(v)) < 0)
+        if ((n = conf_parse_bool(v)) < 0)
             ERR(ld, line, "precache_registrations: '%s' must be yes or no", v);
         else
             ld->c->precache_registrations = n;
     } else if (!strcasecmp(k, "hep")) {
-        if (!copy_bounded(ld->hep, sizeof(ld->hep), v) || !*v)
+        if (!conf_copy(ld->hep, sizeof(ld->hep), v) || !*v)
             ERR(ld, line, "hep: '%s' is not ADDRESS:PORT", v);
         ld->hep_line = line;
     } else if (!strcasecmp(k, "hep_allow")) {
@@ -842,7 +812,7 @@ static void resolve_hep(struct loader *ld)
     char host[CONF_STR_MAX], err[128];
     const char *colon = strrchr(ld->hep, ':'), *portstr = colon ? colon + 1 : ld->hep;
     int port;
-    if (!parse_int(portstr, 1, 65535, &port)) {
+    if (!conf_parse_int(portstr, 1, 65535, &port)) {
         ERR(ld, ld->hep_line, "hep: '%s' needs a port (ADDRESS:PORT)", ld->hep);
         return;
     }
@@ -1080,14 +1050,14 @@ struct config *config_load(const char *path, struct config_diag *diag)
     memset(diag, 0, sizeof(*diag));
     if (!c)
         return NULL;
-    copy_bounded(c->path, sizeof(c->path), path);
+    conf_copy(c->path, sizeof(c->path), path);
     c->port = DUNDI_PORT;
     c->ttl = 120;
     c->cachetime = 3600;
     c->loglevel = -1;
     c->session_key_lifetime_s = SESSION_KEY_LIFETIME_S;
     c->cache_size = 100000;
-    copy_bounded(c->control, sizeof(c->control), DUNDID_DEFAULT_CONTROL);
+    conf_copy(c->control, sizeof(c->control), DUNDID_DEFAULT_CONTROL);
     c->max_per_source = 4096;
     c->peer_address_check = true;
     c->dns_refresh_s = 300;

@@ -1,6 +1,7 @@
 /* [realtime] and [registrars]: values checked one by one, then as a whole. */
 #include "dundid/realtime_conf.h"
 
+#include "dundid/conf_values.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,38 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-static bool parse_int(const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-static int parse_bool(const char *s)
-{
-    static const char *const yes[] = {"yes", "true", "y", "t", "1", "on"};
-    static const char *const no[] = {"no", "false", "n", "f", "0", "off"};
-    for (size_t i = 0; i < 6; i++) {
-        if (!strcasecmp(s, yes[i]))
-            return 1;
-        if (!strcasecmp(s, no[i]))
-            return 0;
-    }
-    return -1;
-}
-
-static bool copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        return false;
-    memcpy(dst, src, n + 1);
-    return true;
-}
 
 /* The table name goes into the SQL text (it cannot be a parameter), so only
  * plain identifier characters. */
@@ -97,31 +66,31 @@ static int key(struct realtime_conf *rc, const char *k, const char *v, char *err
 {
     int n;
     if (!strcasecmp(k, "host")) {
-        if (!is_token(v) || !copy_str(rc->host, sizeof(rc->host), v))
+        if (!is_token(v) || !conf_copy(rc->host, sizeof(rc->host), v))
             goto bad_host;
     } else if (!strcasecmp(k, "port")) {
-        if (!parse_int(v, 1, 65535, &n)) {
+        if (!conf_parse_int(v, 1, 65535, &n)) {
             snprintf(err, errlen, "port: '%s' is not a port number (1..65535)", v);
             return -1;
         }
         rc->port = (uint16_t)n;
     } else if (!strcasecmp(k, "socket")) {
-        if (v[0] != '/' || !copy_str(rc->socket, sizeof(rc->socket), v)) {
+        if (v[0] != '/' || !conf_copy(rc->socket, sizeof(rc->socket), v)) {
             snprintf(err, errlen, "socket: '%s' is not an absolute path of at most %d characters", v, RT_STR_MAX - 1);
             return -1;
         }
     } else if (!strcasecmp(k, "user")) {
-        if (!*v || !copy_str(rc->user, sizeof(rc->user), v)) {
+        if (!*v || !conf_copy(rc->user, sizeof(rc->user), v)) {
             snprintf(err, errlen, "user: must be 1..%zu characters", sizeof(rc->user) - 1);
             return -1;
         }
     } else if (!strcasecmp(k, "password")) {
-        if (!copy_str(rc->password, sizeof(rc->password), v)) {
+        if (!conf_copy(rc->password, sizeof(rc->password), v)) {
             snprintf(err, errlen, "password: longer than %d characters", RT_STR_MAX - 1);
             return -1;
         }
     } else if (!strcasecmp(k, "database")) {
-        if (!is_identifier(v) || !copy_str(rc->database, sizeof(rc->database), v)) {
+        if (!is_identifier(v) || !conf_copy(rc->database, sizeof(rc->database), v)) {
             snprintf(err, errlen, "database: '%s' must be 1..%d letters, digits, _ or $", v, RT_IDENT_MAX - 1);
             return -1;
         }
@@ -135,33 +104,33 @@ static int key(struct realtime_conf *rc, const char *k, const char *v, char *err
             return -1;
         }
     } else if (!strcasecmp(k, "table")) {
-        if (!is_identifier(v) || !copy_str(rc->table, sizeof(rc->table), v)) {
+        if (!is_identifier(v) || !conf_copy(rc->table, sizeof(rc->table), v)) {
             snprintf(err, errlen, "table: '%s' must be 1..%d letters, digits, _ or $", v, RT_IDENT_MAX - 1);
             return -1;
         }
     } else if (!strcasecmp(k, "poll")) {
-        if (!parse_int(v, 1, 3600, &rc->poll_s)) {
+        if (!conf_parse_int(v, 1, 3600, &rc->poll_s)) {
             snprintf(err, errlen, "poll: '%s' must be 1..3600 seconds", v);
             return -1;
         }
     } else if (!strcasecmp(k, "resync")) {
-        if (!parse_int(v, 1, 86400, &rc->resync_s)) {
+        if (!conf_parse_int(v, 1, 86400, &rc->resync_s)) {
             snprintf(err, errlen, "resync: '%s' must be 1..86400 seconds", v);
             return -1;
         }
     } else if (!strcasecmp(k, "ondemand")) {
-        if ((n = parse_bool(v)) < 0) {
+        if ((n = conf_parse_bool(v)) < 0) {
             snprintf(err, errlen, "ondemand: '%s' must be yes or no", v);
             return -1;
         }
         rc->ondemand = n;
     } else if (!strcasecmp(k, "ondemand_timeout")) {
-        if (!parse_int(v, 1, 5000, &rc->ondemand_timeout_ms)) {
+        if (!conf_parse_int(v, 1, 5000, &rc->ondemand_timeout_ms)) {
             snprintf(err, errlen, "ondemand_timeout: '%s' must be 1..5000 milliseconds", v);
             return -1;
         }
     } else if (!strcasecmp(k, "default_registrar")) {
-        if (!is_token(v) || !copy_str(rc->default_registrar, sizeof(rc->default_registrar), v)) {
+        if (!is_token(v) || !conf_copy(rc->default_registrar, sizeof(rc->default_registrar), v)) {
             snprintf(err, errlen, "default_registrar: '%s' must be an address of 1..%d characters", v,
                      REG_REGISTRAR_MAX);
             return -1;
@@ -180,12 +149,12 @@ int realtime_conf_registrar(struct realtime_conf *rc, const char *name, const ch
                             size_t errlen)
 {
     struct registrar_map m = {.line = line};
-    if (!is_token(name) || !copy_str(m.name, sizeof(m.name), name)) {
+    if (!is_token(name) || !conf_copy(m.name, sizeof(m.name), name)) {
         snprintf(err, errlen, "registrar name '%s' must be 1..%d characters without spaces or /@,;", name,
                  REG_REGISTRAR_MAX);
         return -1;
     }
-    if (!is_token(addr) || !copy_str(m.addr, sizeof(m.addr), addr)) {
+    if (!is_token(addr) || !conf_copy(m.addr, sizeof(m.addr), addr)) {
         snprintf(err, errlen, "registrar '%s': address '%s' must be 1..%d characters without spaces or /@,;", name,
                  addr, REG_REGISTRAR_MAX);
         return -1;
