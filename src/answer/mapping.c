@@ -122,6 +122,39 @@ static int eval_weight(const struct mapping *m, const struct answer_vars *v)
     return (end == buf || *end || w < 0 || w > 59999) ? 59999 : (int)w;
 }
 
+/* The next ANSWER slot filled for mapping m (not yet counted in out->n), or
+ * NULL when there is no room or the destination does not fit (counted). */
+static struct dundi_answer *build_answer(const struct mapping *m, uint16_t flags, const struct answer_vars *v,
+                                         struct local_result *out)
+{
+    if (out->n >= DUNDI_MAX_ANSWERS) {
+        out->dropped++;
+        return NULL;
+    }
+    struct dundi_answer *a = &out->answers[out->n];
+    a->eid = *v->us_eid;
+    a->proto = (uint8_t)m->proto;
+    a->flags = (uint16_t)(flags | (m->options & 0xffffu));
+    /* Partial answers: the weight is evaluated without the variables (8.2). */
+    static const struct answer_vars no_vars;
+    a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars);
+    a->dest[0] = '\0';
+    if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
+        out->dropped++; /* longer than an ANSWER can carry */
+        return NULL;
+    }
+    return a;
+}
+
+/* A DONT_ASK prefix of len characters, if longer than the one so far. */
+static void widen_hint(struct local_result *out, const char *number, size_t len)
+{
+    if (len > strlen(out->hint_data)) {
+        memcpy(out->hint_data, number, len);
+        out->hint_data[len] = '\0';
+    }
+}
+
 static bool same_answer(const struct dundi_answer *a, const struct dundi_answer *b)
 {
     return a->proto == b->proto && a->flags == b->flags && !strcmp(a->dest, b->dest);
@@ -148,27 +181,15 @@ static void registration_answers(const struct mapping *m, const struct answer_va
             if (!regtable_has(v->regs, prefix, v->now) && !regtable_may_extend(v->regs, prefix))
                 break;
         }
-        if (len <= DUNDI_MAX_NUMBER && len > strlen(out->hint_data)) {
-            memcpy(out->hint_data, v->number, len);
-            out->hint_data[len] = '\0';
-        }
+        if (len <= DUNDI_MAX_NUMBER)
+            widen_hint(out, v->number, len);
     }
     for (size_t i = 0; i < nb; i++) {
         struct answer_vars bv = *v;
         bv.binding = &binds[i];
-        if (out->n >= DUNDI_MAX_ANSWERS) {
-            out->dropped++;
+        struct dundi_answer *a = build_answer(m, DUNDI_FLAG_EXISTS, &bv, out);
+        if (!a)
             continue;
-        }
-        struct dundi_answer *a = &out->answers[out->n];
-        a->eid = *v->us_eid;
-        a->proto = (uint8_t)m->proto;
-        a->flags = (uint16_t)(DUNDI_FLAG_EXISTS | (m->options & 0xffffu));
-        a->weight = (uint16_t)eval_weight(m, &bv);
-        if (mapping_expand(m->dest, &bv, a->dest, sizeof(a->dest)) < 0) {
-            out->dropped++;
-            continue;
-        }
         bool dup = false;
         for (unsigned j = 0; j < out->n && !dup; j++)
             dup = same_answer(&out->answers[j], a);
@@ -205,30 +226,11 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
         if (m->options & MAP_OPT_NOPARTIAL)
             flags &= (uint16_t)~(DUNDI_FLAG_MATCHMORE | DUNDI_FLAG_CANMATCH);
         if (!flags) {
-            size_t len = (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(lc, v->number) : 0;
-            if (len > strlen(out->hint_data)) {
-                memcpy(out->hint_data, v->number, len);
-                out->hint_data[len] = '\0';
-            }
+            widen_hint(out, v->number, (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(lc, v->number) : 0);
             continue;
         }
-        if (out->n >= DUNDI_MAX_ANSWERS) {
-            out->dropped++;
-            continue;
-        }
-        struct dundi_answer *a = &out->answers[out->n];
-        a->eid = *v->us_eid;
-        a->proto = (uint8_t)m->proto;
-        a->flags = (uint16_t)(flags | (m->options & 0xffffu));
-        /* Partial answers: the weight is evaluated without the variables (8.2). */
-        static const struct answer_vars no_vars;
-        a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars);
-        a->dest[0] = '\0';
-        if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
-            out->dropped++; /* longer than an ANSWER can carry */
-            continue;
-        }
-        out->n++;
+        if (build_answer(m, flags, v, out))
+            out->n++;
     }
     if (!(out->hint_flags & DUNDI_HINT_DONT_ASK))
         out->hint_data[0] = '\0';

@@ -570,6 +570,89 @@ static void test_weights_and_limits(void)
     config_free(c);
 }
 
+/* ---- regcontext mappings: answers from the registration table ---- */
+
+static void test_registrations(void)
+{
+    struct config *c = load_text("[general]\nentityid = 02:00:00:00:00:0a\ncachetime = 300\n"
+                                 "[registrations]\nstatefile = none\n"
+                                 "[mappings]\n"
+                                 "priv => sipregistration,0,IAX2,priv:pw@${REGISTRAR}/${NUMBER},nopartial\n"
+                                 "direct => sipregistration,0,SIP,${CONTACT},nopartial\n"
+                                 "uri => sipregistration,5,SIP,${CONTACTURI}\n");
+    struct regtable *rt = regtable_new(8);
+    if (!c || !rt)
+        return;
+    int64_t now = 1700000000;
+    struct reg_update u1 = {.ext = "1002", .contact = "sip:1002@10.10.10.63:5060", .registrar = "10.0.0.2",
+                            .expires = now + 100, .feed = REG_FEED_PCAP};
+    struct reg_update u2 = {.ext = "1002", .contact = "sip:1002@10.10.10.64:5062;ob", .registrar = "10.0.0.2",
+                            .expires = now + 40, .feed = REG_FEED_HEP};
+    struct reg_update u3 = {.ext = "10050", .contact = "sip:10050@10.9.9.9", .registrar = "10.0.0.3",
+                            .expires = now + 3600, .feed = REG_FEED_PCAP};
+    regtable_apply(rt, &u1, now);
+    regtable_apply(rt, &u2, now);
+    regtable_apply(rt, &u3, now);
+    eid_t us;
+    eid_parse(&us, "02:00:00:00:00:0a");
+    struct local_result r;
+    struct answer_vars v = {.number = "1002", .us_eid = &us, .secret = "", .ipaddr = "10.0.0.1", .regs = rt,
+                            .now = now};
+
+    /* Two contacts at one registrar: the same IAX2 destination, answered once. */
+    mapping_answer(c, "priv", &v, &r);
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.answers[0].dest, "priv:pw@10.0.0.2/1002");
+    CHECK_INT(r.answers[0].flags, DUNDI_FLAG_EXISTS);
+    CHECK_INT(r.answers[0].weight, 0);
+    CHECK(r.consulted_regs, "the table was consulted");
+    CHECK_INT(r.expiration, 40); /* the first binding to expire bounds EXPIRATION */
+    CHECK(!(r.hint_flags & DUNDI_HINT_DONT_ASK), "registered: no DONT_ASK");
+
+    /* ${CONTACT} drops the scheme only; one answer per binding, newest first. */
+    mapping_answer(c, "direct", &v, &r);
+    CHECK_INT(r.n, 2);
+    CHECK_STR(r.answers[0].dest, "1002@10.10.10.64:5062;ob");
+    CHECK_STR(r.answers[1].dest, "1002@10.10.10.63:5060");
+    mapping_answer(c, "uri", &v, &r);
+    CHECK_INT(r.n, 2);
+    CHECK_STR(r.answers[1].dest, "sip:1002@10.10.10.63:5060");
+    CHECK_INT(r.answers[1].weight, 5);
+
+    /* Expired bindings are never answered. */
+    v.now = now + 50;
+    mapping_answer(c, "direct", &v, &r);
+    CHECK_INT(r.n, 1);
+    CHECK_INT(r.expiration, 50);
+    v.now = now + 100;
+    mapping_answer(c, "direct", &v, &r);
+    CHECK_INT(r.n, 0);
+    v.now = now;
+
+    /* Not registered: the shortest prefix nothing registered starts with. */
+    v.number = "1099";
+    mapping_answer(c, "priv", &v, &r);
+    CHECK_INT(r.n, 0);
+    CHECK(r.hint_flags & DUNDI_HINT_DONT_ASK, "not registered: DONT_ASK");
+    CHECK_STR(r.hint_data, "109");
+    v.number = "2001";
+    mapping_answer(c, "priv", &v, &r);
+    CHECK_STR(r.hint_data, "2");
+    /* A registered extension longer than the number: it may be dialled on. */
+    v.number = "1005";
+    mapping_answer(c, "priv", &v, &r);
+    CHECK_INT(r.n, 0);
+    CHECK(!(r.hint_flags & DUNDI_HINT_DONT_ASK), "a prefix of 10050: no DONT_ASK");
+    /* Without a table (regs NULL) the mapping answers nothing. */
+    v.number = "1002";
+    v.regs = NULL;
+    mapping_answer(c, "priv", &v, &r);
+    CHECK_INT(r.n, 0);
+    CHECK(!r.consulted_regs, "no table, not consulted");
+    regtable_free(rt);
+    config_free(c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -586,5 +669,6 @@ int main(int argc, char **argv)
     test_spec_example();
     test_several_mappings();
     test_weights_and_limits();
+    test_registrations();
     return test_summary("test_mapping");
 }
