@@ -155,6 +155,16 @@ static int start_failed(struct app *a, struct config *conf, struct event_base *b
 
 int main(int argc, char **argv)
 {
+    /* Held until the loop handles them: a SIGHUP or SIGTERM during start-up
+     * must not kill the daemon with the default action. */
+    sigset_t held, before;
+    sigemptyset(&held);
+    sigaddset(&held, SIGHUP);
+    sigaddset(&held, SIGTERM);
+    sigaddset(&held, SIGINT);
+    sigaddset(&held, SIGUSR1);
+    sigaddset(&held, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &held, &before);
     const char *path = DUNDID_DEFAULT_CONF, *pidpath = NULL, *user = NULL;
     bool foreground = false, check = false, debug = false;
     int opt;
@@ -269,6 +279,7 @@ int main(int argc, char **argv)
     };
     for (int i = 0; i < 5; i++)
         event_add(sigs[i], NULL);
+    sigprocmask(SIG_SETMASK, &before, NULL); /* what arrived meanwhile is handled now */
     service_ready(&app.service);
     if (!foreground) {
         daemonize_done(0); /* the starting command exits 0 now */

@@ -533,6 +533,20 @@ class ReloadTests(FaultCase):
         self.stop("L")
         self.stop("R")
 
+    def test_sighup_during_startup(self):
+        """SIGHUPs right after the sockets are bound (before the loop runs) are
+        held and handled as reloads, not the default action that kills."""
+        for _ in range(5):
+            l_ = self.start("L", l_config())
+            for _ in range(5):
+                l_.signal(signal.SIGHUP)
+            time.sleep(0.3)
+            self.assertTrue(l_.running(), l_.log())
+            c = self.lookups()
+            res = c.run(["1001"], ttl=2, window=1, per_lookup_s=5.0)
+            self.assertEqual(self.dests(res[0][1]), ["priv:x@%s/1001" % L_HOST])
+            l_.stop()
+
     def test_sighup_storm_under_load(self):
         """50 SIGHUPs in about 5 s while forwarded and local lookups run."""
         self.start("R", r_config())
