@@ -6,5 +6,5 @@ cd "$(dirname "$0")/../.."
 contrib/scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
-mkdir -p /var/lib/dundid  # the registration state file (statefile)
+mkdir -p /var/lib/dundid /run/dundid  # the state file and the control socket (dundictl)
 exec build/dundid -f -c conf/dundid.conf
