@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import unittest
 import time
 
 import dundi_raw as dr
@@ -147,6 +148,31 @@ class Daemon:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+class DaemonsCase(unittest.TestCase):
+    """Tests that start named dundid instances from configuration text, in
+    one temporary folder per test; every daemon is killed at the end."""
+
+    WORKDIR_PREFIX = "dundid-test-"
+
+    def setUp(self):
+        self.tmp = make_workdir(self.WORKDIR_PREFIX)
+        self.addCleanup(self.tmp.cleanup)
+        self.daemons = {}
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp.name, name + ".conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start(self, name, text):
+        d = Daemon(self.write(name, text), self.tmp.name)
+        self.addCleanup(d.kill)
+        d.start()
+        self.daemons[name] = d
+        return d
 
 
 class Client:

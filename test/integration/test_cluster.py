@@ -106,25 +106,8 @@ def r_config(i, extens, cachetime=5, precache=False, statedir=None):
             + "[context sipregistration]\n" + "".join("exten => %s\n" % e for e in extens))
 
 
-class ClusterCase(unittest.TestCase):
-
-    def setUp(self):
-        self.tmp = harness.make_workdir("dundid-cluster-")
-        self.addCleanup(self.tmp.cleanup)
-        self.daemons = {}
-
-    def write(self, name, text):
-        path = os.path.join(self.tmp.name, name + ".conf")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def start(self, name, text):
-        d = Daemon(self.write(name, text), self.tmp.name)
-        self.addCleanup(d.kill)
-        d.start()
-        self.daemons[name] = d
-        return d
+class ClusterCase(harness.DaemonsCase):
+    WORKDIR_PREFIX = "dundid-cluster-"
 
     def reload(self, name, text):
         d = self.daemons[name]

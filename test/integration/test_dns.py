@@ -127,27 +127,17 @@ def r_config(host, eid, exten):
             + "[context sipregistration]\nexten => %s\n" % exten)
 
 
-class DnsTests(unittest.TestCase):
+class DnsTests(harness.DaemonsCase):
+    WORKDIR_PREFIX = "dundid-dns-"
 
     def setUp(self):
-        self.tmp = harness.make_workdir("dundid-dns-")
-        self.addCleanup(self.tmp.cleanup)
+        super().setUp()
         self.dns = DnsServer(DNS_HOST)
         self.addCleanup(self.dns.close)
         self.resolv = os.path.join(self.tmp.name, "resolv.conf")
         with open(self.resolv, "w") as f:
             f.write("nameserver %s\noptions timeout:1 attempts:2\n" % DNS_HOST)
-        self.daemons = {}
 
-    def start(self, name, text):
-        path = os.path.join(self.tmp.name, name + ".conf")
-        with open(path, "w") as f:
-            f.write(text)
-        d = Daemon(path, self.tmp.name)
-        self.addCleanup(d.kill)
-        d.start()
-        self.daemons[name] = d
-        return d
 
     def l_config(self):
         text = general(L_HOST, L_EID, ["resolv_conf = %s" % self.resolv, "dns_refresh = 1"])

@@ -49,20 +49,14 @@ def node_config(name, peers, keyed=()):
     return text + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID
 
 
-class EidQueryTests(unittest.TestCase):
+class EidQueryTests(harness.DaemonsCase):
+
+    WORKDIR_PREFIX = "dundid-eidq-"
 
     def setUp(self):
-        self.tmp = harness.make_workdir("dundid-eidq-")
-        self.addCleanup(self.tmp.cleanup)
-        self.daemons = {}
+        super().setUp()
         for name, peers, keyed in (("C", ["B"], ["B"]), ("B", ["A", "C", "D"], ["C"]), ("A", ["B"], [])):
-            path = os.path.join(self.tmp.name, name + ".conf")
-            with open(path, "w") as f:
-                f.write(node_config(name, peers, keyed))
-            d = Daemon(path, self.tmp.name)
-            self.addCleanup(d.kill)
-            d.start()
-            self.daemons[name] = d
+            self.start(name, node_config(name, peers, keyed))
 
     def query(self, target, ttl, host="A", json_out=True):
         args = ["--eid", CLIENT_EID, "--ttl", ttl, "--timeout", 8000]

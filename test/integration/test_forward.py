@@ -161,29 +161,17 @@ class Relay:
 # ====================================================================== tests
 
 
-class ForwardTests(unittest.TestCase):
+class ForwardTests(harness.DaemonsCase):
+    WORKDIR_PREFIX = "dundid-forward-"
+
     """Lookup server L forwarding to registration servers R1 and R2."""
 
     def setUp(self):
-        self.tmp = harness.make_workdir("dundid-forward-")
-        self.addCleanup(self.tmp.cleanup)
-        self.daemons = {}
+        super().setUp()
         self.relays = {}
 
     # ---------------------------------------------------------- plumbing
 
-    def write(self, name, text):
-        path = os.path.join(self.tmp.name, name + ".conf")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def start(self, name, text):
-        d = Daemon(self.write(name, text), self.tmp.name)
-        self.addCleanup(d.kill)
-        d.start()
-        self.daemons[name] = d
-        return d
 
     def relay(self, name, server_host, delay_back=0.0):
         r = Relay(RELAY_HOST, PORT, (L_HOST, PORT), (server_host, PORT), delay_back)

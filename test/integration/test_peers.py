@@ -266,24 +266,11 @@ class FakePeer:
 # ====================================================================== tests
 
 
-class PeerTests(unittest.TestCase):
-
-    def setUp(self):
-        self.tmp = harness.make_workdir("dundid-peers-")
-        self.addCleanup(self.tmp.cleanup)
-        self.daemons = {}
+class PeerTests(harness.DaemonsCase):
+    WORKDIR_PREFIX = "dundid-peers-"
 
     # ---------------------------------------------------------- plumbing
 
-    def start(self, name, text):
-        path = os.path.join(self.tmp.name, name + ".conf")
-        with open(path, "w") as f:
-            f.write(text)
-        d = Daemon(path, self.tmp.name)
-        self.addCleanup(d.kill)
-        d.start()
-        self.daemons[name] = d
-        return d
 
     def fake(self, addrs, eid, peer=A_ADDR):
         f = FakePeer(addrs, eid, peer)

@@ -78,22 +78,8 @@ def u_config(include="priv", keyed=True, pusher_eid=P_EID, mappings="priv =>\n")
             + "[%s]\nmodel = inbound\npermit = priv\n" % CLIENT_EID)
 
 
-class PrecacheTests(unittest.TestCase):
-
-    def setUp(self):
-        self.tmp = harness.make_workdir("dundid-precache-")
-        self.addCleanup(self.tmp.cleanup)
-        self.daemons = {}
-
-    def start(self, name, text):
-        path = os.path.join(self.tmp.name, name + ".conf")
-        with open(path, "w") as f:
-            f.write(text)
-        d = Daemon(path, self.tmp.name)
-        self.addCleanup(d.kill)
-        d.start()
-        self.daemons[name] = d
-        return d
+class PrecacheTests(harness.DaemonsCase):
+    WORKDIR_PREFIX = "dundid-precache-"
 
     def rewrite(self, name, text):
         with open(os.path.join(self.tmp.name, name + ".conf"), "w") as f:
