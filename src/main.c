@@ -127,7 +127,6 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     /* Every waiting requester gets what was found so far, every peer still
      * asked a CANCEL; then wait (bounded) for their ACKs. */
     lookup_abandon_all(&a->srv);
-    loop_sync(&a->srv.loop);
     a->stop_deadline = clock_now_ms() + SHUTDOWN_GRACE_MS;
     struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
     a->drain = event_new(a->srv.base, -1, EV_PERSIST, on_drain, a);

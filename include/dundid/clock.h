@@ -11,5 +11,7 @@ int64_t clock_wall_s(void);
 
 /* Tests: replace the monotonic source (NULL restores the real clock). */
 void clock_set_source(uint64_t (*now_ms)(void));
+/* Tests and the simulator: replace the wall-clock source (NULL: time()). */
+void clock_set_wall_source(int64_t (*wall_s)(void));
 
 #endif

@@ -30,9 +30,9 @@ typedef void (*eid_query_done_fn)(void *ctx, const struct eid_info *r);
 /* Ask our peers about target in context (NULL = "e164") with TTL ttl (0 =
  * the configured ttl). avoid (navoid entries, the last one the root) names
  * nodes already on the path: they and our peers listed there are not asked.
- * done is called exactly once, possibly before this returns (nobody to ask,
- * TTL 0). Returns the running query (for eid_query_abandon) or NULL when it
- * already finished. */
+ * done is called exactly once, always from the loop and never before this
+ * returns. Returns the query (for eid_query_abandon until done runs), or
+ * NULL when out of memory: then done is never called. */
 struct eid_query *eid_query_start(struct server *s, const eid_t *target, const char *context, int ttl,
                                   const eid_t *avoid, unsigned navoid, eid_query_done_fn done, void *ctx);
 /* The requester went away: finish without calling done. */

@@ -40,9 +40,10 @@ struct lookup_result {
 
 typedef void (*lookup_done_fn)(void *ctx, const struct lookup_result *r);
 
-/* Start a lookup. done is always called exactly once, possibly before this
- * returns (nothing to ask, TTL 0, duplicate). Returns the lookup while it
- * runs (for lookup_abandon), or NULL when it already finished. */
+/* Start a lookup. done is called exactly once, always from the loop and
+ * never before this returns (also when there is nothing to ask, the TTL is
+ * 0 or the request is a duplicate). Returns the lookup (for lookup_abandon
+ * until done runs), or NULL when out of memory: then done is never called. */
 struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, lookup_done_fn done, void *ctx);
 /* The requester went away: finish without calling done. */
 void lookup_abandon(struct lookup *lk);

@@ -8,7 +8,7 @@
 #include "dundid/trans.h"
 
 /* The timer queue on an event_base: one libevent timer armed for the
- * earliest deadline, re-armed by loop_sync() after every batch of work. */
+ * earliest deadline; the queue tells the loop when that moves earlier. */
 struct loop {
     struct event_base *base;
     struct event *tick;
@@ -18,8 +18,6 @@ struct loop {
 
 int loop_init(struct loop *l, struct event_base *base);
 void loop_free(struct loop *l);
-/* Call after anything that may have armed or cancelled timers. */
-void loop_sync(struct loop *l);
 
 /* Bind a UDP socket (non-blocking, close-on-exec, TOS set). Returns fd or -1
  * with errno; errbuf gets a readable reason. */

@@ -11,6 +11,7 @@ struct evdns_getaddrinfo_request;
 #include "dundid/config.h"
 #include "dundid/cache.h"
 #include "dundid/crypto.h"
+#include "dundid/mapping.h"
 #include "dundid/net.h"
 #include "dundid/regtable.h"
 #include "dundid/secret.h"
@@ -22,6 +23,7 @@ struct evdns_getaddrinfo_request;
 #define REG_MAX_PEERS 4096
 
 struct server;
+struct outreq;
 
 #define PEER_HISTORY 10 /* recorded lookup times per peer (storehistory) */
 
@@ -57,11 +59,10 @@ struct peer_state {
     struct server *s;
     int rtt_ms;
     struct timer qualify_timer;
-    struct trans *ping;
-    uint64_t ping_sent_ms;
+    struct outreq *ping;
     /* our registration with this peer (register = yes) */
     struct timer register_timer;
-    struct trans *regtrans;
+    struct outreq *regtrans;
     bool registered;
     struct lookup_time history[PEER_HISTORY]; /* newest first */
     /* the peer's host name, resolved without blocking (resolve.c) */
@@ -95,6 +96,17 @@ struct server_stats {
     uint64_t lag_max_ms, lag_last_ms;
 };
 
+/* Work space of the one loop thread, used within a single call and never
+ * across a callback that may re-enter: what used to be function-local
+ * static buffers, named so that sharing them is visible. */
+struct server_scratch {
+    struct dundi_ies ies;            /* a received message, decoded */
+    uint8_t inner[DUNDI_MAX_INNER];  /* its envelope, opened */
+    struct dundi_ieb req;            /* a request or response being built */
+    struct dundi_ieb keys;           /* our key IEs for a peer (outreq_key_ies) */
+    struct local_result lr;          /* our own answers for a push */
+};
+
 struct server {
     struct event_base *base;
     struct loop loop;
@@ -111,7 +123,7 @@ struct server {
     struct cache *cache;
     struct timer cache_sweep;
     struct server_stats stats;
-    struct dundi_ies *ies; /* decode scratch: one loop, one message at a time */
+    struct server_scratch *scratch;
     struct regtable *regtable; /* where phones are registered; survives reloads */
     struct evdns_base *dns;    /* for peer host names */
     struct precache_item **precache_hash; /* pushes queued, by number@context (precache.c) */
@@ -168,19 +180,6 @@ const struct peer_state *server_find_peer_state(const struct server *s, const ei
 const struct dundi_addr *server_peer_addr(const struct server *s, const struct peer_conf *p);
 
 /* Peer upkeep (peers.c). */
-#define PEER_KEY_IES_MAX (2 + EID_LEN + 2 * (2 + DUNDI_KEY_BYTES))
-/* EID + SHAREDKEY/SIGNATURE (first time, or force_full) or KEYCRC32 of our
- * session key for p, renewed after session_key_lifetime. */
-int peer_key_ies(struct server *s, const struct peer_conf *p, bool force_full, uint8_t *out, size_t *len,
-                 bool *full);
-/* Encrypt transaction t to keyed peer p with our session key. */
-int peer_encrypt(struct server *s, struct trans *t, const struct peer_conf *p, bool *full);
-/* Open a transaction to p: encrypted when keyed, with p's autokill and
- * retransmission times. NULL when p has no address or no room. */
-struct trans *peer_open(struct server *s, const struct peer_conf *p, const struct trans_handler *h, void *owner);
-/* ENCREJ on a transaction we opened to peer (6.7): 1 = restarted with the
- * full key, 0 = wait for the final ENCREJ, -1 = given up (CANCEL sent). */
-int peer_encrej(struct server *s, struct trans *t, const eid_t *peer, struct dundi_hdr *h);
 bool peer_usable(struct server *s, const struct peer_conf *p);      /* not unreachable or lagged */
 bool peer_unreachable(struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
 unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p);

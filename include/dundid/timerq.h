@@ -1,5 +1,7 @@
 /* A min-heap of timers read against clock_now_ms(). The event loop arms one
- * libevent timer for the earliest deadline; tests call timerq_run() directly. */
+ * libevent timer for the earliest deadline, told by the queue itself when a
+ * timer becomes the earliest, so no caller has to remember to re-sync it;
+ * tests and the simulator call timerq_run() directly. */
 #ifndef DUNDID_TIMERQ_H
 #define DUNDID_TIMERQ_H
 
@@ -17,9 +19,15 @@ struct timer {
 struct timerq {
     struct timer **heap;
     size_t n, cap;
+    /* Called when an armed timer becomes the earliest (NULL: nobody
+     * listens). A cancelled earliest timer is not reported: the listener
+     * wakes early, runs nothing and asks timerq_next() again. */
+    void (*on_earlier)(void *ctx, uint64_t when);
+    void *on_earlier_ctx;
 };
 
 void timerq_init(struct timerq *q);
+void timerq_set_listener(struct timerq *q, void (*on_earlier)(void *ctx, uint64_t when), void *ctx);
 void timerq_free(struct timerq *q);
 void timer_init(struct timer *t, void (*fire)(void *), void *arg);
 /* (Re)arm t to fire at absolute time when (ms). Returns 0 or -1 on memory failure. */

@@ -6,6 +6,14 @@ void timerq_init(struct timerq *q)
 {
     q->heap = NULL;
     q->n = q->cap = 0;
+    q->on_earlier = NULL;
+    q->on_earlier_ctx = NULL;
+}
+
+void timerq_set_listener(struct timerq *q, void (*on_earlier)(void *ctx, uint64_t when), void *ctx)
+{
+    q->on_earlier = on_earlier;
+    q->on_earlier_ctx = ctx;
 }
 
 void timerq_free(struct timerq *q)
@@ -90,6 +98,8 @@ int timerq_arm(struct timerq *q, struct timer *t, uint64_t when)
     t->when = when;
     place(q, q->n++, t);
     sift_up(q, q->n - 1);
+    if (t->slot == 1 && q->on_earlier)
+        q->on_earlier(q->on_earlier_ctx, when);
     return 0;
 }
 

@@ -330,7 +330,7 @@ static int seal(struct trans *t, const uint8_t *plain, size_t len, uint8_t *out,
 {
     uint8_t iv[DUNDI_IV_LEN], ct[DUNDI_MAX_PACKET + 16];
     size_t ctlen;
-    static struct dundi_ieb b; /* one loop, one packet at a time */
+    struct dundi_ieb b;
 
     if (crypto_seal(t->aes, plain, len, iv, ct, sizeof(ct), &ctlen) != CRYPTO_OK)
         return DUNDI_E_NO_SPACE;
@@ -457,7 +457,7 @@ int trans_restart_with(struct trans *t, const uint8_t *key_ies, size_t key_ies_l
     t->final_sent = false;
 
     /* Same ENCDATA (same key, and the inner bytes exclude header bytes 0..5). */
-    static struct dundi_ieb b;
+    struct dundi_ieb b;
     dundi_ieb_init(&b, 0);
     if (key_ies_len > sizeof(b.buf))
         goto out;

@@ -37,6 +37,7 @@ struct control {
     ino_t ino;
     struct client *clients;
     unsigned nclients, next_id;
+    struct ctl_request rq; /* the line being parsed and started (one at a time) */
 };
 
 static void client_free(struct client *cl)
@@ -127,9 +128,9 @@ static void process(struct client *cl)
     evbuffer_remove(in, line, n);
     evbuffer_drain(in, len);
 
-    static struct ctl_request rq;
+    struct ctl_request *rq = &cl->ctl->rq;
     char err[CTL_REASON_MAX];
-    if (ctl_parse(line, n, &rq, err, sizeof(err)) < 0) {
+    if (ctl_parse(line, n, rq, err, sizeof(err)) < 0) {
         reject(cl, err);
         return;
     }
@@ -142,9 +143,9 @@ static void process(struct client *cl)
     c->ok = true;
     c->client = cl;
     c->deliver = deliver;
-    ctl_out_init(&c->out, CTL_OUTPUT_MAX, rq.json);
+    ctl_out_init(&c->out, CTL_OUTPUT_MAX, rq->json);
     cl->call = c;
-    if (ctl_execute(c, &rq) == CTL_DONE)
+    if (ctl_execute(c, rq) == CTL_DONE)
         finish_call(cl);
 }
 

@@ -17,18 +17,15 @@
 struct ctl_lookup {
     struct ctl_call *c;
     struct lookup *lk;
-    bool starting; /* inside lookup_start: an answer now is kept for later */
-    bool answered;
     char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
     uint64_t start_ms;
     struct local_result lr;
     struct lookup_result fr;
     bool has_fr;
-};
-
-struct row {
-    const struct dundi_answer *a;
-    int expires;
+    struct row {
+        const struct dundi_answer *a;
+        int expires;
+    } rows[DUNDI_MAX_ANSWERS + CACHE_MAX_RESULTS]; /* print_result's sorting space */
 };
 
 static int by_weight(const void *x, const void *y)
@@ -43,7 +40,7 @@ static void print_result(struct ctl_lookup *q)
 {
     struct ctl_out *o = &q->c->out;
     const struct config *conf = q->c->s->conf;
-    static struct row rows[DUNDI_MAX_ANSWERS + CACHE_MAX_RESULTS];
+    struct row *rows = q->rows;
     unsigned n = 0;
     uint16_t hint = q->has_fr ? q->fr.hint_flags : q->lr.hint_flags;
     const char *hint_data = q->has_fr ? q->fr.hint_data : q->lr.hint_data;
@@ -112,10 +109,7 @@ static void on_lookup_done(void *ctx, const struct lookup_result *r)
     struct ctl_lookup *q = ctx;
     q->fr = *r;
     q->has_fr = true;
-    q->answered = true;
     q->lk = NULL;
-    if (q->starting)
-        return;
     struct ctl_call *c = q->c;
     print_result(q);
     free(q);
@@ -159,24 +153,22 @@ enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
         free(q);
         return CTL_DONE;
     }
-    static struct lookup_request rq;
-    memset(&rq, 0, sizeof(rq));
-    snprintf(rq.number, sizeof(rq.number), "%s", q->number);
-    snprintf(rq.context, sizeof(rq.context), "%s", q->context);
-    rq.ttl = conf->ttl;
-    rq.bypass = bypass;
-    rq.hint_flags = q->lr.hint_flags;
-    memcpy(rq.hint_data, q->lr.hint_data, sizeof(rq.hint_data));
-
-    q->starting = true;
-    struct lookup *lk = lookup_start(s, &rq, on_lookup_done, q);
-    q->starting = false;
-    if (q->answered) {
-        print_result(q);
+    struct lookup_request *rq = calloc(1, sizeof(*rq));
+    if (rq) {
+        snprintf(rq->number, sizeof(rq->number), "%s", q->number);
+        snprintf(rq->context, sizeof(rq->context), "%s", q->context);
+        rq->ttl = conf->ttl;
+        rq->bypass = bypass;
+        rq->hint_flags = q->lr.hint_flags;
+        memcpy(rq->hint_data, q->lr.hint_data, sizeof(rq->hint_data));
+        q->lk = lookup_start(s, rq, on_lookup_done, q);
+        free(rq);
+    }
+    if (!q->lk) {
+        ctl_fail(c, "out of memory");
         free(q);
         return CTL_DONE;
     }
-    q->lk = lk;
     c->pending = q;
     c->cancel = cancel_lookup;
     return CTL_PENDING;
@@ -185,7 +177,6 @@ enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
 struct ctl_query {
     struct ctl_call *c;
     struct eid_query *q;
-    bool starting, answered;
     eid_t target;
     char context[DUNDI_MAX_NUMBER + 1];
     struct eid_info info;
@@ -241,10 +232,7 @@ static void on_query_done(void *ctx, const struct eid_info *r)
 {
     struct ctl_query *q = ctx;
     q->info = *r;
-    q->answered = true;
     q->q = NULL;
-    if (q->starting)
-        return;
     struct ctl_call *c = q->c;
     print_entity(&c->out, &q->target, q->context, &q->info);
     free(q);
@@ -286,16 +274,12 @@ enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
         free(q);
         return CTL_DONE;
     }
-    q->starting = true;
-    static const eid_t no_path[1]; /* eid_query_start copies navoid entries from it, even 0 */
-    struct eid_query *eq = eid_query_start(c->s, &q->target, q->context, 0, no_path, 0, on_query_done, q);
-    q->starting = false;
-    if (q->answered) {
-        print_entity(&c->out, &q->target, q->context, &q->info);
+    q->q = eid_query_start(c->s, &q->target, q->context, 0, NULL, 0, on_query_done, q);
+    if (!q->q) {
+        ctl_fail(c, "out of memory");
         free(q);
         return CTL_DONE;
     }
-    q->q = eq;
     c->pending = q;
     c->cancel = cancel_query;
     return CTL_PENDING;

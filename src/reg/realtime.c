@@ -110,8 +110,6 @@ const char *realtime_state_name(enum realtime_state s)
     return "?";
 }
 
-static void sync_timers(struct realtime *rt) { loop_sync(&rt->s->loop); }
-
 static const char *where(const struct realtime_conf *c, char *buf, size_t len)
 {
     if (c->socket[0])
@@ -288,7 +286,6 @@ static void fail(struct realtime *rt, const char *what, const char *detail)
     }
     timerq_arm(&rt->s->loop.tq, &rt->retry_timer, clock_now_ms() + rt->backoff_ms);
     rt->backoff_ms = rt->backoff_ms * 2 > RT_BACKOFF_MAX_MS ? RT_BACKOFF_MAX_MS : rt->backoff_ms * 2;
-    sync_timers(rt);
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg)
@@ -303,7 +300,6 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     if (what & EV_TIMEOUT)
         ready |= MYSQL_WAIT_TIMEOUT;
     drive(rt, ready);
-    sync_timers(rt);
 }
 
 static void on_stall(void *arg)
@@ -680,7 +676,6 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
     /* A step waiting on the socket is resumed by on_io, not here. */
     if (rt->op != OP_NONE && !(rt->io && event_pending(rt->io, EV_READ | EV_WRITE | EV_TIMEOUT, NULL)))
         drive(rt, -1);
-    sync_timers(rt);
 }
 
 /* ---- polling ---- */
@@ -755,7 +750,6 @@ struct realtime_wait *realtime_ondemand(struct realtime *rt, const struct config
     timerq_arm(&rt->s->loop.tq, &w->timeout, clock_now_ms() + (uint64_t)rt->conf.ondemand_timeout_ms);
     rt->nwaiters++;
     rt->st.ondemand_asked++;
-    sync_timers(rt);
     return w;
 }
 
@@ -834,7 +828,6 @@ void realtime_configure(struct realtime *rt, const struct config *old, const str
         rt->quiet_failures = false;
         rt->backoff_ms = RT_BACKOFF_MIN_MS;
         start_connect(rt);
-        sync_timers(rt);
         return;
     }
     /* Same database: keep the connection, take the new timings. */
@@ -849,7 +842,6 @@ void realtime_configure(struct realtime *rt, const struct config *old, const str
     /* Other registrar names: every binding's registrar may change. */
     if (!same_registrars(&old->realtime, nc) && rt->state == RT_CONNECTED && !find_job(rt, JOB_FULL, NULL))
         add_job(rt, JOB_FULL, NULL, false);
-    sync_timers(rt);
 }
 
 void realtime_get_status(const struct realtime *rt, struct realtime_status *out)

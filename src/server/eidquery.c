@@ -8,15 +8,10 @@
 #include <string.h>
 
 #include "dundid/clock.h"
+#include "dundid/fanout.h"
 #include "dundid/log.h"
+#include "dundid/outreq.h"
 #include "dundid/server.h"
-
-#define EQ_MAX_TRANS 64
-
-struct eq_link {
-    struct eid_query *q; /* NULL once the query is over */
-    eid_t peer;
-};
 
 struct eid_query {
     struct server *s;
@@ -25,48 +20,27 @@ struct eid_query {
     char context[DUNDI_MAX_NUMBER + 1];
     unsigned navoid;
     eid_t avoid[DUNDI_MAX_EIDS];
-    struct trans *tx[EQ_MAX_TRANS];
-    unsigned ntx;
-    bool starting;
-    struct timer deadline;
+    struct fanout ask;
     eid_query_done_fn done;
     void *ctx;
     struct eid_info r;
+    eid_t path[DUNDI_MAX_EIDS]; /* scratch of build_request */
 };
 
 static void finish(struct eid_query *q, bool report)
 {
-    struct server *s = q->s;
-    timerq_cancel(&s->loop.tq, &q->deadline);
+    fanout_stop(&q->ask); /* the rest need not go on: they get a CANCEL */
     if (q->pprev) {
         *q->pprev = q->next;
         if (q->next)
             q->next->pprev = q->pprev;
-    }
-    for (unsigned i = 0; i < q->ntx; i++) {
-        struct trans *t = q->tx[i];
-        if (!t)
-            continue;
-        ((struct eq_link *)t->owner)->q = NULL;
-        if (!t->dead) /* the rest need not go on: tell them (their end frees the link) */
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
     }
     if (report && q->done)
         q->done(q->ctx, &q->r);
     free(q);
 }
 
-static void maybe_done(struct eid_query *q)
-{
-    if (q->starting)
-        return;
-    for (unsigned i = 0; i < q->ntx; i++)
-        if (q->tx[i])
-            return;
-    finish(q, true);
-}
-
-static void on_deadline(void *arg) { finish(arg, true); }
+static void on_finish(void *arg) { finish(arg, true); }
 
 void eid_query_abandon(struct eid_query *q)
 {
@@ -88,7 +62,7 @@ static void copy_field(char *dst, const char *src)
     dst[n] = '\0';
 }
 
-static void take_answer(struct eid_query *q, struct trans *t, const eid_t *peer, const struct dundi_ies *ie)
+static void take_answer(struct eid_query *q, const struct dundi_addr *from, const eid_t *peer, const struct dundi_ies *ie)
 {
     if (ie->has_hint)
         q->r.hint_flags |= ie->hint_flags & DUNDI_HINT_TTL_EXPIRED;
@@ -106,7 +80,7 @@ static void take_answer(struct eid_query *q, struct trans *t, const eid_t *peer,
     copy_field(q->r.ipaddr, ie->ipaddr);
     /* The node itself answered: where it answered from is its address (7.6). */
     if (eid_equal(peer, &q->target)) {
-        const struct sockaddr_storage *ss = &t->addr.ss;
+        const struct sockaddr_storage *ss = &from->ss;
         const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
                                                    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
         if (!inet_ntop(ss->ss_family, a, q->r.ipaddr, sizeof(q->r.ipaddr)))
@@ -114,73 +88,24 @@ static void take_answer(struct eid_query *q, struct trans *t, const eid_t *peer,
     }
 }
 
-static void forget(struct eid_query *q, struct trans *t)
+static void on_reply(void *ctx, struct outreq *r, const struct dundi_ies *ie)
 {
-    for (unsigned i = 0; i < q->ntx; i++)
-        if (q->tx[i] == t)
-            q->tx[i] = NULL;
+    struct eid_query *q = ctx;
+    if (ie->cause >= 1 || q->r.found)
+        return;
+    take_answer(q, outreq_addr(r), outreq_peer(r), ie);
+    if (q->r.found) /* the first answer is the answer */
+        fanout_finish_soon(&q->ask);
 }
 
-static void eq_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
+static void on_end(void *ctx, struct outreq *r, enum outreq_end why)
 {
-    struct eq_link *l = t->owner;
-    struct server *s = t->eng->send_ctx;
-    struct dundi_ies *ie = s->ies;
-    if (!l)
-        return;
-    static uint8_t inner[DUNDI_MAX_INNER];
-    struct dundi_hdr ih;
-    bool was_encrypted = false;
-    char eid[EID_STR_LEN];
-
-    if (dundi_ies_decode(ies, len, ie) < 0) {
-        s->stats.ies_malformed++;
-        return;
-    }
-    if (dundi_hdr_cmd(h) == DUNDI_CMD_ENCRYPT) {
-        if (trans_open_envelope(t, h, ie, inner, &ih, &ies, &len) != CRYPTO_OK || dundi_ies_decode(ies, len, ie) < 0) {
-            s->stats.crypto_rejected++;
-            return;
-        }
-        h = &ih;
-        was_encrypted = true;
-    }
-    uint8_t cmd = dundi_hdr_cmd(h);
-    if (cmd == DUNDI_CMD_ENCREJ) {
-        if (peer_encrej(s, t, &l->peer, h) < 0)
-            log_notice("EID query to peer %s: key rejected; giving up", eid_to_str(&l->peer, eid));
-        return;
-    }
-    if (cmd != DUNDI_CMD_EIDRESPONSE) {
-        trans_default_command(t, h);
-        return;
-    }
-    struct eid_query *q = l->q;
-    /* A keyed peer's answer counts only inside its envelope (6.1). */
-    if (q && ie->cause < 1 && (!t->encrypted || was_encrypted))
-        take_answer(q, t, &l->peer, ie);
-    if (!dundi_hdr_final(h))
-        trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-    if (q && q->r.found && !q->starting) { /* the first answer is the answer */
-        forget(q, t);
-        l->q = NULL;
-        finish(q, true);
-    }
-}
-
-static void eq_end(struct trans *t, enum trans_end why)
-{
-    struct eq_link *l = t->owner;
-    struct eid_query *q = l ? l->q : NULL;
+    struct eid_query *q = ctx;
     (void)why;
-    free(l);
-    if (q) {
-        forget(q, t);
-        maybe_done(q);
-    }
+    fanout_ended(&q->ask, r);
 }
 
-static const struct trans_handler eq_handler = {eq_command, eq_end};
+static const struct outreq_ops ask_ops = {on_reply, on_end};
 
 static bool in_avoid(const struct eid_query *q, const eid_t *e)
 {
@@ -192,10 +117,10 @@ static bool in_avoid(const struct eid_query *q, const eid_t *e)
 
 /* Path list of 4.2, every entry as plain EID: the avoid list without its
  * root, the other peers asked, then the root (or us when we start it). */
-static void build_request(const struct eid_query *q, const struct peer_conf **chosen, unsigned nchosen, unsigned me,
+static void build_request(struct eid_query *q, const struct peer_conf **chosen, unsigned nchosen, unsigned me,
                           const eid_t *us, int ttl, struct dundi_ieb *b)
 {
-    static eid_t list[DUNDI_MAX_EIDS];
+    eid_t *list = q->path;
     unsigned n = 0;
     eid_t tail = q->navoid ? q->avoid[q->navoid - 1] : *us;
     bool added = false;
@@ -231,7 +156,7 @@ static unsigned select_peers(struct server *s, const struct eid_query *q, const 
     const struct config *c = s->conf;
     unsigned n = 0;
     /* All orders at once (4.8); the rules of 4.1 step 4 otherwise. */
-    for (size_t i = c->npeers; i-- > 0 && n < EQ_MAX_TRANS;) {
+    for (size_t i = c->npeers; i-- > 0 && n < FANOUT_MAX;) {
         const struct peer_conf *p = &c->peers[i];
         const eid_t *us = config_us_eid(c, p);
         if (p->wildcard || !(p->model & MODEL_OUTBOUND) || !rules_allow(&p->include, q->context) ||
@@ -247,60 +172,43 @@ struct eid_query *eid_query_start(struct server *s, const eid_t *target, const c
                                   const eid_t *avoid, unsigned navoid, eid_query_done_fn done, void *ctx)
 {
     struct eid_query *q = calloc(1, sizeof(*q));
-    if (!q) {
-        struct eid_info r = {0};
-        done(ctx, &r);
+    if (!q)
         return NULL;
-    }
     q->s = s;
     q->target = *target;
     snprintf(q->context, sizeof(q->context), "%s", context && context[0] ? context : "e164");
     q->navoid = navoid < DUNDI_MAX_EIDS ? navoid : DUNDI_MAX_EIDS;
-    if (q->navoid) /* avoid may be NULL when there is nothing to avoid */
+    if (q->navoid)
         memcpy(q->avoid, avoid, q->navoid * sizeof(eid_t));
     q->done = done;
     q->ctx = ctx;
-    timer_init(&q->deadline, on_deadline, q);
-    if (ttl == 0 && !navoid)
-        ttl = s->conf->ttl;
-    if (ttl <= 0) {
-        q->r.hint_flags |= DUNDI_HINT_TTL_EXPIRED;
-        finish(q, true);
-        return NULL;
-    }
+    fanout_init(&q->ask, &s->loop.tq, on_finish, q);
     q->next = s->eidqueries;
     if (s->eidqueries)
         s->eidqueries->pprev = &q->next;
     s->eidqueries = q;
     q->pprev = &s->eidqueries;
-
-    const struct peer_conf *chosen[EQ_MAX_TRANS];
+    if (ttl == 0 && !navoid)
+        ttl = s->conf->ttl;
+    if (ttl <= 0) {
+        q->r.hint_flags |= DUNDI_HINT_TTL_EXPIRED;
+        fanout_arm(&q->ask, clock_now_ms());
+        return q;
+    }
+    const struct peer_conf *chosen[FANOUT_MAX];
     unsigned nchosen = select_peers(s, q, chosen);
-    static struct dundi_ieb b;
-    q->starting = true;
+    struct dundi_ieb *b = &s->scratch->req;
     for (unsigned i = 0; i < nchosen; i++) {
-        struct eq_link *l = calloc(1, sizeof(*l));
-        struct trans *t = l ? peer_open(s, chosen[i], &eq_handler, l) : NULL;
-        if (!t) {
-            free(l);
+        build_request(q, chosen, nchosen, i, config_us_eid(s->conf, chosen[i]), ttl, b);
+        struct outreq *r = outreq_send(s, chosen[i], DUNDI_CMD_EIDQUERY, b, &ask_ops, q);
+        if (!r)
+            continue;
+        if (!fanout_add(&q->ask, r)) {
+            outreq_cancel(r);
             continue;
         }
-        l->q = q;
-        l->peer = chosen[i]->eid;
-        q->tx[q->ntx++] = t;
         q->r.asked++;
-        build_request(q, chosen, nchosen, i, config_us_eid(s->conf, chosen[i]), ttl, &b);
-        if (trans_send(t, DUNDI_CMD_EIDQUERY, false, &b) != DUNDI_OK)
-            trans_destroy(t, TRANS_END_ABORT);
     }
-    q->starting = false;
-    bool open = false;
-    for (unsigned i = 0; i < q->ntx; i++)
-        open |= q->tx[i] != NULL;
-    if (!open || q->r.found) {
-        finish(q, true);
-        return NULL;
-    }
-    timerq_arm(&s->loop.tq, &q->deadline, clock_now_ms() + 2000u + 200u * (unsigned)ttl);
+    fanout_arm(&q->ask, clock_now_ms() + 2000u + 200u * (unsigned)ttl);
     return q;
 }

@@ -7,18 +7,13 @@
 #include <strings.h>
 
 #include "dundid/clock.h"
+#include "dundid/fanout.h"
 #include "dundid/log.h"
+#include "dundid/outreq.h"
 #include "dundid/server.h"
 
-#define MAX_TRANS_PER_LOOKUP 64
-
-/* One DPDISCOVER of a lookup; the transaction's owner. */
-struct link {
-    struct lookup *lk; /* NULL once the lookup is over */
-    eid_t peer;
-    bool full_key; /* this transaction carried SHAREDKEY+SIGNATURE */
-    uint64_t sent_ms;
-};
+/* A lookup asks at most this many peers at once. */
+#define MAX_TRANS_PER_LOOKUP FANOUT_MAX
 
 struct lookup {
     struct server *s;
@@ -27,19 +22,16 @@ struct lookup {
     bool has_root;
     eid_t root;
     uint32_t crc;
+    bool settled; /* nothing more to ask: it only waits for its finish */
     struct lookup_result r;
-    struct trans *tx[MAX_TRANS_PER_LOOKUP];
-    unsigned ntx;
-    struct timer deadline;
+    struct fanout ask;
     lookup_done_fn done;
     void *ctx;
     struct lookup *joiners; /* same question, waiting for our answer */
     struct lookup *next_joiner;
     struct lookup *joined; /* the running lookup we wait for */
-    bool starting;         /* requests still being sent: do not finish yet */
+    eid_t path[DUNDI_MAX_EIDS]; /* scratch of build_request */
 };
-
-static const struct trans_handler link_handler;
 
 static bool in_avoid(const struct lookup *lk, const eid_t *e, bool *direct)
 {
@@ -87,27 +79,10 @@ static void unlink_lookup(struct lookup *lk)
     }
 }
 
-static void detach_transactions(struct lookup *lk, bool cancel)
-{
-    for (unsigned i = 0; i < lk->ntx; i++) {
-        struct trans *t = lk->tx[i];
-        if (!t)
-            continue;
-        struct link *l = t->owner;
-        l->lk = NULL;
-        /* Still open: tell the peer we stopped waiting. Its end frees the link. */
-        if (cancel && !t->dead)
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-    }
-    lk->ntx = 0;
-}
-
 static void finish(struct lookup *lk, bool report)
 {
-    struct server *s = lk->s;
-    timerq_cancel(&s->loop.tq, &lk->deadline);
+    fanout_stop(&lk->ask); /* peers still asked get a CANCEL */
     unlink_lookup(lk);
-    detach_transactions(lk, true);
     if (!(lk->r.hint_flags & DUNDI_HINT_DONT_ASK))
         lk->r.hint_data[0] = '\0';
     if (report && lk->done)
@@ -131,17 +106,7 @@ static void finish(struct lookup *lk, bool report)
     free(lk);
 }
 
-static void maybe_done(struct lookup *lk)
-{
-    if (lk->starting)
-        return;
-    for (unsigned i = 0; i < lk->ntx; i++)
-        if (lk->tx[i])
-            return;
-    finish(lk, true);
-}
-
-static void on_deadline(void *arg) { finish(arg, true); }
+static void on_finish(void *arg) { finish(arg, true); }
 
 void lookup_abandon(struct lookup *lk)
 {
@@ -199,101 +164,28 @@ static void take_response(struct lookup *lk, const eid_t *peer, const struct dun
         lower_expiration(&lk->r, ie->expiration);
 }
 
-static void forget(struct lookup *lk, struct trans *t)
+static void on_reply(void *ctx, struct outreq *r, const struct dundi_ies *ie)
 {
-    for (unsigned i = 0; i < lk->ntx; i++)
-        if (lk->tx[i] == t)
-            lk->tx[i] = NULL;
+    struct lookup *lk = ctx;
+    if (ie->cause >= 1)
+        return; /* a refusal carries no answers */
+    take_response(lk, outreq_peer(r), ie);
+    server_note_lookup_time(lk->s, outreq_peer(r), lk->rq.number, lk->rq.context,
+                            (int)(clock_now_ms() - outreq_sent_ms(r)));
 }
 
-/* ENCREJ on a transaction we opened (6.7): once, start over with the full key. */
-static void handle_encrej(struct server *s, struct trans *t, struct link *l, struct dundi_hdr *h)
+static void on_end(void *ctx, struct outreq *r, enum outreq_end why)
 {
-    const struct peer_conf *p = config_find_peer(s->conf, &l->peer);
-    struct peer_state *ps = p && p->inkey_pub ? server_peer_state(s, &l->peer, p) : NULL;
-    char who[64];
-
-    /* An expired key would be replaced, and the old envelope not open with the new one. */
-    if (l->full_key || !t->last_acked || !ps || !ps->tx_valid || clock_wall_s() >= ps->tx_expires) {
-        log_notice("%s: peer rejected our encryption (ENCREJ); giving up", dundi_addr_str(&t->addr, who, sizeof(who)));
-        if (!dundi_hdr_final(h))
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-        return;
+    struct lookup *lk = ctx;
+    if (why == OUTREQ_TIMEOUT || why == OUTREQ_AUTOKILL) {
+        char who[64];
+        log_info("%s: no answer for %s@%s (%s)", dundi_addr_str(outreq_addr(r), who, sizeof(who)), lk->rq.number,
+                 lk->rq.context, why == OUTREQ_AUTOKILL ? "autokill" : "timed out");
     }
-    if (!dundi_hdr_final(h))
-        return; /* the reference only restarts on a final ENCREJ */
-    uint8_t ies[PEER_KEY_IES_MAX];
-    size_t len;
-    bool full;
-    trans_send(t, DUNDI_CMD_ACK, true, NULL);
-    if (peer_key_ies(s, p, true, ies, &len, &full) < 0)
-        return;
-    l->full_key = true;
-    if (trans_restart_with(t, ies, len) == 0)
-        h->cmdresp &= (uint8_t)~DUNDI_FLAG_FINAL; /* the restarted transaction lives on */
+    fanout_ended(&lk->ask, r);
 }
 
-static void link_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
-{
-    struct link *l = t->owner;
-    struct server *s = t->eng->send_ctx;
-    struct dundi_ies *ie = s->ies;
-    static uint8_t inner[DUNDI_MAX_INNER];
-    struct dundi_hdr ih;
-    bool was_encrypted = false;
-
-    if (dundi_ies_decode(ies, len, ie) < 0) {
-        s->stats.ies_malformed++;
-        return;
-    }
-    uint8_t cmd = dundi_hdr_cmd(h);
-    if (cmd == DUNDI_CMD_ENCRYPT) {
-        int rc = trans_open_envelope(t, h, ie, inner, &ih, &ies, &len);
-        if (rc != CRYPTO_OK || dundi_ies_decode(ies, len, ie) < 0) {
-            s->stats.crypto_rejected++;
-            return;
-        }
-        h = &ih;
-        cmd = dundi_hdr_cmd(h);
-        was_encrypted = true;
-    }
-    if (cmd == DUNDI_CMD_ENCREJ) {
-        handle_encrej(s, t, l, h);
-        return;
-    }
-    if (cmd == DUNDI_CMD_DPRESPONSE || cmd == DUNDI_CMD_PRECACHERP) {
-        /* Responses of a keyed peer count only when they came encrypted (6.1). */
-        if (l->lk && ie->cause < 1 && cmd == DUNDI_CMD_DPRESPONSE && (!t->encrypted || was_encrypted)) {
-            take_response(l->lk, &l->peer, ie);
-            server_note_lookup_time(s, &l->peer, l->lk->rq.number, l->lk->rq.context,
-                                    (int)(clock_now_ms() - l->sent_ms));
-        }
-        if (!dundi_hdr_final(h))
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-        return;
-    }
-    trans_default_command(t, h);
-}
-
-static void link_end(struct trans *t, enum trans_end why)
-{
-    struct link *l = t->owner;
-    if (l->lk) {
-        struct lookup *lk = l->lk;
-        forget(lk, t);
-        if (why == TRANS_END_TIMEOUT || why == TRANS_END_AUTOKILL) {
-            char who[64];
-            log_info("%s: no answer for %s@%s (%s)", dundi_addr_str(&t->addr, who, sizeof(who)), lk->rq.number,
-                     lk->rq.context, why == TRANS_END_AUTOKILL ? "autokill" : "timed out");
-        }
-        free(l);
-        maybe_done(lk);
-        return;
-    }
-    free(l);
-}
-
-static const struct trans_handler link_handler = {link_command, link_end};
+static const struct outreq_ops ask_ops = {on_reply, on_end};
 
 /* ---- starting ---- */
 
@@ -304,11 +196,11 @@ static bool path_member(struct server *s, const struct peer_conf *q, const char 
            !peer_unreachable(s, q);
 }
 
-static void build_request(const struct lookup *lk, const struct peer_conf *p, const eid_t *us, int level,
+static void build_request(struct lookup *lk, const struct peer_conf *p, const eid_t *us, int level,
                           struct dundi_ieb *b)
 {
     const struct config *c = lk->s->conf;
-    static eid_t list[DUNDI_MAX_EIDS];
+    eid_t *list = lk->path;
     unsigned n = 0;
     eid_t tail;
 
@@ -406,33 +298,19 @@ static unsigned select_peers(struct lookup *lk, int level, int *next_level, cons
 static void send_requests(struct lookup *lk, const struct peer_conf **chosen, unsigned n, int level)
 {
     struct server *s = lk->s;
-    static struct dundi_ieb b;
+    struct dundi_ieb *b = &s->scratch->req;
 
     for (unsigned i = 0; i < n; i++) {
         const struct peer_conf *p = chosen[i];
-        const eid_t *us = config_us_eid(s->conf, p);
-        struct link *l = calloc(1, sizeof(*l));
-        struct trans *t = l ? trans_open(s->eng, server_peer_addr(s, p), &link_handler, l) : NULL;
-        if (!t) {
-            free(l);
+        build_request(lk, p, config_us_eid(s->conf, p), level, b);
+        struct outreq *r = outreq_send(s, p, DUNDI_CMD_DPDISCOVER, b, &ask_ops, lk);
+        if (!r)
+            continue;
+        if (!fanout_add(&lk->ask, r)) {
+            outreq_cancel(r);
             continue;
         }
-        l->lk = lk;
-        l->peer = p->eid;
-        l->sent_ms = clock_now_ms();
-        if (p->inkey_pub && peer_encrypt(s, t, p, &l->full_key) < 0) {
-            log_warning("peer %s: cannot set up encryption; not asked", eid_to_str(&p->eid, (char[EID_STR_LEN]){0}));
-            l->lk = NULL;
-            trans_destroy(t, TRANS_END_ABORT);
-            continue;
-        }
-        t->autokill_ms = (unsigned)config_peer_autokill(s->conf, p);
-        t->rexmit_ms = peer_rexmit_ms(s, p);
-        lk->tx[lk->ntx++] = t;
         lk->r.asked++;
-        build_request(lk, p, us, level, &b);
-        if (trans_send(t, DUNDI_CMD_DPDISCOVER, false, &b) != DUNDI_OK)
-            trans_destroy(t, TRANS_END_ABORT);
     }
 }
 
@@ -441,22 +319,35 @@ static void send_requests(struct lookup *lk, const struct peer_conf **chosen, un
 static struct lookup *find_running(struct server *s, const struct lookup *lk)
 {
     for (struct lookup *o = s->lookups; o; o = o->next)
-        if (!strcasecmp(o->rq.context, lk->rq.context) && !strcasecmp(o->rq.number, lk->rq.number) &&
+        if (!o->settled && !strcasecmp(o->rq.context, lk->rq.context) && !strcasecmp(o->rq.number, lk->rq.number) &&
             ((o->has_root == lk->has_root && (!lk->has_root || eid_equal(&o->root, &lk->root))) ||
              o->crc == lk->crc))
             return o;
     return NULL;
 }
 
+static void link_lookup(struct server *s, struct lookup *lk)
+{
+    lk->next = s->lookups;
+    if (s->lookups)
+        s->lookups->pprev = &lk->next;
+    s->lookups = lk;
+    lk->pprev = &s->lookups;
+}
+
+/* Nothing (more) to ask: report on the next turn of the loop. */
+static struct lookup *settle(struct lookup *lk)
+{
+    lk->settled = true;
+    fanout_arm(&lk->ask, clock_now_ms());
+    return lk;
+}
+
 struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, lookup_done_fn done, void *ctx)
 {
     struct lookup *lk = calloc(1, sizeof(*lk));
-    if (!lk) {
-        struct lookup_result r = {.hint_flags = rq->hint_flags, .expiration = INT_MAX};
-        cache_result_init(&r.res);
-        done(ctx, &r);
+    if (!lk)
         return NULL;
-    }
     lk->s = s;
     lk->rq = *rq;
     lk->done = done;
@@ -465,7 +356,7 @@ struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, l
     memcpy(lk->r.hint_data, rq->hint_data, sizeof(lk->r.hint_data));
     lk->r.expiration = INT_MAX;
     cache_result_init(&lk->r.res);
-    timer_init(&lk->deadline, on_deadline, lk);
+    fanout_init(&lk->ask, &s->loop.tq, on_finish, lk);
     if (rq->navoid) {
         lk->has_root = true;
         lk->root = rq->avoid[rq->navoid - 1];
@@ -473,19 +364,18 @@ struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, l
     lk->crc = cache_path_crc(rq->avoid, rq->navoid);
 
     struct lookup *o = find_running(s, lk);
-    if (o) {
-        if (lk->has_root && o->has_root && eid_equal(&o->root, &lk->root)) {
-            lk->r.duplicate = true;
-            done(ctx, &lk->r);
-            free(lk);
-            return NULL;
-        }
-        /* Join: answered when the running one finishes. */
+    if (o && lk->has_root && o->has_root && eid_equal(&o->root, &lk->root)) {
+        lk->r.duplicate = true;
+        link_lookup(s, lk);
+        return settle(lk);
+    }
+    if (o) { /* join: answered when the running one finishes */
         lk->joined = o;
         lk->next_joiner = o->joiners;
         o->joiners = lk;
         return lk;
     }
+    link_lookup(s, lk);
 
     const struct peer_conf *chosen[MAX_TRANS_PER_LOOKUP];
     unsigned nchosen = 0;
@@ -506,36 +396,20 @@ struct lookup *lookup_start(struct server *s, const struct lookup_request *rq, l
         /* TTL exhausted: say so, and use nothing found on the way (4.1 step 5). */
         lk->r.hint_flags |= DUNDI_HINT_TTL_EXPIRED;
         cache_result_init(&lk->r.res);
-        done(ctx, &lk->r);
-        free(lk);
-        return NULL;
+        return settle(lk);
     }
-    lk->next = s->lookups;
-    if (s->lookups)
-        s->lookups->pprev = &lk->next;
-    s->lookups = lk;
-    lk->pprev = &s->lookups;
-    lk->starting = true;
     send_requests(lk, chosen, nchosen, level);
-    lk->starting = false;
-    bool open = false;
-    for (unsigned i = 0; i < lk->ntx; i++)
-        open |= lk->tx[i] != NULL;
-    if (!open) {
-        finish(lk, true);
-        return NULL;
-    }
-    timerq_arm(&s->loop.tq, &lk->deadline, clock_now_ms() + 2000u + 200u * (unsigned)rq->ttl);
+    fanout_arm(&lk->ask, clock_now_ms() + 2000u + 200u * (unsigned)rq->ttl);
     return lk;
 }
 
 void lookup_foreach(const struct server *s, void (*fn)(void *ctx, const struct lookup_view *v), void *ctx)
 {
     for (const struct lookup *lk = s->lookups; lk; lk = lk->next) {
+        if (lk->settled)
+            continue;
         struct lookup_view v = {lk->rq.number, lk->rq.context, lk->has_root, lk->root, CACHE_MAX_RESULTS,
-                                lk->r.res.n, lk->r.asked, 0};
-        for (unsigned i = 0; i < lk->ntx; i++)
-            v.waiting += lk->tx[i] != NULL;
+                                lk->r.res.n, lk->r.asked, fanout_open(&lk->ask)};
         fn(ctx, &v);
     }
 }

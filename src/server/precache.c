@@ -11,6 +11,7 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/mapping.h"
+#include "dundid/outreq.h"
 #include "dundid/server.h"
 
 #define PRECACHE_BATCH 256    /* pushes per turn of the loop, so a long queue never stalls it */
@@ -28,13 +29,6 @@ struct precache_item {
     bool withdraw; /* push even without answers (a registration went away) */
     char number[DUNDI_MAX_NUMBER + 1];
     char context[DUNDI_MAX_NUMBER + 1];
-};
-
-/* One PRECACHERQ in flight: the transaction's owner. */
-struct push_tx {
-    struct server *s;
-    eid_t peer;
-    struct timer deadline;
 };
 
 static bool queue_registered(void *ctx, const struct reg_binding *b);
@@ -139,64 +133,18 @@ static void push_batch(void *arg)
         arm_batch(s, clock_now_ms() + 1);
 }
 
-/* ---- the transaction of one push ---- */
+/* ---- the request of one push ---- */
 
-static void push_end(struct trans *t, enum trans_end why)
+static void push_reply(void *ctx, struct outreq *r, const struct dundi_ies *ie)
 {
-    struct push_tx *px = t->owner;
-    (void)why;
-    if (!px)
-        return;
-    timerq_cancel(&px->s->loop.tq, &px->deadline);
-    free(px);
-}
-
-static void push_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
-{
-    struct push_tx *px = t->owner;
-    struct server *s = t->eng->send_ctx;
-    static uint8_t inner[DUNDI_MAX_INNER];
-    struct dundi_hdr ih;
     char eid[EID_STR_LEN];
-
-    if (!px || dundi_ies_decode(ies, len, s->ies) < 0) {
-        s->stats.ies_malformed++;
-        return;
-    }
-    if (dundi_hdr_cmd(h) == DUNDI_CMD_ENCRYPT) {
-        if (trans_open_envelope(t, h, s->ies, inner, &ih, &ies, &len) != CRYPTO_OK ||
-            dundi_ies_decode(ies, len, s->ies) < 0) {
-            s->stats.crypto_rejected++;
-            return;
-        }
-        h = &ih;
-    }
-    uint8_t cmd = dundi_hdr_cmd(h);
-    if (cmd == DUNDI_CMD_ENCREJ) {
-        if (peer_encrej(s, t, &px->peer, h) < 0)
-            log_notice("precache to peer %s: key rejected; giving up", eid_to_str(&px->peer, eid));
-        return;
-    }
-    if (cmd == DUNDI_CMD_PRECACHERP) {
-        if (s->ies->cause > 0)
-            log_info("precache to peer %s refused: %s", eid_to_str(&px->peer, eid),
-                     s->ies->cause_text[0] ? s->ies->cause_text : "(no reason)");
-        if (!dundi_hdr_final(h))
-            trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-        return;
-    }
-    trans_default_command(t, h);
+    (void)ctx;
+    if (ie->cause > 0)
+        log_info("precache to peer %s refused: %s", eid_to_str(outreq_peer(r), eid),
+                 ie->cause_text[0] ? ie->cause_text : "(no reason)");
 }
 
-static const struct trans_handler push_handler = {push_command, push_end};
-
-/* The wait of 7.5 is over: stop waiting for the PRECACHERP. */
-static void push_deadline(void *arg)
-{
-    struct trans *t = arg;
-    if (!t->dead)
-        trans_send(t, DUNDI_CMD_CANCEL, true, NULL);
-}
+static const struct outreq_ops push_ops = {push_reply, NULL};
 
 /* ---- pushing ---- */
 
@@ -229,20 +177,11 @@ static void build_push(struct dundi_ieb *b, const eid_t *us, const eid_t *avoid,
 
 static bool send_push(struct server *s, const struct peer_conf *p, const struct dundi_ieb *b, int ttl)
 {
-    struct push_tx *px = calloc(1, sizeof(*px));
-    struct trans *t = px ? peer_open(s, p, &push_handler, px) : NULL;
-    if (!t) {
-        free(px);
+    struct outreq *r = outreq_send(s, p, DUNDI_CMD_PRECACHERQ, b, &push_ops, NULL);
+    if (!r)
         return false;
-    }
-    px->s = s;
-    px->peer = p->eid;
-    timer_init(&px->deadline, push_deadline, t);
-    timerq_arm(&s->loop.tq, &px->deadline, clock_now_ms() + 2000u + 200u * (unsigned)ttl);
-    if (trans_send(t, DUNDI_CMD_PRECACHERQ, false, b) != DUNDI_OK) {
-        trans_destroy(t, TRANS_END_ABORT);
-        return false;
-    }
+    /* The wait of 7.5: then stop waiting for the PRECACHERP. */
+    outreq_set_deadline(r, clock_now_ms() + 2000u + 200u * (unsigned)ttl);
     s->stats.precache_sent++;
     return true;
 }
@@ -251,8 +190,8 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
                                const eid_t *avoid, unsigned navoid, bool withdraw)
 {
     const struct config *c = s->conf;
-    static struct local_result lr;
-    static struct dundi_ieb b;
+    struct local_result *lr = &s->scratch->lr;
+    struct dundi_ieb *b = &s->scratch->req;
     unsigned pushed = 0;
 
     if (ttl <= 0 || !number[0] || strlen(number) > DUNDI_MAX_NUMBER)
@@ -267,22 +206,22 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
             continue;
         /* Answers as this peer would get them (owner EID = our us_eid towards it). */
         struct answer_vars v = {number, us, s->secret.current, c->ipaddr, s->regtable, clock_wall_s(), NULL};
-        mapping_answer(c, context, &v, &lr);
-        if (!lr.n && !withdraw)
+        mapping_answer(c, context, &v, lr);
+        if (!lr->n && !withdraw)
             continue;
         /* As a DPRESPONSE would say: no longer than the first binding lives,
          * briefly when the registrations know nothing of the number. */
-        int expiration = lr.expiration < c->cachetime ? lr.expiration : c->cachetime;
-        if (lr.consulted_regs && !lr.n && c->reg.negative_cachetime < expiration)
+        int expiration = lr->expiration < c->cachetime ? lr->expiration : c->cachetime;
+        if (lr->consulted_regs && !lr->n && c->reg.negative_cachetime < expiration)
             expiration = c->reg.negative_cachetime;
         if (expiration < 1)
             expiration = 1;
-        build_push(&b, us, avoid, navoid, number, context, ttl, &lr, expiration);
+        build_push(b, us, avoid, navoid, number, context, ttl, lr, expiration);
         char eid[EID_STR_LEN];
-        if (send_push(s, p, &b, ttl)) {
+        if (send_push(s, p, b, ttl)) {
             pushed++;
-            log_debug("precache %s@%s -> peer %s: %u answer(s)", number, context, eid_to_str(&p->eid, eid), lr.n);
-            if (lr.n) /* repeat before the peer's copy goes stale (7.5) */
+            log_debug("precache %s@%s -> peer %s: %u answer(s)", number, context, eid_to_str(&p->eid, eid), lr->n);
+            if (lr->n) /* repeat before the peer's copy goes stale (7.5) */
                 enqueue(s, number, context, clock_now_ms() + (uint64_t)expiration * 1000u, false);
         }
     }

@@ -40,6 +40,8 @@ struct reg_runtime {
     /* HEP */
     int hep_fd;
     struct event *hep_ev;
+    uint8_t hep_buf[HEP3_MAX_LEN + 1]; /* one datagram at a time */
+    uint8_t inflated[SIP_MAX_MSG];     /* its SIP, when compressed */
 };
 
 static uint64_t change_count(const struct regtable *rt)
@@ -129,7 +131,6 @@ static void on_capture(evutil_socket_t fd, short what, void *arg)
     if (!rr->replaying) {
         if (pcap_dispatch(rr->pcap, CAPTURE_BATCH, on_frame, (u_char *)rr) < 0)
             log_warning("capture: %s", pcap_geterr(rr->pcap));
-        loop_sync(&rr->s->loop);
         return;
     }
     int n = pcap_dispatch(rr->pcap, REPLAY_BATCH, on_frame, (u_char *)rr);
@@ -223,7 +224,6 @@ static void hep_hop(const struct hep_msg *m, struct sip_hop *hop)
 static void hep_datagram(struct reg_runtime *rr, const uint8_t *buf, size_t len, const struct dundi_addr *from)
 {
     const struct reg_conf *rc = &rr->s->conf->reg;
-    static uint8_t inflated[SIP_MAX_MSG];
     struct hep_msg m;
     struct sip_hop hop;
 
@@ -247,12 +247,12 @@ static void hep_datagram(struct reg_runtime *rr, const uint8_t *buf, size_t len,
     const uint8_t *sip = m.payload;
     size_t siplen = m.payload_len;
     if (m.payload_compressed) {
-        long n = hep_inflate(m.payload, m.payload_len, inflated, sizeof(inflated));
+        long n = hep_inflate(m.payload, m.payload_len, rr->inflated, sizeof(rr->inflated));
         if (n < 0) {
             rr->st.undecodable++;
             return;
         }
-        sip = inflated;
+        sip = rr->inflated;
         siplen = (size_t)n;
     }
     hep_hop(&m, &hop);
@@ -262,16 +262,15 @@ static void hep_datagram(struct reg_runtime *rr, const uint8_t *buf, size_t len,
 static void on_hep(evutil_socket_t fd, short what, void *arg)
 {
     struct reg_runtime *rr = arg;
-    static uint8_t buf[HEP3_MAX_LEN + 1];
+    uint8_t *buf = rr->hep_buf;
     (void)what;
     for (int i = 0; i < HEP_BATCH; i++) {
         struct dundi_addr from;
-        ssize_t n = udp_recv(fd, buf, sizeof(buf), &from);
+        ssize_t n = udp_recv(fd, buf, sizeof(rr->hep_buf), &from);
         if (n < 0)
             break;
         hep_datagram(rr, buf, (size_t)n, &from);
     }
-    loop_sync(&rr->s->loop);
 }
 
 static void close_hep(struct reg_runtime *rr)

@@ -90,7 +90,6 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
     }
     if (res)
         evutil_freeaddrinfo(res);
-    loop_sync(&s->loop);
 }
 
 static void resolve_fire(void *arg)

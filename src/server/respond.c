@@ -105,21 +105,21 @@ struct pending {
 static void send_dpresponse(struct server *s, struct trans *t, const char *number, const char *ctx,
                             const struct local_result *lr, const struct lookup_result *fr)
 {
-    static struct dundi_ieb b;
+    struct dundi_ieb *b = &s->scratch->req;
     const struct config *c = s->conf;
     uint16_t hint = fr ? fr->hint_flags : lr->hint_flags;
     const char *hint_data = fr ? fr->hint_data : lr->hint_data;
     int expiration = c->cachetime;
     char who[64];
 
-    dundi_ieb_init(&b, 0);
+    dundi_ieb_init(b, 0);
     if (fr && fr->duplicate && !lr->n)
-        dundi_ie_put_cause(&b, DUNDI_CAUSE_DUPLICATE, "Duplicate request pending");
+        dundi_ie_put_cause(b, DUNDI_CAUSE_DUPLICATE, "Duplicate request pending");
     for (unsigned i = 0; i < lr->n; i++)
-        dundi_ie_put_answer(&b, &lr->answers[i]);
+        dundi_ie_put_answer(b, &lr->answers[i]);
     if (fr) {
         for (unsigned i = 0; i < fr->res.n; i++) {
-            dundi_ie_put_answer(&b, &fr->res.answers[i]);
+            dundi_ie_put_answer(b, &fr->res.answers[i]);
             if (fr->res.expirations[i] < expiration)
                 expiration = fr->res.expirations[i];
         }
@@ -133,9 +133,9 @@ static void send_dpresponse(struct server *s, struct trans *t, const char *numbe
         expiration = c->reg.negative_cachetime;
     if (!(hint & DUNDI_HINT_DONT_ASK))
         hint_data = "";
-    dundi_ie_put_hint(&b, hint, hint_data);
-    dundi_ie_put_u16(&b, DUNDI_IE_EXPIRATION, (uint16_t)(expiration < 0 ? 0 : expiration));
-    if (trans_send(t, DUNDI_CMD_DPRESPONSE, true, &b) != DUNDI_OK)
+    dundi_ie_put_hint(b, hint, hint_data);
+    dundi_ie_put_u16(b, DUNDI_IE_EXPIRATION, (uint16_t)(expiration < 0 ? 0 : expiration));
+    if (trans_send(t, DUNDI_CMD_DPRESPONSE, true, b) != DUNDI_OK)
         log_warning("%s: response for %s@%s did not fit a packet", peer_name(t, who, sizeof(who)), number, ctx);
     log_debug("%s: %s@%s -> %u local + %u forwarded answer(s), hint %04x '%s'", peer_name(t, who, sizeof(who)),
               number, ctx, lr->n, fr ? fr->res.n : 0, hint, hint_data);
@@ -190,14 +190,14 @@ static void answer_local(void *arg)
         free(pd);
         return;
     }
-    static struct lookup_request rq; /* pd may be gone when lookup_start returns */
-    rq = pd->rq;
-    rq.hint_flags = pd->lr.hint_flags;
-    memcpy(rq.hint_data, pd->lr.hint_data, sizeof(rq.hint_data));
-    /* May answer at once (nothing to ask, TTL 0): then pd is already gone. */
-    struct lookup *lk = lookup_start(s, &rq, forward_done, pd);
-    if (lk)
-        pd->lk = lk;
+    pd->rq.hint_flags = pd->lr.hint_flags;
+    memcpy(pd->rq.hint_data, pd->lr.hint_data, sizeof(pd->rq.hint_data));
+    pd->lk = lookup_start(s, &pd->rq, forward_done, pd);
+    if (!pd->lk) { /* out of memory: our own answers only */
+        t->owner = NULL;
+        send_dpresponse(s, t, pd->number, pd->context, &pd->lr, NULL);
+        free(pd);
+    }
 }
 
 static int answer_query(struct server *s, struct trans *t, const eid_t *us, const char *ctx,
@@ -282,15 +282,14 @@ static void answer_entity(struct server *s, struct trans *t, const eid_t *us, co
         struct lookup_request *rq = malloc(sizeof(*rq));
         if (pd && rq) {
             take_path(rq, ie);
-            pd->t = t;
-            t->owner = pd;
-            /* May answer at once (nobody to ask, TTL 0): then pd is already gone. */
-            struct eid_query *q =
-                eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid, entity_done, pd);
-            if (q)
-                pd->eq = q;
+            pd->eq = eid_query_start(s, &ie->reqeid, ie->called_context, next_ttl(ie), rq->avoid, rq->navoid,
+                                     entity_done, pd);
             free(rq);
-            return;
+            if (pd->eq) {
+                pd->t = t;
+                t->owner = pd;
+                return;
+            }
         }
         free(pd);
         free(rq);
@@ -447,9 +446,9 @@ static void send_encrej(struct server *s, struct trans *t, const struct dundi_hd
 
 /* First ENCRYPT of a transaction a peer opened: check its key (6.4). On
  * success the transaction is bound to the peer and uses the sender's key. */
-static const char *accept_key(struct server *s, struct trans *t, const struct dundi_ies *ie)
+static const char *accept_key(struct server *s, struct trans *t, const struct dundi_ies *ie, char *why,
+                              size_t whylen)
 {
-    static char why[96];
     const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : NULL;
     uint8_t aes[DUNDI_AES_KEY_LEN];
 
@@ -468,7 +467,7 @@ static const char *accept_key(struct server *s, struct trans *t, const struct du
     if (ie->has_keycrc32 && ie->keycrc32 && ps && ps->rx_valid && ps->rx_crc == ie->keycrc32) {
         memcpy(aes, ps->rx_aes, sizeof(aes));
     } else if (!full) {
-        snprintf(why, sizeof(why), "KEYCRC32 %08x of a key we do not hold", ie->keycrc32);
+        snprintf(why, whylen, "KEYCRC32 %08x of a key we do not hold", ie->keycrc32);
         return why;
     } else if (ps && ps->rx_valid && !memcmp(ps->rx_sharedkey, ie->sharedkey, DUNDI_KEY_BYTES) &&
                !memcmp(ps->rx_signature, ie->signature, DUNDI_KEY_BYTES)) {
@@ -506,8 +505,7 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
 static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *h, const struct dundi_ies *ie,
                            bool nested)
 {
-    char who[64];
-    static uint8_t inner[DUNDI_MAX_INNER];
+    char who[64], whybuf[96];
 
     peer_name(t, who, sizeof(who));
     if (nested) {
@@ -517,7 +515,7 @@ static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *
         return;
     }
     if (!t->encrypted && !t->opened && t->iseqno == 1 && t->oseqno == 0) {
-        const char *why = accept_key(s, t, ie);
+        const char *why = accept_key(s, t, ie, whybuf, sizeof(whybuf));
         if (why) {
             char eid[EID_STR_LEN];
             s->stats.crypto_rejected++;
@@ -539,7 +537,7 @@ static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *
     struct dundi_hdr ih;
     const uint8_t *iies;
     size_t iieslen;
-    int rc = trans_open_envelope(t, h, ie, inner, &ih, &iies, &iieslen);
+    int rc = trans_open_envelope(t, h, ie, s->scratch->inner, &ih, &iies, &iieslen);
     if (rc != CRYPTO_OK) {
         s->stats.crypto_rejected++;
         log_notice("%s: cannot decrypt: %s", who, crypto_strerror(rc));
@@ -553,9 +551,10 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
                      bool encrypted)
 {
     uint8_t cmd = dundi_hdr_cmd(h);
+    struct dundi_ies *ie = &s->scratch->ies;
     char who[64];
 
-    int rc = dundi_ies_decode(ies, len, s->ies);
+    int rc = dundi_ies_decode(ies, len, ie);
     if (rc < 0) {
         s->stats.ies_malformed++;
         log_info("%s: %s ignored: %s", peer_name(t, who, sizeof(who)), dundi_cmd_name(cmd) ? dundi_cmd_name(cmd) : "?",
@@ -571,7 +570,7 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
     }
     /* Inside an envelope the requester must be the peer whose key opened it. */
     if (encrypted && t->bound && trans_cmd_encrypted(cmd) && !(cmd & DUNDI_FLAG_RESPONSE) &&
-        (!s->ies->eidcount || !eid_equal(&s->ies->eids[0], &t->peer_eid))) {
+        (!ie->eidcount || !eid_equal(&ie->eids[0], &t->peer_eid))) {
         log_notice("%s: encrypted %s names another EID than its key's; refused", peer_name(t, who, sizeof(who)),
                    dundi_cmd_name(cmd));
         s->stats.crypto_rejected++;
@@ -581,9 +580,9 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
     switch (cmd) {
     case DUNDI_CMD_DPDISCOVER:
     case DUNDI_CMD_EIDQUERY:
-    case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, s->ies, encrypted); break;
-    case DUNDI_CMD_REGREQ: handle_regreq(s, t, s->ies, encrypted); break;
-    case DUNDI_CMD_ENCRYPT: handle_encrypt(s, t, h, s->ies, encrypted); break;
+    case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, ie, encrypted); break;
+    case DUNDI_CMD_REGREQ: handle_regreq(s, t, ie, encrypted); break;
+    case DUNDI_CMD_ENCRYPT: handle_encrypt(s, t, h, ie, encrypted); break;
     default: trans_default_command(t, h); break;
     }
 }

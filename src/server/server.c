@@ -59,7 +59,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         /* Oversize datagrams arrive with their true length and are dropped as such. */
         trans_engine_input(s->eng, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
     }
-    loop_sync(&s->loop);
 }
 
 /* Expired cache entries go in small batches, so a big cache never stalls the loop. */
@@ -78,8 +77,8 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     s->conf = conf;
     s->storehistory = conf->storehistory;
     secret_init(&s->secret, clock_wall_s());
-    s->ies = malloc(sizeof(*s->ies));
-    if (!s->ies || loop_init(&s->loop, base) < 0) {
+    s->scratch = malloc(sizeof(*s->scratch));
+    if (!s->scratch || loop_init(&s->loop, base) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -132,7 +131,6 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     resolve_schedule(s);
     precache_schedule(s, NULL);
     precache_watch_registrations(s);
-    loop_sync(&s->loop);
     return 0;
 }
 
@@ -216,7 +214,7 @@ void server_free(struct server *s)
     loop_free(&s->loop);
     cache_free(s->cache);
     config_free(s->conf);
-    free(s->ies);
+    free(s->scratch);
     free(s->rl);
     free(s->rl_keys);
     memset(s, 0, sizeof(*s));
@@ -265,7 +263,6 @@ void server_reload(struct server *s, struct config *conf)
     precache_watch_registrations(s);
     realtime_configure(s->realtime, old, conf);
     config_free(old);
-    loop_sync(&s->loop);
 }
 
 static void reg_expire(void *arg)

@@ -288,7 +288,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             break;
         trans_engine_input(q->eng, &from, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n);
     }
-    loop_sync(&q->loop);
 }
 
 /* HOST, HOST:PORT, [V6]:PORT or bare V6. */
@@ -457,7 +456,6 @@ int main(int argc, char **argv)
     trans_send(q.t, q.eidquery ? DUNDI_CMD_EIDQUERY : DUNDI_CMD_DPDISCOVER, false, &req);
     timer_init(&q.deadline, on_deadline, &q);
     timerq_arm(&q.loop.tq, &q.deadline, clock_now_ms() + q.timeout_ms);
-    loop_sync(&q.loop);
 
     event_base_dispatch(q.base);
 

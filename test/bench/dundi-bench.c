@@ -187,7 +187,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             break;
         trans_engine_input(b->eng, &from, buf, (size_t)got > sizeof(buf) ? sizeof(buf) : (size_t)got);
     }
-    loop_sync(&b->loop);
 }
 
 static void on_deadline(void *arg)
@@ -409,7 +408,6 @@ int main(int argc, char **argv)
     uint64_t t0 = now_us();
     for (unsigned i = 0; i < b.window && b.started < b.total; i++)
         start_one(&b);
-    loop_sync(&b.loop);
     event_base_dispatch(b.base);
     double secs = (double)(now_us() - t0) / 1e6;
 
