@@ -100,12 +100,21 @@ size_t cache_expire(struct cache *c, int64_t now, size_t budget);
  * or INT64_MAX when empty: lets the daemon arm its sweep timer. */
 int64_t cache_next_expiry(const struct cache *c, int64_t now);
 
+/* The cache's counters, defined once: this list makes the struct, and
+ * counters.c renders it as the stats line, the metrics and "show stats".
+ * X(member, kind, key, metric, label, help): see include/dundid/counters.h. */
+#define CACHE_STATS(X)                                                                                                \
+    X(hits, counter, "cache_hits", "cache_hits", NULL, "Answer cache lookups that found an entry.")                   \
+    X(misses, counter, "cache_misses", "cache_misses", NULL, "Answer cache lookups that found nothing.")              \
+    X(saves, counter, "cache_saves", "cache_saves", NULL, "Answers and hints stored in the cache.")                   \
+    X(evictions, counter, "cache_evictions", "cache_evictions", NULL,                                                 \
+      "Live cache entries dropped because the cache was full.")                                                       \
+    X(expired, counter, "cache_expired", "cache_expired", NULL, "Expired cache entries removed.")
+
 struct cache_stats {
-    uint64_t hits;      /* cache_lookup calls that returned true */
-    uint64_t misses;    /* ... and false */
-    uint64_t saves;     /* cache_save / cache_save_hint calls that stored keys */
-    uint64_t evictions; /* live keys dropped because the cache was full */
-    uint64_t expired;   /* expired keys removed (lookup, cache_expire, or when full) */
+#define CACHE_STATS_MEMBER(member, ...) uint64_t member;
+    CACHE_STATS(CACHE_STATS_MEMBER)
+#undef CACHE_STATS_MEMBER
 };
 const struct cache_stats *cache_stats(const struct cache *c);
 

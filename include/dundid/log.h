@@ -13,6 +13,8 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_NOTICE, LOG_LVL_INFO, L
 
 #define LOG_REPEAT_BURST 5
 #define LOG_REPEAT_WINDOW_MS 10000
+/* Longer messages are cut (the stats line is the longest: test_counters). */
+#define LOG_LINE_MAX 4096
 
 void log_init(const char *ident, bool to_stderr, enum log_level level);
 void log_set_level(enum log_level level);

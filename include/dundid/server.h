@@ -77,23 +77,56 @@ struct peer_state {
 /* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
 enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUTCOME_COUNT };
 
+/* The daemon's counters, defined once: these lists make the struct, and
+ * counters.c renders them as the stats line, the metrics and "show stats".
+ * X(member, kind, key, metric, label, help): see include/dundid/counters.h.
+ * SERVER_LOOKUP_STATS is in enum lookup_outcome's order (also an array). */
+#define SERVER_LOOKUP_STATS(X)                                                                                        \
+    X(lookups_found, counter, "lookups_found", "lookups", "result=\"found\"", "DPDISCOVERs answered with answers.")   \
+    X(lookups_not_found, counter, "lookups_not_found", "lookups", "result=\"not_found\"",                             \
+      "DPDISCOVERs answered without answers.")                                                                        \
+    X(lookups_refused, counter, "lookups_refused", "lookups", "result=\"refused\"",                                   \
+      "DPDISCOVERs refused with a cause.")
+#define SERVER_STATS(X)                                                                                               \
+    X(requests, counter, "requests", "requests", NULL, "Requests received (lookups, entity queries, precache).")      \
+    X(answered, counter, "answered", "requests_answered", NULL, "Requests answered.")                                 \
+    X(refused, counter, "refused", "requests_refused", NULL, "Requests refused with a cause.")                        \
+    X(answers_sent, counter, "answers_sent", "answers_sent", NULL, "ANSWER elements sent in lookup responses.")       \
+    X(reloads_ok, counter, "reloads_ok", "reloads", "result=\"ok\"", "Configuration reloads done.")                   \
+    X(reloads_failed, counter, "reloads_failed", "reloads", "result=\"failed\"",                                      \
+      "Configuration reloads refused (the running one stayed).")                                                      \
+    X(ies_malformed, counter, "ies_malformed", "packets_dropped", "reason=\"bad_ies\"",                               \
+      "Commands whose information elements did not parse (ignored, still ACKed).")                                    \
+    X(encrej_sent, counter, "encrej", "encrej_sent", NULL, "ENCREJ sent.")                                            \
+    X(crypto_rejected, counter, "crypto_rejected", "packets_dropped", "reason=\"crypto\"",                            \
+      "Encrypted packets refused: bad signature, unknown key or undecryptable data.")                                 \
+    X(registrations, counter, "registrations", "regreqs", "result=\"accepted\"", "REGREQs accepted.")                 \
+    X(regs_refused, counter, "regs_refused", "regreqs", "result=\"refused_full\"",                                    \
+      "REGREQs of new EIDs refused for lack of room.")                                                                \
+    X(precache_sent, counter, "precache_sent", "precache_sent", NULL, "PRECACHERQs pushed to peers.")                 \
+    X(precache_received, counter, "precache_received", "precache_received", NULL, "PRECACHERQ pushes accepted.")      \
+    X(noauth_suppressed, counter, "noauth_suppressed", "replies_suppressed", "reply=\"noauth\"",                      \
+      "NOAUTH or ENCREJ replies not sent (rate limit).")                                                              \
+    X(addr_mismatch, counter, "addr_mismatch", "addr_mismatch", NULL,                                                 \
+      "Requests naming a static peer's EID from another address.")                                                    \
+    X(key_checks, counter, "key_checks", "key_checks", NULL, "RSA checks of session keys offered by peers.")          \
+    X(key_checks_suppressed, counter, "key_checks_suppressed", "key_checks_suppressed", NULL,                         \
+      "Offered session keys refused unchecked (key-check rate limit).")                                               \
+    X(lag_max_ms, gauge, "lag_max_ms", "loop_lag_max_milliseconds", NULL,                                             \
+      "Largest lateness of the 100 ms event-loop probe.")                                                             \
+    X(lag_last_ms, gauge, "lag_last_ms", "loop_lag_last_milliseconds", NULL,                                          \
+      "Last lateness of the 100 ms event-loop probe.")
+
 struct server_stats {
-    uint64_t requests, answered, refused;
-    uint64_t lookups[LOOKUP_OUTCOME_COUNT];
-    uint64_t answers_sent; /* ANSWER IEs in our DPRESPONSEs */
-    uint64_t reloads_ok, reloads_failed;
-    uint64_t ies_malformed; /* IE area failed to parse: command ignored, still ACKed */
-    uint64_t encrej_sent;
-    uint64_t crypto_rejected; /* bad signature, unknown key, undecryptable data */
-    uint64_t registrations;
-    uint64_t precache_sent, precache_received; /* PRECACHERQs pushed, pushes accepted */
-    uint64_t noauth_suppressed; /* NOAUTH/ENCREJ not sent: over the reply rate limit */
-    uint64_t addr_mismatch;     /* a static peer's EID claimed from another address */
-    uint64_t regs_refused;      /* REGREQs of new EIDs while REG_MAX_PEERS were held */
-    uint64_t key_checks;        /* RSA verifications of offered session keys */
-    uint64_t key_checks_suppressed; /* offered keys refused unchecked: over the key rate limit */
-    /* event-loop lag (looplag.c): how late the periodic probe fired */
-    uint64_t lag_max_ms, lag_last_ms;
+#define SERVER_STATS_MEMBER(member, ...) uint64_t member;
+    union { /* lookups[enum lookup_outcome] names the same three */
+        struct {
+            SERVER_LOOKUP_STATS(SERVER_STATS_MEMBER)
+        };
+        uint64_t lookups[LOOKUP_OUTCOME_COUNT];
+    };
+    SERVER_STATS(SERVER_STATS_MEMBER)
+#undef SERVER_STATS_MEMBER
 };
 
 /* Work space of the one loop thread, used within a single call and never

@@ -88,18 +88,45 @@ struct trans {
     struct trans *next_remote, *prev_all, *next_all;
 };
 
+/* The engine's counters, defined once: this list makes the struct, and
+ * counters.c renders it as the stats line, the metrics and "show stats".
+ * X(member, kind, key, metric, label, help): see include/dundid/counters.h. */
+#define TRANS_STATS(X)                                                                                                \
+    X(rx, counter, "rx", "packets_received", NULL, "DUNDi datagrams received.")                                       \
+    X(tx, counter, "tx", "packets_sent", NULL, "DUNDi datagrams sent.")                                               \
+    X(rx_bytes, counter, "rx_bytes", "received_bytes", NULL, "Bytes of DUNDi datagrams received.")                    \
+    X(tx_bytes, counter, "tx_bytes", "sent_bytes", NULL, "Bytes of DUNDi datagrams sent.")                            \
+    X(rx_malformed, counter, "malformed", "packets_dropped", "reason=\"malformed\"",                                  \
+      "Datagrams shorter than a header or longer than the limit.")                                                    \
+    X(rx_unknown, counter, "unknown_trans", "packets_dropped", "reason=\"unknown_transaction\"",                      \
+      "Packets of no transaction that may not open one.")                                                             \
+    X(rx_duplicate, counter, "duplicates", "packets_duplicate", NULL,                                                 \
+      "Repeated packets (acknowledged again, not processed).")                                                        \
+    X(rx_out_of_window, counter, "out_of_window", "packets_dropped", "reason=\"out_of_window\"",                      \
+      "Packets out of sequence.")                                                                                     \
+    X(tx_invalid, counter, "invalid_sent", "invalid_sent", NULL,                                                      \
+      "INVALID replies sent to packets of unknown transactions.")                                                     \
+    X(tx_retransmit, counter, "retransmits", "retransmissions", NULL, "Packets sent again for want of an ACK.")       \
+    X(created, counter, "trans_created", "transactions_created", NULL, "DUNDi transactions opened.")                  \
+    X(timeouts, counter, "timeouts", "transaction_timeouts", NULL,                                                    \
+      "Transactions ended without an acknowledgement.")                                                               \
+    X(autokilled, counter, "autokilled", "transactions_autokilled", NULL, "Transactions ended by autokill.")          \
+    X(idle_ended, counter, "idle_ended", "transactions_idle_ended", NULL,                                             \
+      "Transactions ended because they were idle.")                                                                   \
+    X(refused_full, counter, "refused_full", "packets_dropped", "reason=\"table_full\"",                              \
+      "New transactions refused: max_transactions were open.")                                                        \
+    X(refused_source, counter, "refused_source", "packets_dropped", "reason=\"source_limit\"",                        \
+      "New transactions refused: their address had max_transactions_per_source open.")                                \
+    X(tx_invalid_suppressed, counter, "invalid_suppressed", "replies_suppressed", "reply=\"invalid\"",                \
+      "INVALID, CANCEL or UNKNOWN replies to unknown senders not sent (rate limit).")                                 \
+    X(rx_late_ack, counter, "late_acks", "late_acks", NULL, "ACKs of refusals sent once, absorbed.")
+
 struct trans_stats {
-    uint64_t rx, tx, rx_bytes, tx_bytes;
-    uint64_t rx_malformed;    /* shorter than a header or longer than the limit */
-    uint64_t rx_unknown;      /* no transaction and may not open one */
-    uint64_t rx_duplicate;    /* repeats of the last packet, re-ACKed */
-    uint64_t rx_out_of_window;
-    uint64_t tx_invalid, tx_retransmit;
-    uint64_t created, timeouts, autokilled, idle_ended, refused_full;
-    uint64_t refused_source;        /* the remote address had max_per_source already */
-    uint64_t tx_invalid_suppressed; /* INVALID, CANCEL, UNKNOWN to unknown senders not sent: rate limit */
-    uint64_t rx_late_ack;           /* the ACK of a refusal sent once, absorbed */
+#define TRANS_STATS_MEMBER(member, ...) uint64_t member;
+    TRANS_STATS(TRANS_STATS_MEMBER)
+#undef TRANS_STATS_MEMBER
 };
+
 
 /* A refusal sent once (trans_reply_once): its ACK is expected and must not
  * draw an INVALID. A fixed ring, so remembering costs no memory growth. */

@@ -21,7 +21,7 @@ static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 
 /* The last line written, to fold identical repeats. */
 static struct {
-    char line[1024];
+    char line[LOG_LINE_MAX];
     enum log_level level;
     unsigned count;      /* occurrences in this window, the first included */
     unsigned suppressed; /* not written since the last report */

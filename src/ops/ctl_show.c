@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dundid/clock.h"
+#include "dundid/counters.h"
 #include "dundid/ctl_cmds.h"
 #include "dundid/realtime.h"
 #include "dundid/server.h"
@@ -153,54 +154,12 @@ enum ctl_status show_realtime(struct ctl_call *c, int argc, char **argv)
 
 enum ctl_status show_stats(struct ctl_call *c, int argc, char **argv)
 {
-    const struct server *s = c->s;
-    const struct trans_stats *t = &s->eng->stats;
-    const struct server_stats *v = &s->stats;
-    const struct cache_stats *cs = cache_stats(s->cache);
+    struct counters_src src;
+    struct counter_row rows[COUNTERS_COUNT];
     (void)argc;
     (void)argv;
-    const struct {
-        const char *name;
-        uint64_t val;
-    } rows[] = {
-        {"rx", t->rx},
-        {"tx", t->tx},
-        {"rx_bytes", t->rx_bytes},
-        {"tx_bytes", t->tx_bytes},
-        {"malformed", t->rx_malformed},
-        {"unknown_trans", t->rx_unknown},
-        {"invalid_sent", t->tx_invalid},
-        {"duplicates", t->rx_duplicate},
-        {"out_of_window", t->rx_out_of_window},
-        {"retransmits", t->tx_retransmit},
-        {"timeouts", t->timeouts},
-        {"autokilled", t->autokilled},
-        {"idle_ended", t->idle_ended},
-        {"refused_full", t->refused_full},
-        {"requests", v->requests},
-        {"answered", v->answered},
-        {"refused", v->refused},
-        {"ies_malformed", v->ies_malformed},
-        {"encrej", v->encrej_sent},
-        {"crypto_rejected", v->crypto_rejected},
-        {"registrations", v->registrations},
-        {"live_trans", s->eng->count},
-        {"cache_keys", cache_count(s->cache)},
-        {"cache_hits", cs->hits},
-        {"cache_misses", cs->misses},
-        {"cache_saves", cs->saves},
-        {"cache_evictions", cs->evictions},
-        {"cache_expired", cs->expired},
-    };
-    if (c->out.json)
-        cj_obj(&c->out, NULL);
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        if (c->out.json)
-            cj_int(&c->out, rows[i].name, (long long)rows[i].val);
-        else
-            ctl_printf(&c->out, "%-16s %" PRIu64 "\n", rows[i].name, rows[i].val);
-    }
-    if (c->out.json)
-        cj_end(&c->out);
+    counters_snapshot(c->s, &src);
+    counters_rows(&src, rows);
+    counters_ctl(rows, &c->out);
     return CTL_DONE;
 }

@@ -1,5 +1,7 @@
 /* The /metrics endpoint (include/dundid/metrics.h). Every family has its
- * HELP and TYPE lines; counters end in _total. */
+ * HELP and TYPE lines; counters end in _total. The daemon's counters come
+ * from their one list (counters.h); the per-peer, registration-feed and
+ * RealTime families are written here. */
 #include "dundid/metrics.h"
 
 #include <netinet/in.h>
@@ -9,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "dundid/clock.h"
+#include "dundid/counters.h"
 #include "dundid/log.h"
 #include "dundid/realtime.h"
 #include "dundid/registrations.h"
@@ -84,10 +87,6 @@ static void render_peers(const struct server *s, struct evbuffer *b)
         evbuffer_add_printf(b, "dundid_peer_rtt_seconds{eid=\"%s\"} %.3f\n", eid_to_str(&p->eid, eid),
                             ps->rtt_ms / 1000.0);
     }
-    uint64_t nregs = 0;
-    for (const struct registration *r = s->regs; r; r = r->next)
-        nregs++;
-    one(b, "dundid_peer_registrations", "gauge", "Dynamic peers with a live registration (REGREQ).", nregs);
 }
 
 static void render_registrations(const struct server *s, struct evbuffer *b)
@@ -100,7 +99,6 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
         names[f] = reg_feed_name((enum reg_feed)f);
     labelled(b, "dundid_registrations", "gauge", "Live phone bindings in the registration table, by feed.", "feed",
              names, rs.by_feed, REG_FEED_COUNT);
-    one(b, "dundid_registration_extensions", "gauge", "Extensions with at least one binding.", rs.extensions);
     static const char *const changes[] = {"added", "refreshed", "removed", "expired", "moved", "dropped_cap",
                                           "rejected"};
     const uint64_t nchanges[] = {rs.added, rs.refreshed, rs.removed, rs.expired, rs.moved, rs.dropped_cap,
@@ -163,9 +161,6 @@ static void render_realtime(const struct server *s, struct evbuffer *b)
 void metrics_render(const struct metrics *m, struct evbuffer *b)
 {
     const struct server *s = m->srv;
-    const struct trans_stats *t = &s->eng->stats;
-    const struct server_stats *v = &s->stats;
-    const struct cache_stats *cs = cache_stats(s->cache);
     char eid[EID_STR_LEN], lab[96];
 
     family(b, "dundid_info", "gauge", "Version and entity id of this dundid (always 1).");
@@ -174,49 +169,16 @@ void metrics_render(const struct metrics *m, struct evbuffer *b)
     one(b, "dundid_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
         (uint64_t)m->start_time);
 
-    static const char *const outcomes[] = {"found", "not_found", "refused"};
-    labelled(b, "dundid_lookups_total", "counter", "DPDISCOVER requests answered, by result.", "result", outcomes,
-             v->lookups, LOOKUP_OUTCOME_COUNT);
-    one(b, "dundid_requests_total", "counter", "Requests received (lookups, entity queries, precache).",
-        v->requests);
-    one(b, "dundid_answers_sent_total", "counter", "ANSWER elements sent in lookup responses.", v->answers_sent);
-
-    one(b, "dundid_cache_hits_total", "counter", "Answer cache lookups that found an entry.", cs->hits);
-    one(b, "dundid_cache_misses_total", "counter", "Answer cache lookups that found nothing.", cs->misses);
-    one(b, "dundid_cache_evictions_total", "counter", "Live cache entries dropped because the cache was full.",
-        cs->evictions);
-    one(b, "dundid_cache_expired_total", "counter", "Expired cache entries removed.", cs->expired);
-    one(b, "dundid_cache_entries", "gauge", "Keys in the answer and hint cache.", cache_count(s->cache));
-    one(b, "dundid_cache_max_entries", "gauge", "Cache size limit (cache_size).", cache_max(s->cache));
-    one(b, "dundid_cache_bytes", "gauge", "Approximate memory used by the cache.", cache_bytes(s->cache));
-
-    one(b, "dundid_transactions_live", "gauge", "DUNDi transactions open now.", s->eng->count);
-    one(b, "dundid_transactions_created_total", "counter", "DUNDi transactions opened.", t->created);
-    one(b, "dundid_transaction_timeouts_total", "counter", "Transactions ended without an acknowledgement.",
-        t->timeouts);
-    one(b, "dundid_retransmissions_total", "counter", "Packets sent again for want of an ACK.", t->tx_retransmit);
-    one(b, "dundid_packets_received_total", "counter", "DUNDi datagrams received.", t->rx);
-    one(b, "dundid_packets_sent_total", "counter", "DUNDi datagrams sent.", t->tx);
-    one(b, "dundid_received_bytes_total", "counter", "Bytes of DUNDi datagrams received.", t->rx_bytes);
-    one(b, "dundid_sent_bytes_total", "counter", "Bytes of DUNDi datagrams sent.", t->tx_bytes);
-    one(b, "dundid_packets_duplicate_total", "counter", "Repeated packets (acknowledged again, not processed).",
-        t->rx_duplicate);
-    static const char *const reasons[] = {"malformed",  "unknown_transaction", "out_of_window",
-                                          "table_full", "crypto",              "bad_ies"};
-    const uint64_t dropped[] = {t->rx_malformed,   t->rx_unknown,         t->rx_out_of_window,
-                                t->refused_full,   v->crypto_rejected,    v->ies_malformed};
-    labelled(b, "dundid_packets_dropped_total", "counter", "Packets not processed, by reason.", "reason", reasons,
-             dropped, sizeof(reasons) / sizeof(reasons[0]));
+    struct counters_src src;
+    struct counter_row rows[COUNTERS_COUNT];
+    counters_snapshot(s, &src);
+    counters_rows(&src, rows);
+    counters_prometheus(rows, b);
 
     render_peers(s, b);
     render_registrations(s, b);
     render_realtime(s, b);
 
-    static const char *const reload_results[] = {"ok", "failed"};
-    const uint64_t reloads[] = {v->reloads_ok, v->reloads_failed};
-    labelled(b, "dundid_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.", "result",
-             reload_results, reloads, 2);
-    one(b, "dundid_log_suppressed_total", "counter", "Log lines suppressed as repeats.", log_suppressed_total());
     one(b, "dundid_metrics_scrapes_total", "counter", "Requests for /metrics, this one included.", m->scrapes);
 }
 
