@@ -231,7 +231,7 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     if (!base)
         return start_failed(&app, conf, NULL, "event_base_new failed");
-    if (server_init(&app.srv, base, conf, err, sizeof(err)) < 0)
+    if (server_init(&app.srv, base, conf, NULL, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
     app.srv.conf_path = abspath;
     app.srv.keep_loglevel = debug; /* -d wins over loglevel= on every reload */

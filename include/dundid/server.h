@@ -129,6 +129,13 @@ struct server_stats {
 #undef SERVER_STATS_MEMBER
 };
 
+/* How datagrams leave: the daemon's UDP sockets, or the simulator's network. */
+struct server_io {
+    int (*send)(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len);
+    void *ctx;
+    int families[2]; /* address families it can send to (AF_UNSPEC: none) */
+};
+
 /* Work space of the one loop thread, used within a single call and never
  * across a callback that may re-enter: what used to be function-local
  * static buffers, named so that sharing them is visible. */
@@ -145,6 +152,7 @@ struct server {
     struct loop loop;
     struct config *conf;
     struct trans_engine *eng;
+    struct server_io io;
     int fd[2];
     int family[2];
     struct event *ev[2];
@@ -182,7 +190,13 @@ struct server {
     void *reload_ctx;
 };
 
-int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen);
+/* Set up the server with conf (owned from now on). io NULL: bind the UDP
+ * sockets of conf and send through them; otherwise send through io (and
+ * feed received datagrams to server_input). */
+int server_init(struct server *s, struct event_base *base, struct config *conf, const struct server_io *io, char *err,
+                size_t errlen);
+/* One received datagram (len may exceed DUNDI_MAX_PACKET: dropped, counted). */
+void server_input(struct server *s, const struct dundi_addr *from, const uint8_t *pkt, size_t len);
 void server_free(struct server *s);
 /* Swap in a new snapshot (the old one is freed). Sockets stay as they are. */
 void server_reload(struct server *s, struct config *conf);

@@ -49,10 +49,7 @@ static int retry_s(const struct server *s)
 
 static bool have_socket(const struct server *s, int family)
 {
-    for (int i = 0; i < 2; i++)
-        if (s->fd[i] >= 0 && s->family[i] == family)
-            return true;
-    return false;
+    return s->io.families[0] == family || s->io.families[1] == family;
 }
 
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)

@@ -33,15 +33,28 @@
 #define KEYCHECK_GLOBAL_RATE 100
 #define KEYCHECK_GLOBAL_BURST 200
 
-static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
+/* Replies leave from the socket of the destination's family. */
+static int udp_transmit(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
     struct server *s = ctx;
-    server_debug_packet(s, true, to, pkt, len);
-    /* Replies leave from the socket of the destination's family. */
     for (int i = 0; i < 2; i++)
         if (s->fd[i] >= 0 && s->family[i] == to->ss.ss_family)
             return udp_send(s->fd[i], to, pkt, len);
     return -1;
+}
+
+static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
+{
+    struct server *s = ctx;
+    server_debug_packet(s, true, to, pkt, len);
+    return s->io.send(s->io.ctx, to, pkt, len);
+}
+
+void server_input(struct server *s, const struct dundi_addr *from, const uint8_t *pkt, size_t len)
+{
+    server_debug_packet(s, false, from, pkt, len > DUNDI_MAX_PACKET ? DUNDI_MAX_PACKET : len);
+    /* Oversize datagrams arrive with their true length and are dropped as such. */
+    trans_engine_input(s->eng, from, pkt, len);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -55,9 +68,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         ssize_t got = udp_recv(fd, buf, sizeof(buf), &from);
         if (got < 0)
             break;
-        server_debug_packet(s, false, &from, buf, (size_t)got > sizeof(buf) ? sizeof(buf) : (size_t)got);
-        /* Oversize datagrams arrive with their true length and are dropped as such. */
-        trans_engine_input(s->eng, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
+        server_input(s, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
     }
 }
 
@@ -69,7 +80,30 @@ static void cache_sweep(void *arg)
     timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
 }
 
-int server_init(struct server *s, struct event_base *base, struct config *conf, char *err, size_t errlen)
+static int open_sockets(struct server *s, char *err, size_t errlen)
+{
+    const struct config *conf = s->conf;
+    const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!addrs[i])
+            continue;
+        s->fd[i] = udp_bind(addrs[i], conf->tos, err, errlen);
+        if (s->fd[i] < 0)
+            return -1;
+        s->family[i] = addrs[i]->ss.ss_family;
+        s->ev[i] = event_new(s->base, s->fd[i], EV_READ | EV_PERSIST, on_readable, s);
+        if (!s->ev[i] || event_add(s->ev[i], NULL) < 0) {
+            snprintf(err, errlen, "cannot watch the socket");
+            return -1;
+        }
+        char where[64];
+        log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
+    }
+    return 0;
+}
+
+int server_init(struct server *s, struct event_base *base, struct config *conf, const struct server_io *io, char *err,
+                size_t errlen)
 {
     memset(s, 0, sizeof(*s));
     s->fd[0] = s->fd[1] = -1;
@@ -102,21 +136,12 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     ratelimit_init(s->rl_keys, KEYCHECK_RATE, KEYCHECK_BURST, KEYCHECK_GLOBAL_RATE, KEYCHECK_GLOBAL_BURST);
     s->eng->rl = s->rl;
 
-    const struct dundi_addr *addrs[2] = {&conf->bindaddr, conf->has_bindaddr2 ? &conf->bindaddr2 : NULL};
-    for (int i = 0; i < 2; i++) {
-        if (!addrs[i])
-            continue;
-        s->fd[i] = udp_bind(addrs[i], conf->tos, err, errlen);
-        if (s->fd[i] < 0)
+    if (io) {
+        s->io = *io;
+    } else {
+        s->io = (struct server_io){udp_transmit, s, {conf->bindaddr.ss.ss_family, conf->has_bindaddr2 ? conf->bindaddr2.ss.ss_family : AF_UNSPEC}};
+        if (open_sockets(s, err, errlen) < 0)
             return -1;
-        s->family[i] = addrs[i]->ss.ss_family;
-        s->ev[i] = event_new(base, s->fd[i], EV_READ | EV_PERSIST, on_readable, s);
-        if (!s->ev[i] || event_add(s->ev[i], NULL) < 0) {
-            snprintf(err, errlen, "cannot watch the socket");
-            return -1;
-        }
-        char where[64];
-        log_notice("listening on %s", dundi_addr_str(addrs[i], where, sizeof(where)));
     }
     if (resolve_init(s, err, errlen) < 0)
         return -1;

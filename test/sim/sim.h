@@ -1,0 +1,85 @@
+/* A deterministic simulator for the server layer, in the manner of
+ * Unbound's testbound: several dundid servers, each the real src/server/
+ * code on its own (never dispatched) event base, wired through an
+ * in-memory network with a seeded loss rate, on one simulated clock.
+ * Scenarios say "this goes in, these packets come out, time passes"; there
+ * are no ports, no sleeps and no threads, and a run with the same seed
+ * always does the same. */
+#ifndef DUNDID_SIM_H
+#define DUNDID_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dundid/lookup.h"
+#include "dundid/server.h"
+#include "dundid/wire.h"
+
+struct sim;
+struct sim_node;
+
+/* One datagram that went over the simulated network. */
+struct sim_pkt {
+    uint64_t sent_ms;
+    struct dundi_addr from, to;
+    uint8_t cmd; /* header command without flags */
+    bool final, dropped;
+    size_t len;
+    uint8_t data[DUNDI_MAX_PACKET];
+};
+
+/* A new world at simulated time 0 (the wall clock starts at a fixed date);
+ * seed drives packet loss. keydir: where the scenarios' key files are. */
+struct sim *sim_new(uint64_t seed, const char *keydir);
+void sim_free(struct sim *w);
+
+/* A dundid at addr ("127.0.0.1:4520", "[::1]:4520") with this configuration
+ * text; "@KEYDIR@" in it is replaced by the keydir. Aborts the test with
+ * the configuration's diagnostics when it does not load. */
+struct sim_node *sim_node(struct sim *w, const char *name, const char *addr, const char *conf);
+struct server *sim_server(struct sim_node *n);
+/* Replace the node's configuration, as a SIGHUP would (0, or -1 when it
+ * does not load: the running one stays). */
+int sim_reload(struct sim_node *n, const char *conf);
+/* A node that is down neither sends nor receives (a dead host). */
+void sim_down(struct sim_node *n, bool down);
+/* Restart: the server is freed and started again with its last
+ * configuration (a kill -9 and restart: nothing kept in memory). */
+void sim_restart(struct sim_node *n);
+
+/* Every datagram is lost with this probability (0..100 %). */
+void sim_set_loss(struct sim *w, unsigned percent);
+/* One-way delay of every datagram (default 1 ms). */
+void sim_set_latency(struct sim *w, unsigned ms);
+
+/* Let time pass, running every timer and delivering every datagram due. */
+void sim_run(struct sim *w, uint64_t ms);
+uint64_t sim_now(const struct sim *w);
+
+/* A lookup started by node n itself (as `dundictl lookup` does): its own
+ * answers, then the lookup towards its peers. Runs the world until it is
+ * answered or limit_ms passed; returns true when it was answered. */
+struct sim_answer {
+    struct local_result local;
+    struct lookup_result fwd;
+    uint64_t ms; /* how long it took */
+};
+bool sim_lookup(struct sim_node *n, const char *number, const char *context, bool bypass, uint64_t limit_ms,
+                struct sim_answer *out);
+/* Number of answers (local and forwarded) whose destination contains dest. */
+unsigned sim_answers_with(const struct sim_answer *a, const char *dest);
+
+/* Put a raw datagram on the network from addr (no node needs to be
+ * there; replies to it are logged like every packet). */
+void sim_inject(struct sim *w, const char *from, struct sim_node *to, const uint8_t *pkt, size_t len);
+
+/* The packet log since the last sim_log_clear: datagrams from `from` to
+ * `to` (addresses as text or NULL = any) with command cmd (-1 = any). */
+size_t sim_count(const struct sim *w, const char *from, const char *to, int cmd);
+const struct sim_pkt *sim_log(const struct sim *w, size_t *n);
+void sim_log_clear(struct sim *w);
+/* The address of a node, as text. */
+const char *sim_addr(const struct sim_node *n);
+
+#endif
