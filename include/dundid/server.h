@@ -13,65 +13,18 @@ struct evdns_getaddrinfo_request;
 #include "dundid/crypto.h"
 #include "dundid/mapping.h"
 #include "dundid/net.h"
+#include "dundid/peerstate.h"
 #include "dundid/regtable.h"
 #include "dundid/secret.h"
 #include "dundid/trans.h"
 
-#define REG_EXPIRATION_S 60 /* the reference always grants 60 s (+10 s grace) */
-/* Registrations of dynamic peers held at once: a [*] section with host =
- * dynamic would otherwise let any sender add EIDs without end. */
-#define REG_MAX_PEERS 4096
-
 struct server;
-struct outreq;
 
-#define PEER_HISTORY 10 /* recorded lookup times per peer (storehistory) */
-
-struct lookup_time {
-    char what[2 * DUNDI_MAX_NUMBER + 2]; /* NUMBER@CONTEXT; "" = unused */
-    int ms;
-};
-
-/* A dynamic peer's address, learned from its REGREQ. */
-struct registration {
-    struct registration *next;
-    struct server *s;
-    eid_t eid;
-    struct dundi_addr addr;
-    struct timer expiry;
-};
-
-/* What we remember per peer EID across transactions and reloads: the session
- * keys (ours towards it, and the last one it sent us). */
-struct peer_state {
-    struct peer_state *next;
-    eid_t eid;
-    EVP_PKEY *pub, *priv; /* the keys this state was made with (owned refs) */
-    bool rx_valid;        /* the peer's key, accepted after its signature checked */
-    uint8_t rx_sharedkey[DUNDI_KEY_BYTES], rx_signature[DUNDI_KEY_BYTES];
-    uint32_t rx_crc;
-    uint8_t rx_aes[DUNDI_AES_KEY_LEN];
-    bool tx_valid; /* our key towards the peer */
-    bool tx_sentfull;
-    int64_t tx_expires;
-    struct dundi_session_key tx;
-    /* qualify (7.3): 0 = no result yet, -1 = unreachable, else the last RTT */
-    struct server *s;
-    int rtt_ms;
-    struct timer qualify_timer;
-    struct outreq *ping;
-    /* our registration with this peer (register = yes) */
-    struct timer register_timer;
-    struct outreq *regtrans;
-    bool registered;
-    struct lookup_time history[PEER_HISTORY]; /* newest first */
-    /* the peer's host name, resolved without blocking (resolve.c) */
-    char dns_host[CONF_STR_MAX];
-    uint16_t dns_port;
-    bool dns_ok, dns_failing, dns_busy;
-    struct dundi_addr dns_addr;
-    struct timer dns_timer;
-    struct evdns_getaddrinfo_request *dns_req;
+/* What upper layers hang on a peer state, set up and taken down with it
+ * (peerstate.c calls these; server.c fills them in). */
+struct peer_hooks {
+    void (*init)(struct server *s, struct peer_state *ps);
+    void (*forget)(struct server *s, struct peer_state *ps);
 };
 
 /* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
@@ -157,8 +110,8 @@ struct server {
     int family[2];
     struct event *ev[2];
     struct secret secret;
-    struct registration *regs;
-    struct peer_state *pstates;
+    struct peer_table peers;     /* runtime state of peers (peerstate.c) */
+    struct peer_hooks peer_hooks;
     struct lookup *lookups; /* running forwarded lookups */
     struct eid_query *eidqueries; /* running EID queries (eidquery.c) */
     struct cache *cache;
@@ -210,26 +163,14 @@ int server_reload_file(struct server *s, struct config_diag *diag);
 /* Operator debugging (debug.c): log the packets to and from addr when
  * debugging is on for everyone or for the peer at addr. */
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
-/* Record how long peer took to answer number@context (storehistory). */
-void server_note_lookup_time(struct server *s, const eid_t *peer, const char *number, const char *context, int ms);
 /* Event-loop lag probe (looplag.c): a periodic timer that records how late
  * it runs, so a stalled loop shows in the stats. */
 #define LOOPLAG_PERIOD_MS 100
 int looplag_start(struct server *s);
 void looplag_stop(struct server *s);
 
-/* The state kept for a peer EID, created on first use (NULL: out of memory).
- * Keys are the peer entry's; a change of keys on reload starts it afresh. */
-struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const struct peer_conf *p);
-
-const struct peer_state *server_find_peer_state(const struct server *s, const eid_t *eid);
-/* Where a peer can be reached now: its static host, or its registration. */
-const struct dundi_addr *server_peer_addr(const struct server *s, const struct peer_conf *p);
 
 /* Peer upkeep (peers.c). */
-bool peer_usable(struct server *s, const struct peer_conf *p);      /* not unreachable or lagged */
-bool peer_unreachable(struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
-unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p);
 void peer_qualify_soon(struct server *s, const eid_t *eid);
 void peer_state_timers_init(struct peer_state *ps);
 void peer_state_detach(struct server *s, struct peer_state *ps);
@@ -246,10 +187,5 @@ void resolve_free(struct server *s);
 
 /* Inbound command handling (respond.c). */
 extern const struct trans_handler respond_handler;
-/* Record a REGREQ from eid at addr; true if the address changed. */
-bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr);
-const struct registration *server_find_registration(const struct server *s, const eid_t *eid);
-/* Would a REGREQ from eid need a new entry while REG_MAX_PEERS are held? */
-bool server_registrations_full(const struct server *s, const eid_t *eid);
 
 #endif

@@ -22,7 +22,7 @@ static enum ctl_status cmd_flush(struct ctl_call *c, int argc, char **argv)
     if (stats) {
         memset(&s->stats, 0, sizeof(s->stats));
         memset(&s->eng->stats, 0, sizeof(s->eng->stats));
-        for (struct peer_state *ps = s->pstates; ps; ps = ps->next)
+        for (struct peer_state *ps = s->peers.states; ps; ps = ps->next)
             memset(ps->history, 0, sizeof(ps->history));
     } else {
         cache_flush(s->cache);

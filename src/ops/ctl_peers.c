@@ -37,24 +37,9 @@ static void addr_host(const struct dundi_addr *a, char *host, size_t len, unsign
 static void peer_status(const struct server *s, const struct peer_conf *p, char *buf, size_t len, int *kind,
                         int *rtt)
 {
-    const struct peer_state *ps = server_find_peer_state(s, &p->eid);
-    *rtt = ps ? ps->rtt_ms : 0;
-    if (!p->qualify_ms) {
-        snprintf(buf, len, "Unmonitored");
-        *kind = 2;
-    } else if (*rtt < 0) {
-        snprintf(buf, len, "UNREACHABLE");
-        *kind = 1;
-    } else if (*rtt > p->qualify_ms) {
-        snprintf(buf, len, "LAGGED (%d ms)", *rtt);
-        *kind = 1;
-    } else if (*rtt) {
-        snprintf(buf, len, "OK (%d ms)", *rtt);
-        *kind = 0;
-    } else {
-        snprintf(buf, len, "UNKNOWN");
-        *kind = 1;
-    }
+    enum peer_reach r = peer_reach(s, p, rtt);
+    peer_reach_text(r, *rtt, buf, len);
+    *kind = r == PEER_UNMONITORED ? 2 : r == PEER_OK ? 0 : 1;
 }
 
 /* Average of the recorded lookup times, 0 when none. */
@@ -73,7 +58,6 @@ static int peer_avg_ms(const struct server *s, const eid_t *eid, int *count)
 
 enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
 {
-    const struct config *conf = c->s->conf;
     struct ctl_out *o = &c->out;
     int counts[3] = {0, 0, 0}, total = 0;
     (void)argc;
@@ -85,8 +69,8 @@ enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
         ctl_printf(o, "%-20.20s %-41.41s     %-6.6s %-10.10s %-8.8s %-15.15s\n", "EID", "Host", "Port", "Model",
                    "AvgTime", "Status");
     }
-    for (size_t i = 0; i < conf->npeers; i++) {
-        const struct peer_conf *p = &conf->peers[i];
+    for (size_t i = 0; i < server_peer_count(c->s); i++) {
+        const struct peer_conf *p = server_peer_at(c->s, i);
         if (p->wildcard)
             continue;
         char eid[EID_STR_LEN], host[80], status[32], avg[20];
@@ -168,7 +152,7 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
         ctl_fail(c, "'%s' is not an EID like 00:11:22:33:44:55", argv[0]);
         return CTL_DONE;
     }
-    const struct peer_conf *p = config_find_peer(c->s->conf, &e);
+    const struct peer_conf *p = server_find_peer(c->s, &e);
     if (!p || p->wildcard) {
         ctl_fail(c, "No such peer '%s'", argv[0]);
         return CTL_DONE;

@@ -49,43 +49,30 @@ static void labelled(struct evbuffer *b, const char *name, const char *type, con
     }
 }
 
-static const char *const peer_states[] = {"unmonitored", "unknown", "ok", "lagged", "unreachable"};
-
-static int peer_state_index(const struct peer_conf *p, const struct peer_state *ps)
-{
-    if (!p->qualify_ms)
-        return 0;
-    if (!ps || ps->rtt_ms == 0)
-        return 1;
-    if (ps->rtt_ms < 0)
-        return 4;
-    return ps->rtt_ms > p->qualify_ms ? 3 : 2;
-}
 
 static void render_peers(const struct server *s, struct evbuffer *b)
 {
-    const struct config *c = s->conf;
     char eid[EID_STR_LEN], lab[96];
 
     family(b, "dundid_peer_state", "gauge", "Qualify state of each configured peer (1 for the current state).");
-    for (size_t i = 0; i < c->npeers; i++) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
         if (p->wildcard)
             continue;
-        int st = peer_state_index(p, server_find_peer_state(s, &p->eid));
-        for (int k = 0; k < (int)(sizeof(peer_states) / sizeof(peer_states[0])); k++) {
-            snprintf(lab, sizeof(lab), "eid=\"%s\",state=\"%s\"", eid_to_str(&p->eid, eid), peer_states[k]);
+        int st = (int)peer_reach(s, p, NULL);
+        for (int k = 0; k < PEER_REACH_COUNT; k++) {
+            snprintf(lab, sizeof(lab), "eid=\"%s\",state=\"%s\"", eid_to_str(&p->eid, eid), peer_reach_names[k]);
             sample(b, "dundid_peer_state", lab, k == st);
         }
     }
     family(b, "dundid_peer_rtt_seconds", "gauge", "Last qualify round-trip time of each reachable peer.");
-    for (size_t i = 0; i < c->npeers; i++) {
-        const struct peer_conf *p = &c->peers[i];
-        const struct peer_state *ps = p->wildcard ? NULL : server_find_peer_state(s, &p->eid);
-        if (!ps || !p->qualify_ms || ps->rtt_ms <= 0)
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
+        int rtt;
+        enum peer_reach r = p->wildcard ? PEER_UNMONITORED : peer_reach(s, p, &rtt);
+        if (r != PEER_OK && r != PEER_LAGGED)
             continue;
-        evbuffer_add_printf(b, "dundid_peer_rtt_seconds{eid=\"%s\"} %.3f\n", eid_to_str(&p->eid, eid),
-                            ps->rtt_ms / 1000.0);
+        evbuffer_add_printf(b, "dundid_peer_rtt_seconds{eid=\"%s\"} %.3f\n", eid_to_str(&p->eid, eid), rtt / 1000.0);
     }
 }
 

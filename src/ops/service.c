@@ -21,8 +21,8 @@ void service_status_line(const struct service *sv, char *buf, size_t len)
 {
     const struct server *s = sv->srv;
     size_t peers = 0;
-    for (size_t i = 0; i < s->conf->npeers; i++)
-        peers += !s->conf->peers[i].wildcard;
+    for (size_t i = 0; i < server_peer_count(s); i++)
+        peers += !server_peer_at(s, i)->wildcard;
     struct regtable_stats rs = {0};
     if (s->regtable)
         regtable_get_stats(s->regtable, &rs);

@@ -58,10 +58,8 @@ void counters_snapshot(const struct server *s, struct counters_src *src)
     d[COUNTER_cache_keys] = cache_count(s->cache);
     d[COUNTER_cache_max] = cache_max(s->cache);
     d[COUNTER_cache_bytes] = cache_bytes(s->cache);
-    for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
-        d[COUNTER_peer_states]++;
-    for (const struct registration *r = s->regs; r; r = r->next)
-        d[COUNTER_peers_registered]++;
+    d[COUNTER_peer_states] = server_peer_state_count(s);
+    d[COUNTER_peers_registered] = server_registration_count(s);
     if (s->regtable) {
         struct regtable_stats rs;
         regtable_get_stats(s->regtable, &rs);

@@ -1,4 +1,4 @@
-/* Operator debugging: per-peer packet logs and lookup-time history. */
+/* Operator debugging: per-peer packet logs. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +10,7 @@ static bool debugged(const struct server *s, const struct dundi_addr *addr)
     if (s->debug_all)
         return true;
     for (unsigned i = 0; i < s->ndebug; i++) {
-        const struct peer_conf *p = config_find_peer(s->conf, &s->debug_peers[i]);
+        const struct peer_conf *p = server_find_peer(s, &s->debug_peers[i]);
         const struct dundi_addr *a = p && !p->wildcard ? server_peer_addr(s, p) : NULL;
         if (a && dundi_addr_equal(a, addr))
             return true;
@@ -35,18 +35,4 @@ void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *add
     log_notice("packet: %s-Frame %s %s (%s) strans %u dtrans %u oseq %u iseq %u%s, %zu bytes", tx ? "Tx" : "Rx", who,
                dundi_cmd_name(dundi_hdr_cmd(&h)), (h.cmdresp & DUNDI_FLAG_RESPONSE) ? "Response" : "Command",
                h.strans, h.dtrans, h.oseqno, h.iseqno, dundi_hdr_final(&h) ? " (Final)" : "", len);
-}
-
-void server_note_lookup_time(struct server *s, const eid_t *peer, const char *number, const char *context, int ms)
-{
-    if (!s->storehistory)
-        return;
-    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, peer);
-    if (!ps)
-        ps = server_peer_state(s, peer, config_find_peer(s->conf, peer));
-    if (!ps)
-        return;
-    memmove(&ps->history[1], &ps->history[0], sizeof(ps->history[0]) * (PEER_HISTORY - 1));
-    snprintf(ps->history[0].what, sizeof(ps->history[0].what), "%s@%s", number, context);
-    ps->history[0].ms = ms;
 }

@@ -156,8 +156,8 @@ static unsigned select_peers(struct server *s, const struct eid_query *q, const 
     const struct config *c = s->conf;
     unsigned n = 0;
     /* All orders at once (4.8); the rules of 4.1 step 4 otherwise. */
-    for (size_t i = c->npeers; i-- > 0 && n < FANOUT_MAX;) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = server_peer_count(s); i-- > 0 && n < FANOUT_MAX;) {
+        const struct peer_conf *p = server_peer_at(s, i);
         const eid_t *us = config_us_eid(c, p);
         if (p->wildcard || !(p->model & MODEL_OUTBOUND) || !rules_allow(&p->include, q->context) ||
             in_avoid(q, &p->eid) || in_avoid(q, us) || (q->navoid && eid_is_zero(us)) || !server_peer_addr(s, p) ||

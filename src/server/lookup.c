@@ -199,7 +199,6 @@ static bool path_member(struct server *s, const struct peer_conf *q, const char 
 static void build_request(struct lookup *lk, const struct peer_conf *p, const eid_t *us, int level,
                           struct dundi_ieb *b)
 {
-    const struct config *c = lk->s->conf;
     eid_t *list = lk->path;
     unsigned n = 0;
     eid_t tail;
@@ -213,8 +212,8 @@ static void build_request(struct lookup *lk, const struct peer_conf *p, const ei
         tail = *us;
     }
     bool added = false;
-    for (size_t i = 0; i < c->npeers && n < DUNDI_MAX_EIDS - 1; i++) {
-        const struct peer_conf *q = &c->peers[i];
+    for (size_t i = 0; i < server_peer_count(lk->s) && n < DUNDI_MAX_EIDS - 1; i++) {
+        const struct peer_conf *q = server_peer_at(lk->s, i);
         if (q == p || !path_member(lk->s, q, lk->rq.context, level) || eid_equal(&q->eid, &tail))
             continue;
         bool dup = false;
@@ -233,7 +232,7 @@ static void build_request(struct lookup *lk, const struct peer_conf *p, const ei
     if (!eid_is_zero(us))
         dundi_ie_put_eid(b, DUNDI_IE_EID_DIRECT, us);
     for (unsigned i = 0; i < n; i++) {
-        const struct peer_conf *q = config_find_peer(c, &list[i]);
+        const struct peer_conf *q = server_find_peer(lk->s, &list[i]);
         bool direct = eid_equal(&list[i], us) ||
                       (q && !q->wildcard && rules_allow(&q->include, lk->rq.context));
         dundi_ie_put_eid(b, direct ? DUNDI_IE_EID_DIRECT : DUNDI_IE_EID, &list[i]);
@@ -256,8 +255,8 @@ static unsigned select_peers(struct lookup *lk, int level, int *next_level, cons
     int64_t now = clock_wall_s();
 
     /* The reference walks its peers in reverse file order. */
-    for (size_t i = c->npeers; i-- > 0;) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = server_peer_count(s); i-- > 0;) {
+        const struct peer_conf *p = server_peer_at(s, i);
         if (p->wildcard || !rules_allow(&p->include, lk->rq.context))
             continue;
         if (p->order > level) {

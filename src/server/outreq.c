@@ -100,7 +100,7 @@ static bool on_encrej(struct outreq *r, struct dundi_hdr *h)
 {
     struct server *s = r->s;
     struct trans *t = r->t;
-    const struct peer_conf *p = config_find_peer(s->conf, &r->peer);
+    const struct peer_conf *p = server_find_peer(s, &r->peer);
     struct peer_state *ps = p && p->inkey_pub ? server_peer_state(s, &r->peer, p) : NULL;
     uint8_t ies[PEER_KEY_IES_MAX], aes[sizeof(t->aes)];
     char who[64], eid[EID_STR_LEN];

@@ -17,47 +17,12 @@
 
 /* ---- reachability ---- */
 
-static const char *qualify_state(const struct peer_conf *p, int rtt, char *buf, size_t len)
-{
-    if (!p->qualify_ms)
-        snprintf(buf, len, "Unmonitored");
-    else if (rtt == 0)
-        snprintf(buf, len, "UNKNOWN");
-    else if (rtt < 0)
-        snprintf(buf, len, "UNREACHABLE");
-    else
-        snprintf(buf, len, "%s (%d ms)", rtt > p->qualify_ms ? "LAGGED" : "OK", rtt);
-    return buf;
-}
-
-bool peer_usable(struct server *s, const struct peer_conf *p)
-{
-    if (!p->qualify_ms)
-        return true;
-    const struct peer_state *ps = server_find_peer_state(s, &p->eid);
-    /* No result yet counts as usable; unreachable or lagged does not (4.1). */
-    return !ps || ps->rtt_ms == 0 || (ps->rtt_ms > 0 && ps->rtt_ms < p->qualify_ms);
-}
-
-bool peer_unreachable(struct server *s, const struct peer_conf *p)
-{
-    const struct peer_state *ps = p->qualify_ms ? server_find_peer_state(s, &p->eid) : NULL;
-    return ps && ps->rtt_ms < 0;
-}
-
-unsigned peer_rexmit_ms(struct server *s, const struct peer_conf *p)
-{
-    const struct peer_state *ps = p->qualify_ms ? server_find_peer_state(s, &p->eid) : NULL;
-    if (!ps || ps->rtt_ms <= 1)
-        return TRANS_REXMIT_MS;
-    unsigned ms = 2u * (unsigned)ps->rtt_ms;
-    return ms < 150 ? 150 : ms > TRANS_REXMIT_MS ? TRANS_REXMIT_MS : ms;
-}
-
 static void set_rtt(struct server *s, struct peer_state *ps, const struct peer_conf *p, int rtt)
 {
     char was[32], now[32], eid[EID_STR_LEN];
-    qualify_state(p, ps->rtt_ms, was, sizeof(was));
+    int old_rtt;
+    enum peer_reach before = peer_reach(s, p, &old_rtt);
+    peer_reach_text(before, old_rtt, was, sizeof(was));
     bool changed = (ps->rtt_ms < 0) != (rtt < 0) || (ps->rtt_ms > p->qualify_ms) != (rtt > p->qualify_ms) ||
                    (ps->rtt_ms == 0) != (rtt == 0);
     if (rtt < 0 && ps->rtt_ms >= 0)
@@ -65,8 +30,8 @@ static void set_rtt(struct server *s, struct peer_state *ps, const struct peer_c
     ps->rtt_ms = rtt;
     /* Transitions are worth a line; every ping is not. */
     if (changed)
-        log_notice("peer %s is now %s (was %s)", eid_to_str(&p->eid, eid), qualify_state(p, rtt, now, sizeof(now)),
-                   was);
+        log_notice("peer %s is now %s (was %s)", eid_to_str(&p->eid, eid),
+                   peer_reach_text(peer_reach(s, p, NULL), rtt, now, sizeof(now)), was);
 }
 
 static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
@@ -74,7 +39,7 @@ static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
     struct peer_state *ps = ctx;
     struct server *s = ps->s;
     ps->ping = NULL;
-    const struct peer_conf *p = config_find_peer(s->conf, &ps->eid);
+    const struct peer_conf *p = server_find_peer(s, &ps->eid);
     if (!p || p->wildcard)
         return;
     if (why == OUTREQ_DONE) {
@@ -91,7 +56,7 @@ static void qualify_fire(void *arg)
 {
     struct peer_state *ps = arg;
     struct server *s = ps->s;
-    const struct peer_conf *p = config_find_peer(s->conf, &ps->eid);
+    const struct peer_conf *p = server_find_peer(s, &ps->eid);
     if (!p || p->wildcard || !p->qualify_ms)
         return;
     outreq_drop(ps->ping); /* still pending: abandoned, the new one counts */
@@ -102,7 +67,7 @@ static void qualify_fire(void *arg)
 
 void peer_qualify_soon(struct server *s, const eid_t *eid)
 {
-    const struct peer_conf *p = config_find_peer(s->conf, eid);
+    const struct peer_conf *p = server_find_peer(s, eid);
     struct peer_state *ps = p && p->qualify_ms && !p->wildcard ? server_peer_state(s, eid, p) : NULL;
     if (ps)
         timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + QUALIFY_FIRST_MS);
@@ -145,7 +110,7 @@ static void register_fire(void *arg)
 {
     struct peer_state *ps = arg;
     struct server *s = ps->s;
-    const struct peer_conf *p = config_find_peer(s->conf, &ps->eid);
+    const struct peer_conf *p = server_find_peer(s, &ps->eid);
     if (!p || p->wildcard || !p->reg)
         return;
     timerq_arm(&s->loop.tq, &ps->register_timer, clock_now_ms() + REGISTER_EVERY_MS);
@@ -177,9 +142,8 @@ void peer_state_detach(struct server *s, struct peer_state *ps)
 
 void peers_schedule(struct server *s)
 {
-    const struct config *c = s->conf;
-    for (size_t i = 0; i < c->npeers; i++) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
         if (p->wildcard || (!p->qualify_ms && !p->reg))
             continue;
         struct peer_state *ps = server_peer_state(s, &p->eid, p);
@@ -191,8 +155,8 @@ void peers_schedule(struct server *s)
         if (p->reg && !timer_armed(&ps->register_timer))
             timerq_arm(&s->loop.tq, &ps->register_timer, clock_now_ms() + REGISTER_FIRST_MS);
     }
-    for (struct peer_state *ps = s->pstates; ps; ps = ps->next) {
-        const struct peer_conf *p = config_find_peer(c, &ps->eid);
+    for (struct peer_state *ps = s->peers.states; ps; ps = ps->next) {
+        const struct peer_conf *p = server_find_peer(s, &ps->eid);
         if (!p || p->wildcard || !p->qualify_ms) {
             timerq_cancel(&s->loop.tq, &ps->qualify_timer);
             ps->rtt_ms = 0;

@@ -197,8 +197,8 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
     if (ttl <= 0 || !number[0] || strlen(number) > DUNDI_MAX_NUMBER)
         return 0;
     secret_refresh(&s->secret, clock_wall_s());
-    for (size_t i = 0; i < c->npeers; i++) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
         const eid_t *us = config_us_eid(c, p);
         if (p->wildcard || !(p->pcmodel & MODEL_OUTBOUND) || p->order != ORDER_PRIMARY ||
             !rules_allow(&p->permit, context) || avoided(avoid, navoid, &p->eid) || avoided(avoid, navoid, us) ||
@@ -228,11 +228,13 @@ unsigned precache_push_context(struct server *s, const char *number, const char 
     return pushed;
 }
 
-static bool any_push_peer(const struct config *c)
+static bool any_push_peer(const struct server *s)
 {
-    for (size_t i = 0; i < c->npeers; i++)
-        if (!c->peers[i].wildcard && (c->peers[i].pcmodel & MODEL_OUTBOUND))
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
+        if (!p->wildcard && (p->pcmodel & MODEL_OUTBOUND))
             return true;
+    }
     return false;
 }
 
@@ -263,7 +265,7 @@ static void queue_one_context(void *ctx, const struct mapping *m)
 void precache_push(struct server *s, const char *number)
 {
     struct push_all pa = {s, number};
-    if (number[0] && strlen(number) <= DUNDI_MAX_NUMBER && any_push_peer(s->conf))
+    if (number[0] && strlen(number) <= DUNDI_MAX_NUMBER && any_push_peer(s))
         each_answering_context(s->conf, queue_one_context, &pa);
 }
 
@@ -302,7 +304,7 @@ void precache_schedule(struct server *s, const struct config *old)
     const struct config *c = s->conf;
     uint64_t now = clock_now_ms();
 
-    if (!any_push_peer(c))
+    if (!any_push_peer(s))
         return;
     /* Patterns are not pushed: a peer caches numbers, and "_1XXX" is none. */
     for (size_t i = 0; i < c->nmaps; i++) {

@@ -130,9 +130,8 @@ void resolve_detach(struct peer_state *ps)
 
 void resolve_schedule(struct server *s)
 {
-    const struct config *c = s->conf;
-    for (size_t i = 0; i < c->npeers; i++) {
-        const struct peer_conf *p = &c->peers[i];
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
         if (p->wildcard || p->dynamic || p->has_addr || !p->host[0])
             continue;
         struct peer_state *ps = server_peer_state(s, &p->eid, p);
@@ -148,8 +147,8 @@ void resolve_schedule(struct server *s)
         timerq_arm(&s->loop.tq, &ps->dns_timer, clock_now_ms());
     }
     /* Peers that no longer have a name stop resolving it. */
-    for (struct peer_state *ps = s->pstates; ps; ps = ps->next) {
-        const struct peer_conf *p = config_find_peer(c, &ps->eid);
+    for (struct peer_state *ps = s->peers.states; ps; ps = ps->next) {
+        const struct peer_conf *p = server_find_peer(s, &ps->eid);
         if (ps->dns_host[0] && (!p || p->wildcard || p->dynamic || p->has_addr || !p->host[0])) {
             resolve_detach(ps);
             ps->dns_host[0] = '\0';

@@ -68,7 +68,7 @@ static bool from_peer_host(const struct config *c, const struct peer_conf *p, co
 /* The configured peer a request names, or NULL if unknown or from the wrong address. */
 static const struct peer_conf *claimed_peer(struct server *s, const struct trans *t, const struct dundi_ies *ie)
 {
-    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    const struct peer_conf *p = ie->eidcount ? server_find_peer(s, &ie->eids[0]) : NULL;
     if (p && !from_peer_host(s->conf, p, &t->addr)) {
         s->stats.addr_mismatch++;
         return NULL;
@@ -313,7 +313,7 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
     char who[64], eidstr[EID_STR_LEN];
 
     s->stats.requests++;
-    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : config_find_peer(c, NULL);
+    const struct peer_conf *p = ie->eidcount ? claimed_peer(s, t, ie) : server_find_peer(s, NULL);
     peer_name(t, who, sizeof(who));
     if (ie->eidcount)
         eid_to_str(&ie->eids[0], eidstr);
@@ -386,7 +386,7 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
 static void handle_regreq(struct server *s, struct trans *t, const struct dundi_ies *ie, bool encrypted)
 {
     char who[64], eidstr[EID_STR_LEN];
-    const struct peer_conf *p = ie->eidcount ? config_find_peer(s->conf, &ie->eids[0]) : NULL;
+    const struct peer_conf *p = ie->eidcount ? server_find_peer(s, &ie->eids[0]) : NULL;
 
     if (!p || !p->dynamic) {
         if (unauth_reply_ok(s, t))
@@ -407,7 +407,7 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     }
     /* A stranger accepted through [*] becomes a peer of its own (7.7), so
      * that it is asked too; only once it passed the checks above. */
-    if (p->wildcard && !(p = config_clone_wildcard(s->conf, &ie->eids[0]))) {
+    if (p->wildcard && !(p = server_clone_wildcard(s, &ie->eids[0]))) {
         s->stats.regs_refused++;
         if (!unauth_reply_ok(s, t))
             return;

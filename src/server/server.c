@@ -80,6 +80,19 @@ static void cache_sweep(void *arg)
     timerq_arm(&s->loop.tq, &s->cache_sweep, clock_now_ms() + CACHE_SWEEP_MS);
 }
 
+/* The qualify, register and DNS upkeep a peer state carries. */
+static void peer_init(struct server *s, struct peer_state *ps)
+{
+    (void)s;
+    peer_state_timers_init(ps);
+}
+
+static void peer_forget(struct server *s, struct peer_state *ps)
+{
+    peer_state_detach(s, ps);
+    resolve_detach(ps);
+}
+
 static int open_sockets(struct server *s, char *err, size_t errlen)
 {
     const struct config *conf = s->conf;
@@ -116,6 +129,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    s->peer_hooks = (struct peer_hooks){peer_init, peer_forget};
     s->cache = cache_new((size_t)conf->cache_size);
     timer_init(&s->cache_sweep, cache_sweep, s);
     precache_init(s);
@@ -159,76 +173,16 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     return 0;
 }
 
-static void reg_free(struct server *s, struct registration *r)
-{
-    timerq_cancel(&s->loop.tq, &r->expiry);
-    free(r);
-}
-
-static void pstate_free(struct server *s, struct peer_state *ps)
-{
-    peer_state_detach(s, ps);
-    resolve_detach(ps);
-    crypto_free_key(ps->pub);
-    crypto_free_key(ps->priv);
-    OPENSSL_cleanse(ps, sizeof(*ps));
-    free(ps);
-}
-
-static void pstate_set_keys(struct peer_state *ps, const struct peer_conf *p)
-{
-    crypto_free_key(ps->pub);
-    crypto_free_key(ps->priv);
-    ps->pub = p ? p->inkey_pub : NULL;
-    ps->priv = p ? p->outkey_priv : NULL;
-    if (ps->pub)
-        EVP_PKEY_up_ref(ps->pub);
-    if (ps->priv)
-        EVP_PKEY_up_ref(ps->priv);
-    ps->rx_valid = ps->tx_valid = ps->tx_sentfull = false;
-}
-
-static bool same_key(EVP_PKEY *a, EVP_PKEY *b) { return a == b || (a && b && EVP_PKEY_eq(a, b) == 1); }
-
-struct peer_state *server_peer_state(struct server *s, const eid_t *eid, const struct peer_conf *p)
-{
-    for (struct peer_state *ps = s->pstates; ps; ps = ps->next)
-        if (eid_equal(&ps->eid, eid)) {
-            if (!same_key(ps->pub, p ? p->inkey_pub : NULL) || !same_key(ps->priv, p ? p->outkey_priv : NULL))
-                pstate_set_keys(ps, p);
-            return ps;
-        }
-    struct peer_state *ps = calloc(1, sizeof(*ps));
-    if (!ps)
-        return NULL;
-    ps->eid = *eid;
-    ps->s = s;
-    peer_state_timers_init(ps);
-    pstate_set_keys(ps, p);
-    ps->next = s->pstates;
-    s->pstates = ps;
-    return ps;
-}
-
 void server_free(struct server *s)
 {
     lookup_abandon_all(s);
     eid_query_abandon_all(s);
     precache_free(s);
-    while (s->pstates) {
-        struct peer_state *ps = s->pstates;
-        s->pstates = ps->next;
-        pstate_free(s, ps);
-    }
+    peers_free(s); /* before the engine: a state's ping still holds its transaction */
     trans_engine_free(s->eng);
     resolve_free(s);
     realtime_free(s->realtime); /* after the transactions: they may wait for it */
     registrations_stop(s);
-    while (s->regs) {
-        struct registration *r = s->regs;
-        s->regs = r->next;
-        reg_free(s, r);
-    }
     for (int i = 0; i < 2; i++) {
         if (s->ev[i])
             event_free(s->ev[i]);
@@ -251,34 +205,7 @@ void server_reload(struct server *s, struct config *conf)
     s->conf = conf;
     s->storehistory = conf->storehistory;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
-    /* Registrations survive for peers that are still dynamic, or match a
-     * dynamic [*] (cloned again from the new one). */
-    for (struct registration **pp = &s->regs; *pp;) {
-        const struct peer_conf *p = config_find_peer(conf, &(*pp)->eid);
-        if (p && p->wildcard && p->dynamic)
-            p = config_clone_wildcard(conf, &(*pp)->eid);
-        if (p && p->dynamic) {
-            pp = &(*pp)->next;
-            continue;
-        }
-        struct registration *r = *pp;
-        *pp = r->next;
-        reg_free(s, r);
-    }
-    /* Peers that stay keep their state: reachability, and session keys
-     * while their key files did not change. */
-    for (struct peer_state **pp = &s->pstates; *pp;) {
-        struct peer_state *ps = *pp;
-        const struct peer_conf *p = config_find_peer(conf, &ps->eid);
-        if (p) {
-            if (!same_key(ps->pub, p->inkey_pub) || !same_key(ps->priv, p->outkey_priv))
-                pstate_set_keys(ps, p);
-            pp = &ps->next;
-            continue;
-        }
-        *pp = ps->next;
-        pstate_free(s, ps);
-    }
+    peers_reload(s);
     peers_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, old);
@@ -288,84 +215,4 @@ void server_reload(struct server *s, struct config *conf)
     precache_watch_registrations(s);
     realtime_configure(s->realtime, old, conf);
     config_free(old);
-}
-
-static void reg_expire(void *arg)
-{
-    struct registration *r = arg;
-    struct server *s = r->s;
-    char eid[EID_STR_LEN];
-    log_notice("registration of peer %s expired", eid_to_str(&r->eid, eid));
-    /* No address, no reachability: the next registration starts from UNKNOWN (7.4). */
-    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, &r->eid);
-    if (ps)
-        ps->rtt_ms = 0;
-    for (struct registration **pp = &s->regs; *pp; pp = &(*pp)->next)
-        if (*pp == r) {
-            *pp = r->next;
-            break;
-        }
-    free(r);
-}
-
-const struct peer_state *server_find_peer_state(const struct server *s, const eid_t *eid)
-{
-    for (const struct peer_state *ps = s->pstates; ps; ps = ps->next)
-        if (eid_equal(&ps->eid, eid))
-            return ps;
-    return NULL;
-}
-
-const struct dundi_addr *server_peer_addr(const struct server *s, const struct peer_conf *p)
-{
-    if (p->dynamic) {
-        const struct registration *r = server_find_registration(s, &p->eid);
-        return r ? &r->addr : NULL;
-    }
-    if (p->has_addr)
-        return &p->addr;
-    const struct peer_state *ps = p->host[0] ? server_find_peer_state(s, &p->eid) : NULL;
-    /* A name resolved for another host or port (before a reload) does not count. */
-    if (!ps || !ps->dns_ok || strcmp(ps->dns_host, p->host) || ps->dns_port != p->port)
-        return NULL;
-    return &ps->dns_addr;
-}
-
-const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
-{
-    for (const struct registration *r = s->regs; r; r = r->next)
-        if (eid_equal(&r->eid, eid))
-            return r;
-    return NULL;
-}
-
-bool server_registrations_full(const struct server *s, const eid_t *eid)
-{
-    size_t n = 0;
-    for (const struct registration *r = s->regs; r; r = r->next) {
-        if (eid_equal(&r->eid, eid))
-            return false;
-        n++;
-    }
-    return n >= REG_MAX_PEERS;
-}
-
-bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr)
-{
-    struct registration *r = (struct registration *)server_find_registration(s, eid);
-    bool changed = !r || !dundi_addr_equal(&r->addr, addr);
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return false;
-        r->s = s;
-        r->eid = *eid;
-        timer_init(&r->expiry, reg_expire, r);
-        r->next = s->regs;
-        s->regs = r;
-    }
-    r->addr = *addr;
-    timerq_arm(&s->loop.tq, &r->expiry, clock_now_ms() + (REG_EXPIRATION_S + 10) * 1000u);
-    s->stats.registrations++;
-    return changed;
 }
