@@ -53,7 +53,7 @@ static struct config *load(const char *path)
 }
 
 struct app {
-    struct server srv;
+    struct server *srv; /* set up once server_init ran (it then owns conf) */
     struct service service;
     struct metrics metrics;
     struct control *ctl;
@@ -67,9 +67,9 @@ static int app_reload(void *ctx, struct config_diag *d)
 {
     struct app *a = ctx;
     service_reloading();
-    int rc = server_reload_file(&a->srv, d);
+    int rc = server_reload_file(a->srv, d);
     if (rc == 0)
-        metrics_reconfigure(&a->metrics, &a->srv, a->srv.conf->metrics_host, a->srv.conf->metrics_port);
+        metrics_reconfigure(&a->metrics, a->srv, server_conf(a->srv)->metrics_host, server_conf(a->srv)->metrics_port);
     service_ready(&a->service);
     return rc;
 }
@@ -101,8 +101,8 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
     struct app *a = arg;
     (void)fd;
     (void)what;
-    if (a->srv.eng->count == 0 || clock_now_ms() >= a->stop_deadline)
-        event_base_loopbreak(a->srv.base);
+    if (server_engine(a->srv)->count == 0 || clock_now_ms() >= a->stop_deadline)
+        event_base_loopbreak(server_base(a->srv));
 }
 
 /* SIGUSR2: the stats line now, for operators and tests. */
@@ -111,7 +111,7 @@ static void on_usr2(evutil_socket_t sig, short what, void *arg)
     struct app *a = arg;
     (void)sig;
     (void)what;
-    server_log_stats(&a->srv);
+    server_log_stats(a->srv);
 }
 
 static void on_term(evutil_socket_t sig, short what, void *arg)
@@ -119,19 +119,19 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     struct app *a = arg;
     (void)what;
     if (a->drain) { /* a second signal: no more waiting */
-        event_base_loopbreak(a->srv.base);
+        event_base_loopbreak(server_base(a->srv));
         return;
     }
     log_notice("%s: shutting down", strsignal((int)sig));
     service_stopping();
     /* Every waiting requester gets what was found so far, every peer still
      * asked a CANCEL; then wait (bounded) for their ACKs. */
-    lookup_abandon_all(&a->srv);
+    lookup_abandon_all(a->srv);
     a->stop_deadline = clock_now_ms() + SHUTDOWN_GRACE_MS;
     struct timeval tv = {0, SHUTDOWN_POLL_MS * 1000};
-    a->drain = event_new(a->srv.base, -1, EV_PERSIST, on_drain, a);
+    a->drain = event_new(server_base(a->srv), -1, EV_PERSIST, on_drain, a);
     if (!a->drain || event_add(a->drain, &tv) < 0)
-        event_base_loopbreak(a->srv.base);
+        event_base_loopbreak(server_base(a->srv));
 }
 
 /* Undo a partial start; the server owns conf once server_init ran. */
@@ -140,10 +140,12 @@ static int start_failed(struct app *a, struct config *conf, struct event_base *b
     log_error("cannot start: %s", why);
     control_close(a->ctl);
     metrics_stop(&a->metrics);
-    if (a->srv.conf)
-        server_free(&a->srv);
-    else
+    if (a->srv) {
+        server_free(a->srv);
+        server_destroy(a->srv);
+    } else {
         config_free(conf);
+    }
     if (base)
         event_base_free(base);
     pidfile_remove();
@@ -231,17 +233,21 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     if (!base)
         return start_failed(&app, conf, NULL, "event_base_new failed");
-    if (server_init(&app.srv, base, conf, NULL, err, sizeof(err)) < 0)
+    struct server *srv = server_alloc();
+    if (!srv)
+        return start_failed(&app, conf, base, "out of memory");
+    if (server_init(srv, base, conf, NULL, err, sizeof(err)) < 0) {
+        app.srv = srv; /* it owns conf now, and frees what it set up */
         return start_failed(&app, conf, base, err);
-    app.srv.conf_path = abspath;
-    app.srv.keep_loglevel = debug; /* -d wins over loglevel= on every reload */
-    app.srv.reload = app_reload;
-    app.srv.reload_ctx = &app;
+    }
+    app.srv = srv;
+    /* -d wins over loglevel= on every reload */
+    server_set_reload(srv, abspath, debug, app_reload, &app);
     /* server_init opened the feeds that need root (the capture device,
      * the HEP socket) with the DUNDi sockets; anything else that needs
      * privileges opens here, before the drop below. */
     if (conf->metrics_host[0] &&
-        metrics_start(&app.metrics, &app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0)
+        metrics_start(&app.metrics, app.srv, conf->metrics_host, conf->metrics_port, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
     if (conf->logfile[0] && log_open_file(conf->logfile) < 0) {
         snprintf(err, sizeof(err), "log file %s: %s", conf->logfile, strerror(errno));
@@ -250,7 +256,7 @@ int main(int argc, char **argv)
     if (user && privdrop(user, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
     /* After the drop: the socket belongs to the user dundid runs as. */
-    if (control_open(&app.ctl, &app.srv, conf, err, sizeof(err)) < 0)
+    if (control_open(&app.ctl, app.srv, conf, err, sizeof(err)) < 0)
         return start_failed(&app, conf, base, err);
     if (!foreground) {
         if (daemonize_begin() < 0 || event_reinit(base) < 0 || pidfile_update() < 0) {
@@ -260,7 +266,7 @@ int main(int argc, char **argv)
     }
     if (notify_init(err, sizeof(err)) < 0)
         log_warning("%s", err);
-    if (service_init(&app.service, &app.srv) < 0) {
+    if (service_init(&app.service, app.srv) < 0) {
         service_free(&app.service);
         return start_failed(&app, conf, base, "out of memory");
     }
@@ -288,7 +294,7 @@ int main(int argc, char **argv)
 
     event_base_dispatch(base);
 
-    server_log_stats(&app.srv);
+    server_log_stats(app.srv);
     for (int i = 0; i < 5; i++)
         event_free(sigs[i]);
     if (app.drain)
@@ -298,7 +304,8 @@ int main(int argc, char **argv)
     metrics_stop(&app.metrics);
     /* The shutdown hook: after the last transaction, server_free() writes
      * the registration state file (registrations_stop). */
-    server_free(&app.srv);
+    server_free(app.srv);
+    server_destroy(app.srv);
     event_base_free(base);
     free(abspath);
     pidfile_remove();

@@ -1,5 +1,8 @@
-/* The daemon: sockets, the transaction engine, the configuration snapshot
- * and state that outlives snapshots (registrations of dynamic peers). */
+/* The daemon's server layer, as the rest of the process sees it: start it
+ * on an event base with a configuration snapshot, feed it datagrams, swap
+ * snapshots, stop it; and read what the operator's tools show through the
+ * accessors below. The struct itself is private to src/server/ (and the
+ * simulator): include/dundid/server_impl.h. */
 #ifndef DUNDID_SERVER_H
 #define DUNDID_SERVER_H
 
@@ -19,13 +22,6 @@ struct evdns_getaddrinfo_request;
 #include "dundid/trans.h"
 
 struct server;
-
-/* What upper layers hang on a peer state, set up and taken down with it
- * (peerstate.c calls these; server.c fills them in). */
-struct peer_hooks {
-    void (*init)(struct server *s, struct peer_state *ps);
-    void (*forget)(struct server *s, struct peer_state *ps);
-};
 
 /* What a DPDISCOVER got: answers, none, or a refusal (CAUSE). */
 enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUTCOME_COUNT };
@@ -89,60 +85,6 @@ struct server_io {
     int families[2]; /* address families it can send to (AF_UNSPEC: none) */
 };
 
-/* Work space of the one loop thread, used within a single call and never
- * across a callback that may re-enter: what used to be function-local
- * static buffers, named so that sharing them is visible. */
-struct server_scratch {
-    struct dundi_ies ies;            /* a received message, decoded */
-    uint8_t inner[DUNDI_MAX_INNER];  /* its envelope, opened */
-    struct dundi_ieb req;            /* a request or response being built */
-    struct dundi_ieb keys;           /* our key IEs for a peer (outreq_key_ies) */
-    struct local_result lr;          /* our own answers for a push */
-};
-
-struct server {
-    struct event_base *base;
-    struct loop loop;
-    struct config *conf;
-    struct trans_engine *eng;
-    struct server_io io;
-    int fd[2];
-    int family[2];
-    struct event *ev[2];
-    struct secret secret;
-    struct peer_table peers;     /* runtime state of peers (peerstate.c) */
-    struct peer_hooks peer_hooks;
-    struct lookup *lookups; /* running forwarded lookups */
-    struct eid_query *eidqueries; /* running EID queries (eidquery.c) */
-    struct cache *cache;
-    struct timer cache_sweep;
-    struct server_stats stats;
-    struct server_scratch *scratch;
-    struct regtable *regtable; /* where phones are registered; survives reloads */
-    struct evdns_base *dns;    /* for peer host names */
-    struct precache_item **precache_hash; /* pushes queued, by number@context (precache.c) */
-    struct precache_item *precache_ready, *precache_ready_tail; /* due, in order */
-    struct timer precache_timer;
-    struct reg_runtime *regrt; /* its feeds and state file (registrations.c) */
-    struct ratelimit *rl;      /* replies to unauthenticated senders */
-    struct ratelimit *rl_keys; /* RSA checks of offered session keys (CPU) */
-    struct event *lag_ev;      /* loop-lag probe */
-    uint64_t lag_due_ms;
-    struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
-    /* Operator switches (dundictl); storehistory follows the file on reload. */
-    bool storehistory;
-    bool debug_all;
-    unsigned ndebug;
-    eid_t debug_peers[16];
-    /* Reloads (SIGHUP, dundictl reload): the file, whether -d fixed the log
-     * level, and main.c's whole reload (server_reload_file and the rest of
-     * the process: systemd, metrics); NULL = none. */
-    const char *conf_path;
-    bool keep_loglevel;
-    int (*reload)(void *ctx, struct config_diag *diag);
-    void *reload_ctx;
-};
-
 /* Set up the server with conf (owned from now on). io NULL: bind the UDP
  * sockets of conf and send through them; otherwise send through io (and
  * feed received datagrams to server_input). */
@@ -153,39 +95,49 @@ void server_input(struct server *s, const struct dundi_addr *from, const uint8_t
 void server_free(struct server *s);
 /* Swap in a new snapshot (the old one is freed). Sockets stay as they are. */
 void server_reload(struct server *s, struct config *conf);
+/* The stats line (SIGUSR2, stop); ops/counters.c. */
 void server_log_stats(const struct server *s);
+
+/* Allocate an uninitialised server for server_init (free with server_destroy,
+ * after server_free). */
+struct server *server_alloc(void);
+void server_destroy(struct server *s);
+
+/* ---- what the operator's tools read and switch ---- */
+const struct config *server_conf(const struct server *s);
+struct event_base *server_base(const struct server *s);
+struct cache *server_cache(const struct server *s);
+const struct regtable *server_regtable(const struct server *s);
+struct realtime *server_realtime(const struct server *s);
+const struct server_stats *server_stats(const struct server *s);
+const struct trans_engine *server_engine(const struct server *s);
+/* dundictl flush stats: counters and lookup histories back to 0. */
+void server_flush_stats(struct server *s);
+/* The current ${SECRET}, refreshed when due. */
+const char *server_secret(struct server *s);
+/* Packet debugging for everyone, or for up to SERVER_DEBUG_PEERS peers. */
+#define SERVER_DEBUG_PEERS 16
+void server_debug_all(struct server *s, bool on);
+bool server_debugging_all(const struct server *s);
+/* Turn debugging of one peer on or off; false when the list is full. */
+bool server_debug_peer(struct server *s, const eid_t *eid, bool on);
+bool server_debugging_peer(const struct server *s, const eid_t *eid);
+/* The peers debugged now (at most SERVER_DEBUG_PEERS). */
+unsigned server_debug_peers(const struct server *s, eid_t out[SERVER_DEBUG_PEERS]);
+void server_set_storehistory(struct server *s, bool on);
+bool server_storehistory(const struct server *s);
+/* The reload that SIGHUP and dundictl run: the file, whether -d fixed the
+ * log level, and main.c's whole reload (server_reload_file plus the rest of
+ * the process). */
+void server_set_reload(struct server *s, const char *conf_path, bool keep_loglevel,
+                       int (*reload)(void *ctx, struct config_diag *diag), void *ctx);
+const char *server_conf_path(const struct server *s);
+/* Run it (dundictl reload); -1 when none is set (diag empty) or it failed. */
+int server_run_reload(struct server *s, struct config_diag *diag);
 
 /* Re-read s->conf_path into a new snapshot and swap it in; on any error the
  * running one stays. Every diagnostic is logged and also left in diag (the
  * caller frees it). Returns 0 or -1. (reload.c) */
 int server_reload_file(struct server *s, struct config_diag *diag);
-
-/* Operator debugging (debug.c): log the packets to and from addr when
- * debugging is on for everyone or for the peer at addr. */
-void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
-/* Event-loop lag probe (looplag.c): a periodic timer that records how late
- * it runs, so a stalled loop shows in the stats. */
-#define LOOPLAG_PERIOD_MS 100
-int looplag_start(struct server *s);
-void looplag_stop(struct server *s);
-
-
-/* Peer upkeep (peers.c). */
-void peer_qualify_soon(struct server *s, const eid_t *eid);
-void peer_state_timers_init(struct peer_state *ps);
-void peer_state_detach(struct server *s, struct peer_state *ps);
-/* Arm qualify and register timers for the current snapshot. */
-void peers_schedule(struct server *s);
-
-/* Peer host names (resolve.c): resolved without blocking after every load,
- * again every dns_refresh seconds, sooner after a failure. */
-int resolve_init(struct server *s, char *err, size_t errlen);
-void resolve_schedule(struct server *s);
-void resolve_soon(struct server *s, struct peer_state *ps);
-void resolve_detach(struct peer_state *ps);
-void resolve_free(struct server *s);
-
-/* Inbound command handling (respond.c). */
-extern const struct trans_handler respond_handler;
 
 #endif

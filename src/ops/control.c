@@ -198,7 +198,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd, struct soc
         return;
     }
     struct client *cl = calloc(1, sizeof(*cl));
-    struct bufferevent *bev = bufferevent_socket_new(ctl->s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(server_base(ctl->s), fd, BEV_OPT_CLOSE_ON_FREE);
     if (!cl || !bev) {
         free(cl);
         if (bev)
@@ -297,7 +297,7 @@ int control_open(struct control **out, struct server *s, const struct config *co
     ctl->dev = st.st_dev;
     ctl->ino = st.st_ino;
     snprintf(ctl->path, sizeof(ctl->path), "%s", conf->control);
-    ctl->lst = evconnlistener_new(s->base, on_accept, ctl, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    ctl->lst = evconnlistener_new(server_base(s), on_accept, ctl, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
     if (!ctl->lst) {
         close(fd);
         unlink(ctl->path);

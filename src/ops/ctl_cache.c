@@ -63,12 +63,12 @@ enum ctl_status show_cache(struct ctl_call *c, int argc, char **argv)
         ctl_printf(o, "%-20.20s %-12.12s %-10.10s %-18s %-7s %s\n", "Number", "Context", "Expiration", "From",
                    "Weight", "Destination (Flags)");
     }
-    cache_foreach(c->s->cache, clock_wall_s(), cache_entry, &w);
+    cache_foreach(server_cache(c->s), clock_wall_s(), cache_entry, &w);
     if (o->json) {
         cj_end(o);
         cj_int(o, "count", w.n);
-        cj_int(o, "keys", (long long)cache_count(c->s->cache));
-        cj_int(o, "max", (long long)cache_max(c->s->cache));
+        cj_int(o, "keys", (long long)cache_count(server_cache(c->s)));
+        cj_int(o, "max", (long long)cache_max(server_cache(c->s)));
         cj_end(o);
     } else {
         ctl_printf(o, "Number of entries: %u\n", w.n);
@@ -109,7 +109,7 @@ enum ctl_status show_hints(struct ctl_call *c, int argc, char **argv)
     } else {
         ctl_printf(o, "%-20.20s %-12.12s %-10.10s %s\n", "Prefix", "Context", "Expiration", "From");
     }
-    cache_foreach_hint(c->s->cache, clock_wall_s(), hint_entry, &w);
+    cache_foreach_hint(server_cache(c->s), clock_wall_s(), hint_entry, &w);
     if (o->json) {
         cj_end(o);
         cj_int(o, "count", w.n);

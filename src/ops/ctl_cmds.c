@@ -19,14 +19,10 @@ static enum ctl_status cmd_flush(struct ctl_call *c, int argc, char **argv)
         ctl_fail(c, "usage: flush [all|stats]");
         return CTL_DONE;
     }
-    if (stats) {
-        memset(&s->stats, 0, sizeof(s->stats));
-        memset(&s->eng->stats, 0, sizeof(s->eng->stats));
-        for (struct peer_state *ps = s->peers.states; ps; ps = ps->next)
-            memset(ps->history, 0, sizeof(ps->history));
-    } else {
-        cache_flush(s->cache);
-    }
+    if (stats)
+        server_flush_stats(s);
+    else
+        cache_flush(server_cache(s));
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_str(&c->out, "flushed", stats ? "stats" : "cache");
@@ -39,18 +35,19 @@ static enum ctl_status cmd_flush(struct ctl_call *c, int argc, char **argv)
 
 static enum ctl_status cmd_reload(struct ctl_call *c, int argc, char **argv)
 {
-    struct config_diag d;
+    struct config_diag d = {0};
     (void)argc;
     (void)argv;
-    if (!c->s->reload) {
+    int rc = server_run_reload(c->s, &d);
+    if (rc < 0 && !d.n) {
         ctl_fail(c, "no configuration file to reload");
+        config_diag_free(&d);
         return CTL_DONE;
     }
-    int rc = c->s->reload(c->s->reload_ctx, &d);
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_bool(&c->out, "reloaded", rc == 0);
-        cj_str(&c->out, "file", c->s->conf_path);
+        cj_str(&c->out, "file", server_conf_path(c->s));
         cj_arr(&c->out, "diagnostics");
         for (size_t i = 0; i < d.n; i++) {
             cj_obj(&c->out, NULL);
@@ -64,7 +61,7 @@ static enum ctl_status cmd_reload(struct ctl_call *c, int argc, char **argv)
         for (size_t i = 0; i < d.n; i++)
             ctl_printf(&c->out, "%s\n", d.msg[i]);
         if (rc == 0)
-            ctl_printf(&c->out, "%s reloaded\n", c->s->conf_path);
+            ctl_printf(&c->out, "%s reloaded\n", server_conf_path(c->s));
     }
     if (rc < 0)
         ctl_fail(c, "reload failed with %zu error(s); still running the previous configuration", d.errors);
@@ -81,18 +78,6 @@ static int on_off(const char *w)
     return -1;
 }
 
-static void set_peer_debug(struct server *s, const eid_t *e, bool on)
-{
-    for (unsigned i = 0; i < s->ndebug; i++)
-        if (eid_equal(&s->debug_peers[i], e)) {
-            if (!on)
-                s->debug_peers[i] = s->debug_peers[--s->ndebug];
-            return;
-        }
-    if (on)
-        s->debug_peers[s->ndebug++] = *e;
-}
-
 static enum ctl_status cmd_set_debug(struct ctl_call *c, int argc, char **argv)
 {
     struct server *s = c->s;
@@ -107,23 +92,22 @@ static enum ctl_status cmd_set_debug(struct ctl_call *c, int argc, char **argv)
             ctl_fail(c, "'%s' is not an EID like 00:11:22:33:44:55", argv[2]);
             return CTL_DONE;
         }
-        if (on && s->ndebug == sizeof(s->debug_peers) / sizeof(s->debug_peers[0])) {
-            ctl_fail(c, "debugging is already on for %u peers; turn one off first", s->ndebug);
+        if (!server_debug_peer(s, &e, on)) {
+            ctl_fail(c, "debugging is already on for %u peers; turn one off first", SERVER_DEBUG_PEERS);
             return CTL_DONE;
         }
-        set_peer_debug(s, &e, on);
     } else {
-        s->debug_all = on;
-        if (!on)
-            s->ndebug = 0;
+        server_debug_all(s, on);
     }
     char es[EID_STR_LEN];
     if (c->out.json) {
+        eid_t peers[SERVER_DEBUG_PEERS];
+        unsigned n = server_debug_peers(s, peers);
         cj_obj(&c->out, NULL);
-        cj_bool(&c->out, "all", s->debug_all);
+        cj_bool(&c->out, "all", server_debugging_all(s));
         cj_arr(&c->out, "peers");
-        for (unsigned i = 0; i < s->ndebug; i++)
-            cj_str(&c->out, NULL, eid_to_str(&s->debug_peers[i], es));
+        for (unsigned i = 0; i < n; i++)
+            cj_str(&c->out, NULL, eid_to_str(&peers[i], es));
         cj_end(&c->out);
         cj_end(&c->out);
     } else if (argc == 3) {
@@ -142,7 +126,7 @@ static enum ctl_status cmd_store_history(struct ctl_call *c, int argc, char **ar
         ctl_fail(c, "usage: store history on|off");
         return CTL_DONE;
     }
-    c->s->storehistory = on;
+    server_set_storehistory(c->s, on);
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_bool(&c->out, "storehistory", on);

@@ -39,7 +39,7 @@ static int by_weight(const void *x, const void *y)
 static void print_result(struct ctl_lookup *q)
 {
     struct ctl_out *o = &q->c->out;
-    const struct config *conf = q->c->s->conf;
+    const struct config *conf = server_conf(q->c->s);
     struct row *rows = q->rows;
     unsigned n = 0;
     uint16_t hint = q->has_fr ? q->fr.hint_flags : q->lr.hint_flags;
@@ -120,7 +120,7 @@ static void on_lookup_done(void *ctx, const struct lookup_result *r)
 enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
 {
     struct server *s = c->s;
-    const struct config *conf = s->conf;
+    const struct config *conf = server_conf(s);
     bool bypass = false;
     if (argc == 2) {
         if (strcasecmp(argv[1], "bypass")) {
@@ -142,8 +142,7 @@ enum ctl_status cmd_lookup(struct ctl_call *c, int argc, char **argv)
     q->start_ms = clock_now_ms();
 
     /* Our own answers first, as for a DPDISCOVER from a peer. */
-    secret_refresh(&s->secret, clock_wall_s());
-    struct answer_vars v = {q->number, &conf->eid, s->secret.current, conf->ipaddr, s->regtable, clock_wall_s(), NULL};
+    struct answer_vars v = {q->number, &conf->eid, server_secret(s), conf->ipaddr, server_regtable(s), clock_wall_s(), NULL};
     mapping_answer(conf, q->context, &v, &q->lr);
     bool canonical = false;
     for (unsigned i = 0; i < q->lr.n; i++)
@@ -242,7 +241,7 @@ static void on_query_done(void *ctx, const struct eid_info *r)
 
 enum ctl_status cmd_query(struct ctl_call *c, int argc, char **argv)
 {
-    const struct config *conf = c->s->conf;
+    const struct config *conf = server_conf(c->s);
     char eidtext[CTL_WORD_MAX + 1];
     (void)argc;
     struct ctl_query *q = calloc(1, sizeof(*q));
@@ -291,11 +290,11 @@ enum ctl_status cmd_precache(struct ctl_call *c, int argc, char **argv)
     (void)argc;
     if (ctl_split_at(c, argv[0], number, context, sizeof(number)) < 0)
         return CTL_DONE;
-    if (!config_has_dcontext(c->s->conf, context)) {
+    if (!config_has_dcontext(server_conf(c->s), context)) {
         ctl_fail(c, "no mapping for DUNDi context '%s'", context);
         return CTL_DONE;
     }
-    unsigned n = precache_push_context(c->s, number, context, c->s->conf->ttl, NULL, 0, false);
+    unsigned n = precache_push_context(c->s, number, context, server_conf(c->s)->ttl, NULL, 0, false);
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_str(&c->out, "number", number);

@@ -182,9 +182,7 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
         cj_str(o, "outkey", p->outkey);
         cj_str(o, "status", status);
         cj_int(o, "qualify_ms", p->qualify_ms);
-        bool debug = c->s->debug_all;
-        for (unsigned i = 0; i < c->s->ndebug; i++)
-            debug |= eid_equal(&c->s->debug_peers[i], &p->eid);
+        bool debug = server_debugging_all(c->s) || server_debugging_peer(c->s, &p->eid);
         cj_bool(o, "debug", debug);
         rules_out(o, "include", &p->include, "include", "noinclude");
         rules_out(o, "permit", &p->permit, "permit", "deny");
@@ -242,7 +240,7 @@ enum ctl_status show_trans(struct ctl_call *c, int argc, char **argv)
         ctl_printf(o, "%-46.46s %-5.5s %-5.5s %-3.3s %-3.3s %-3.3s\n", "Remote", "Src", "Dst", "Tx", "Rx", "Ack");
     }
     unsigned n = 0;
-    for (const struct trans *t = c->s->eng->all; t; t = t->next_all) {
+    for (const struct trans *t = server_engine(c->s)->all; t; t = t->next_all) {
         char host[80];
         unsigned port;
         if (t->dead)

@@ -45,7 +45,7 @@ static bool binding_entry(void *ctx, const struct reg_binding *b)
 enum ctl_status show_registrations(struct ctl_call *c, int argc, char **argv)
 {
     struct ctl_out *o = &c->out;
-    struct regtable *rt = c->s->regtable;
+    const struct regtable *rt = server_regtable(c->s);
     struct reg_walk w = {o, clock_wall_s(), 0};
     if (!rt) {
         if (o->json) {

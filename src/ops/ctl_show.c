@@ -25,7 +25,7 @@ static char *options_str(unsigned opts, char *buf, size_t len)
 
 enum ctl_status show_mappings(struct ctl_call *c, int argc, char **argv)
 {
-    const struct config *conf = c->s->conf;
+    const struct config *conf = server_conf(c->s);
     struct ctl_out *o = &c->out;
     (void)argc;
     (void)argv;
@@ -76,7 +76,7 @@ enum ctl_status show_entityid(struct ctl_call *c, int argc, char **argv)
     char eid[EID_STR_LEN];
     (void)argc;
     (void)argv;
-    eid_to_str(&c->s->conf->eid, eid);
+    eid_to_str(&server_conf(c->s)->eid, eid);
     if (c->out.json) {
         cj_obj(&c->out, NULL);
         cj_str(&c->out, "eid", eid);
@@ -93,8 +93,8 @@ enum ctl_status show_realtime(struct ctl_call *c, int argc, char **argv)
     struct realtime_status st = {.state = RT_OFF};
     (void)argc;
     (void)argv;
-    if (c->s->realtime)
-        realtime_get_status(c->s->realtime, &st);
+    if (server_realtime(c->s))
+        realtime_get_status(server_realtime(c->s), &st);
     if (st.state == RT_OFF) {
         if (o->json) {
             cj_obj(o, NULL);

@@ -79,8 +79,8 @@ static void render_peers(const struct server *s, struct evbuffer *b)
 static void render_registrations(const struct server *s, struct evbuffer *b)
 {
     struct regtable_stats rs = {0};
-    if (s->regtable)
-        regtable_get_stats(s->regtable, &rs);
+    if (server_regtable(s))
+        regtable_get_stats(server_regtable(s), &rs);
     const char *names[REG_FEED_COUNT];
     for (int f = 0; f < REG_FEED_COUNT; f++)
         names[f] = reg_feed_name((enum reg_feed)f);
@@ -119,9 +119,9 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
 static void render_realtime(const struct server *s, struct evbuffer *b)
 {
     struct realtime_status st;
-    if (!s->realtime || !s->conf->realtime.enabled)
+    if (!server_realtime(s) || !server_conf(s)->realtime.enabled)
         return;
-    realtime_get_status(s->realtime, &st);
+    realtime_get_status(server_realtime(s), &st);
     one(b, "dundid_realtime_connected", "gauge", "1 while the RealTime database connection is up.", st.connected);
     one(b, "dundid_realtime_connects_total", "counter", "Connections to the RealTime database made.", st.connects);
     one(b, "dundid_realtime_losses_total", "counter", "Connections to the RealTime database lost.", st.losses);
@@ -151,7 +151,7 @@ void metrics_render(const struct metrics *m, struct evbuffer *b)
     char eid[EID_STR_LEN], lab[96];
 
     family(b, "dundid_info", "gauge", "Version and entity id of this dundid (always 1).");
-    snprintf(lab, sizeof(lab), "version=\"%s\",eid=\"%s\"", DUNDID_VERSION, eid_to_str(&s->conf->eid, eid));
+    snprintf(lab, sizeof(lab), "version=\"%s\",eid=\"%s\"", DUNDID_VERSION, eid_to_str(&server_conf(s)->eid, eid));
     sample(b, "dundid_info", lab, 1);
     one(b, "dundid_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
         (uint64_t)m->start_time);
@@ -196,7 +196,7 @@ int metrics_start(struct metrics *m, struct server *srv, const char *host, uint1
     m->srv = srv;
     if (!m->start_time)
         m->start_time = clock_wall_s();
-    m->http = evhttp_new(srv->base);
+    m->http = evhttp_new(server_base(srv));
     if (!m->http) {
         snprintf(err, errlen, "metrics: out of memory");
         return -1;

@@ -13,7 +13,7 @@ static uint64_t lookups_total(const struct server *s)
 {
     uint64_t n = 0;
     for (int i = 0; i < LOOKUP_OUTCOME_COUNT; i++)
-        n += s->stats.lookups[i];
+        n += server_stats(s)->lookups[i];
     return n;
 }
 
@@ -24,8 +24,8 @@ void service_status_line(const struct service *sv, char *buf, size_t len)
     for (size_t i = 0; i < server_peer_count(s); i++)
         peers += !server_peer_at(s, i)->wildcard;
     struct regtable_stats rs = {0};
-    if (s->regtable)
-        regtable_get_stats(s->regtable, &rs);
+    if (server_regtable(s))
+        regtable_get_stats(server_regtable(s), &rs);
     snprintf(buf, len, "%zu peers, %llu registrations, %.1f lookups/s", peers, (unsigned long long)rs.bindings,
              sv->lookups_per_s);
 }
@@ -76,9 +76,9 @@ int service_init(struct service *sv, struct server *srv)
     sv->last_ms = clock_now_ms();
     sv->last_lookups = lookups_total(srv);
     sv->lookups_per_s = 0;
-    sv->status = periodic(srv->base, SERVICE_STATUS_EVERY_S * 1000000u, on_status, sv);
+    sv->status = periodic(server_base(srv), SERVICE_STATUS_EVERY_S * 1000000u, on_status, sv);
     uint64_t wd = notify_watchdog_usec();
-    sv->watchdog = wd && notify_enabled() ? periodic(srv->base, wd / 2 ? wd / 2 : 1, on_watchdog, sv) : NULL;
+    sv->watchdog = wd && notify_enabled() ? periodic(server_base(srv), wd / 2 ? wd / 2 : 1, on_watchdog, sv) : NULL;
     if (!sv->status || (wd && notify_enabled() && !sv->watchdog))
         return -1;
     if (sv->watchdog)

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 static bool debugged(const struct server *s, const struct dundi_addr *addr)
 {

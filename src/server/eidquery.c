@@ -11,7 +11,7 @@
 #include "dundid/fanout.h"
 #include "dundid/log.h"
 #include "dundid/outreq.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 struct eid_query {
     struct server *s;

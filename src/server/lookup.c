@@ -10,7 +10,7 @@
 #include "dundid/fanout.h"
 #include "dundid/log.h"
 #include "dundid/outreq.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 /* A lookup asks at most this many peers at once. */
 #define MAX_TRANS_PER_LOOKUP FANOUT_MAX

@@ -3,7 +3,8 @@
  * lag_max_ms in the stats line. */
 #include "dundid/clock.h"
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/looplag.h"
+#include "dundid/server_impl.h"
 
 #define LAG_WARN_MS 1000 /* a second without the loop is worth a log line */
 

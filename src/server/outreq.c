@@ -6,7 +6,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 struct outreq {
     struct server *s;

@@ -12,7 +12,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 const char *const peer_reach_names[PEER_REACH_COUNT] = {"unmonitored", "unknown", "ok", "lagged", "unreachable"};
 

@@ -12,7 +12,7 @@
 #include "dundid/log.h"
 #include "dundid/mapping.h"
 #include "dundid/outreq.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 #define PRECACHE_BATCH 256    /* pushes per turn of the loop, so a long queue never stalls it */
 #define PRECACHE_BUCKETS 4096 /* hash buckets of the queue; chains grow beyond */

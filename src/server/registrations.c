@@ -18,7 +18,7 @@
 #include "dundid/pktdecode.h"
 #include "dundid/regstate.h"
 #include "dundid/sip.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 #define TICK_MS 1000
 #define CAPTURE_BATCH 256  /* frames per readiness event */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 int server_reload_file(struct server *s, struct config_diag *diag)
 {

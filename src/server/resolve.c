@@ -10,7 +10,8 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
-#include "dundid/server.h"
+#include "dundid/resolve.h"
+#include "dundid/server_impl.h"
 
 #define RETRY_MAX_S 30 /* after a failure, at most this long until the next try */
 

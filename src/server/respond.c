@@ -11,7 +11,8 @@
 #include "dundid/precache.h"
 #include "dundid/realtime.h"
 #include "dundid/ratelimit.h"
-#include "dundid/server.h"
+#include "dundid/qualify.h"
+#include "dundid/server_impl.h"
 
 #include <openssl/crypto.h>
 
@@ -419,7 +420,7 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
     if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));
-        peer_qualify_soon(s, &ie->eids[0]); /* a new address: check it soon */
+        qualify_soon(s, &ie->eids[0]); /* a new address: check it soon */
     }
     struct dundi_ieb b;
     dundi_ieb_init(&b, 0);

@@ -1,5 +1,9 @@
 /* Server lifecycle: sockets on the event loop, snapshot swaps, registrations. */
-#include "dundid/server.h"
+#include "dundid/looplag.h"
+#include "dundid/qualify.h"
+#include "dundid/resolve.h"
+#include "dundid/respond.h"
+#include "dundid/server_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,12 +88,12 @@ static void cache_sweep(void *arg)
 static void peer_init(struct server *s, struct peer_state *ps)
 {
     (void)s;
-    peer_state_timers_init(ps);
+    qualify_state_init(ps);
 }
 
 static void peer_forget(struct server *s, struct peer_state *ps)
 {
-    peer_state_detach(s, ps);
+    qualify_state_detach(s, ps);
     resolve_detach(ps);
 }
 
@@ -166,7 +170,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         return -1;
     }
     realtime_configure(s->realtime, NULL, conf);
-    peers_schedule(s);
+    qualify_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, NULL);
     precache_watch_registrations(s);
@@ -206,7 +210,7 @@ void server_reload(struct server *s, struct config *conf)
     s->storehistory = conf->storehistory;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
     peers_reload(s);
-    peers_schedule(s);
+    qualify_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, old);
     if (conf->port != old->port || !dundi_addr_equal(&conf->bindaddr, &old->bindaddr))

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "dundid/lookup.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h" /* white-box: scenarios read counters and peer state */
 #include "dundid/wire.h"
 
 struct sim;

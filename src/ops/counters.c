@@ -49,20 +49,22 @@ const char *counters_family_help(const char *metric)
 
 void counters_snapshot(const struct server *s, struct counters_src *src)
 {
+    const struct cache *cache = server_cache(s);
+    const struct regtable *regs = server_regtable(s);
     memset(src, 0, sizeof(*src));
-    src->trans = s->eng->stats;
-    src->server = s->stats;
-    src->cache = *cache_stats(s->cache);
+    src->trans = server_engine(s)->stats;
+    src->server = *server_stats(s);
+    src->cache = *cache_stats(cache);
     uint64_t *d = src->derived;
-    d[COUNTER_live_trans] = s->eng->count;
-    d[COUNTER_cache_keys] = cache_count(s->cache);
-    d[COUNTER_cache_max] = cache_max(s->cache);
-    d[COUNTER_cache_bytes] = cache_bytes(s->cache);
+    d[COUNTER_live_trans] = server_engine(s)->count;
+    d[COUNTER_cache_keys] = cache_count(cache);
+    d[COUNTER_cache_max] = cache_max(cache);
+    d[COUNTER_cache_bytes] = cache_bytes(cache);
     d[COUNTER_peer_states] = server_peer_state_count(s);
     d[COUNTER_peers_registered] = server_registration_count(s);
-    if (s->regtable) {
+    if (regs) {
         struct regtable_stats rs;
-        regtable_get_stats(s->regtable, &rs);
+        regtable_get_stats(regs, &rs);
         d[COUNTER_reg_bindings] = rs.bindings;
         d[COUNTER_reg_extensions] = rs.extensions;
     }
@@ -148,7 +150,7 @@ void server_log_stats(const struct server *s)
     struct counter_row rows[COUNTERS_COUNT];
     char line[LOG_LINE_MAX];
 
-    realtime_log_stats(s->realtime);
+    realtime_log_stats(server_realtime(s));
     counters_snapshot(s, &src);
     counters_rows(&src, rows);
     counters_line(rows, line, sizeof(line));

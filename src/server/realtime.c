@@ -28,7 +28,7 @@
 #include "dundid/log.h"
 #include "dundid/realtime_row.h"
 #include "dundid/realtime_sync.h"
-#include "dundid/server.h"
+#include "dundid/server_impl.h"
 
 #define RT_ROWS_PER_TURN 256      /* then yield to the loop, so answers go out */
 #define RT_MAX_JOBS 256           /* queued queries */

@@ -7,7 +7,8 @@
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/outreq.h"
-#include "dundid/server.h"
+#include "dundid/resolve.h"
+#include "dundid/server_impl.h"
 
 #define QUALIFY_FIRST_MS 5000
 #define QUALIFY_EVERY_MS 60000
@@ -65,7 +66,7 @@ static void qualify_fire(void *arg)
                clock_now_ms() + (ps->rtt_ms < 0 ? QUALIFY_UNREACHABLE_EVERY_MS : QUALIFY_EVERY_MS));
 }
 
-void peer_qualify_soon(struct server *s, const eid_t *eid)
+void qualify_soon(struct server *s, const eid_t *eid)
 {
     const struct peer_conf *p = server_find_peer(s, eid);
     struct peer_state *ps = p && p->qualify_ms && !p->wildcard ? server_peer_state(s, eid, p) : NULL;
@@ -125,13 +126,13 @@ static void register_fire(void *arg)
 
 /* ---- scheduling, at start and after every reload ---- */
 
-void peer_state_timers_init(struct peer_state *ps)
+void qualify_state_init(struct peer_state *ps)
 {
     timer_init(&ps->qualify_timer, qualify_fire, ps);
     timer_init(&ps->register_timer, register_fire, ps);
 }
 
-void peer_state_detach(struct server *s, struct peer_state *ps)
+void qualify_state_detach(struct server *s, struct peer_state *ps)
 {
     timerq_cancel(&s->loop.tq, &ps->qualify_timer);
     timerq_cancel(&s->loop.tq, &ps->register_timer);
@@ -140,7 +141,7 @@ void peer_state_detach(struct server *s, struct peer_state *ps)
     ps->ping = ps->regtrans = NULL;
 }
 
-void peers_schedule(struct server *s)
+void qualify_schedule(struct server *s)
 {
     for (size_t i = 0; i < server_peer_count(s); i++) {
         const struct peer_conf *p = server_peer_at(s, i);
