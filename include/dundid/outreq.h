@@ -49,7 +49,8 @@ void outreq_cancel(struct outreq *r);
 /* Forget it at once, sending nothing (a ping or REGREQ replaced by a newer
  * one, or a peer that went away); no callback runs after this. */
 void outreq_drop(struct outreq *r);
-/* End with OUTREQ_DEADLINE (and a CANCEL) if still running at ms. */
+/* At ms, if still running: on_end(OUTREQ_DEADLINE) at once, and a CANCEL
+ * to the peer (its transaction then ends by itself, silently). */
 void outreq_set_deadline(struct outreq *r, uint64_t ms);
 
 const eid_t *outreq_peer(const struct outreq *r);

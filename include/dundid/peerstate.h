@@ -28,9 +28,19 @@ struct evdns_getaddrinfo_request;
 #define PEER_MAX_CLONES CONF_MAX_CLONES
 #define PEER_HISTORY 10 /* recorded lookup times per peer (storehistory) */
 
-/* Reachability as qualify sees it (7.3), computed in one place. */
-enum peer_reach { PEER_UNMONITORED, PEER_UNKNOWN, PEER_OK, PEER_LAGGED, PEER_UNREACHABLE, PEER_REACH_COUNT };
-/* "unmonitored", "unknown", "ok", "lagged", "unreachable" */
+/* Reachability as qualify sees it (7.3), computed in one place. SUSPECT:
+ * a request to the peer just went unanswered; lookups still ask it but
+ * wait for it only briefly, while fast probes decide (passive detection). */
+enum peer_reach {
+    PEER_UNMONITORED,
+    PEER_UNKNOWN,
+    PEER_OK,
+    PEER_LAGGED,
+    PEER_UNREACHABLE,
+    PEER_SUSPECT,
+    PEER_REACH_COUNT
+};
+/* "unmonitored", "unknown", "ok", "lagged", "unreachable", "suspect" */
 extern const char *const peer_reach_names[PEER_REACH_COUNT];
 
 struct lookup_time {
@@ -64,6 +74,9 @@ struct peer_state {
     int rtt_ms;
     struct timer qualify_timer;
     struct outreq *ping;
+    /* passive failure detection: a request went unanswered */
+    bool suspect;
+    unsigned probe_ms; /* the next fast probe's delay (doubles up to the unreachable interval) */
     /* our registration with this peer (register = yes) */
     struct timer register_timer;
     struct outreq *regtrans;
@@ -111,6 +124,15 @@ enum peer_reach peer_reach(const struct server *s, const struct peer_conf *p, in
 const char *peer_reach_text(enum peer_reach r, int rtt_ms, char *buf, size_t len);
 bool peer_usable(const struct server *s, const struct peer_conf *p);      /* may be asked (4.1) */
 bool peer_unreachable(const struct server *s, const struct peer_conf *p); /* qualified and RTT < 0 */
+bool peer_suspect(const struct server *s, const struct peer_conf *p);
+/* How long a lookup waits for a suspect peer: twice its last RTT, 50..500 ms. */
+unsigned peer_suspect_wait_ms(const struct server *s, const struct peer_conf *p);
+/* A request to eid ended unanswered (timeout or autokill): suspect it and
+ * have it probed (s->peer_hooks.suspect). */
+void peer_went_silent(struct server *s, const eid_t *eid);
+/* eid answered or sent us something authenticated: no longer suspect, and
+ * an unreachable peer is pinged at once (s->peer_hooks.heard). */
+void peer_heard(struct server *s, const eid_t *eid);
 unsigned peer_rexmit_ms(const struct server *s, const struct peer_conf *p);
 /* Record how long peer took to answer number@context (storehistory). */
 void server_note_lookup_time(struct server *s, const eid_t *peer, const char *number, const char *context, int ms);

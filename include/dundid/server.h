@@ -61,6 +61,10 @@ enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUT
     X(key_checks, counter, "key_checks", "key_checks", NULL, "RSA checks of session keys offered by peers.")          \
     X(key_checks_suppressed, counter, "key_checks_suppressed", "key_checks_suppressed", NULL,                         \
       "Offered session keys refused unchecked (key-check rate limit).")                                               \
+    X(peer_suspects, counter, "peer_suspects", "peer_suspects", NULL,                                                 \
+      "Peers marked suspect: a request to them ended unanswered (timeout or autokill).")                              \
+    X(peer_suspects_cleared, counter, "peer_suspects_cleared", "peer_suspects_cleared", NULL,                         \
+      "Suspect peers that answered again (a lost packet, not a dead peer).")                                          \
     X(lag_max_ms, gauge, "lag_max_ms", "loop_lag_max_milliseconds", NULL,                                             \
       "Largest lateness of the 100 ms event-loop probe.")                                                             \
     X(lag_last_ms, gauge, "lag_last_ms", "loop_lag_last_milliseconds", NULL,                                          \

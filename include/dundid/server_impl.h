@@ -11,6 +11,8 @@
 struct peer_hooks {
     void (*init)(struct server *s, struct peer_state *ps);
     void (*forget)(struct server *s, struct peer_state *ps);
+    void (*suspect)(struct server *s, struct peer_state *ps); /* probe it soon */
+    void (*heard)(struct server *s, struct peer_state *ps);   /* it is alive: ping now if unreachable */
 };
 
 /* Work space of the one loop thread, used within a single call and never

@@ -305,6 +305,10 @@ static void send_requests(struct lookup *lk, const struct peer_conf **chosen, un
         struct outreq *r = outreq_send(s, p, DUNDI_CMD_DPDISCOVER, b, &ask_ops, lk);
         if (!r)
             continue;
+        /* A suspect peer is asked, but a dead one must not hold up every
+         * lookup until the probes decide: wait for it only briefly. */
+        if (peer_suspect(s, p))
+            outreq_set_deadline(r, clock_now_ms() + peer_suspect_wait_ms(s, p));
         if (!fanout_add(&lk->ask, r)) {
             outreq_cancel(r);
             continue;

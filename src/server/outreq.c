@@ -172,6 +172,8 @@ static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies,
         }
         return;
     }
+    if (r->cmd != DUNDI_CMD_NULL)
+        peer_heard(s, &r->peer);
     if (r->ops && r->ops->on_reply)
         r->ops->on_reply(r->ctx, r, ie);
     /* The caller may have cancelled, which already told the peer. */
@@ -188,12 +190,12 @@ static void on_end(struct trans *t, enum trans_end why)
                                                     : OUTREQ_DONE;
     if (r->rejected)
         e = OUTREQ_REJECTED;
-    if (timer_armed(&r->deadline)) {
-        timerq_cancel(&r->s->loop.tq, &r->deadline);
-    } else if (r->deadline.when && e == OUTREQ_DONE) {
-        e = OUTREQ_DEADLINE; /* our CANCEL after the deadline ended it */
-    }
+    timerq_cancel(&r->s->loop.tq, &r->deadline);
     t->owner = NULL;
+    /* Passive failure detection: an unanswered request makes its peer
+     * suspect (qualify's pings decide for themselves). */
+    if ((e == OUTREQ_TIMEOUT || e == OUTREQ_AUTOKILL) && r->cmd != DUNDI_CMD_NULL)
+        peer_went_silent(r->s, &r->peer);
     if (r->ops && r->ops->on_end)
         r->ops->on_end(r->ctx, r, e);
     free(r);
@@ -201,11 +203,17 @@ static void on_end(struct trans *t, enum trans_end why)
 
 static const struct trans_handler outreq_handler = {on_command, on_end};
 
+/* Our deadline: the caller stops waiting now; the peer gets a CANCEL and
+ * the transaction ends by itself (it may still need its ACK). */
 static void on_deadline(void *arg)
 {
     struct outreq *r = arg;
+    const struct outreq_ops *ops = r->ops;
+    r->ops = NULL;
     if (!r->t->dead)
         trans_send(r->t, DUNDI_CMD_CANCEL, true, NULL);
+    if (ops && ops->on_end)
+        ops->on_end(r->ctx, r, OUTREQ_DEADLINE);
 }
 
 struct outreq *outreq_send(struct server *s, const struct peer_conf *p, uint8_t cmd, const struct dundi_ieb *ies,

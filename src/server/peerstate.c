@@ -14,7 +14,8 @@
 #include "dundid/log.h"
 #include "dundid/server_impl.h"
 
-const char *const peer_reach_names[PEER_REACH_COUNT] = {"unmonitored", "unknown", "ok", "lagged", "unreachable"};
+const char *const peer_reach_names[PEER_REACH_COUNT] = {"unmonitored", "unknown", "ok",
+                                                          "lagged",      "unreachable", "suspect"};
 
 /* ---- peers: the snapshot's, then the clones ---- */
 
@@ -190,10 +191,12 @@ const struct dundi_addr *server_peer_addr(const struct server *s, const struct p
 
 enum peer_reach peer_reach(const struct server *s, const struct peer_conf *p, int *rtt_ms)
 {
-    const struct peer_state *ps = p->qualify_ms ? server_find_peer_state(s, &p->eid) : NULL;
-    int rtt = ps ? ps->rtt_ms : 0;
+    const struct peer_state *ps = server_find_peer_state(s, &p->eid);
+    int rtt = ps && p->qualify_ms ? ps->rtt_ms : 0;
     if (rtt_ms)
         *rtt_ms = rtt;
+    if (ps && ps->suspect && rtt >= 0)
+        return PEER_SUSPECT;
     if (!p->qualify_ms)
         return PEER_UNMONITORED;
     if (rtt == 0)
@@ -209,6 +212,7 @@ const char *peer_reach_text(enum peer_reach r, int rtt_ms, char *buf, size_t len
     case PEER_UNMONITORED: snprintf(buf, len, "Unmonitored"); break;
     case PEER_UNKNOWN: snprintf(buf, len, "UNKNOWN"); break;
     case PEER_UNREACHABLE: snprintf(buf, len, "UNREACHABLE"); break;
+    case PEER_SUSPECT: snprintf(buf, len, "SUSPECT"); break;
     default: snprintf(buf, len, "%s (%d ms)", r == PEER_LAGGED ? "LAGGED" : "OK", rtt_ms); break;
     }
     return buf;
@@ -219,8 +223,48 @@ bool peer_usable(const struct server *s, const struct peer_conf *p)
     int rtt;
     enum peer_reach r = peer_reach(s, p, &rtt);
     /* No result yet counts as usable; unreachable or lagged does not, and
-     * the reference already stops asking at RTT == maxms (4.1). */
-    return r == PEER_UNMONITORED || r == PEER_UNKNOWN || (r == PEER_OK && rtt < p->qualify_ms);
+     * the reference already stops asking at RTT == maxms (4.1). A suspect
+     * peer is asked, but not waited for long (peer_suspect_wait_ms). */
+    return r == PEER_UNMONITORED || r == PEER_UNKNOWN || r == PEER_SUSPECT || (r == PEER_OK && rtt < p->qualify_ms);
+}
+
+bool peer_suspect(const struct server *s, const struct peer_conf *p) { return peer_reach(s, p, NULL) == PEER_SUSPECT; }
+
+unsigned peer_suspect_wait_ms(const struct server *s, const struct peer_conf *p)
+{
+    const struct peer_state *ps = server_find_peer_state(s, &p->eid);
+    unsigned ms = ps && ps->rtt_ms > 0 ? 2u * (unsigned)ps->rtt_ms : 200u;
+    return ms < 50 ? 50 : ms > 500 ? 500 : ms;
+}
+
+void peer_went_silent(struct server *s, const eid_t *eid)
+{
+    const struct peer_conf *p = server_find_peer(s, eid);
+    struct peer_state *ps = p && !p->wildcard ? server_peer_state(s, eid, p) : NULL;
+    char e[EID_STR_LEN];
+    if (!ps || ps->suspect || (p->qualify_ms && ps->rtt_ms < 0))
+        return; /* already suspected, or known unreachable */
+    ps->suspect = true;
+    s->stats.peer_suspects++;
+    log_notice("peer %s is now SUSPECT (a request went unanswered); probing it", eid_to_str(eid, e));
+    if (s->peer_hooks.suspect)
+        s->peer_hooks.suspect(s, ps);
+}
+
+void peer_heard(struct server *s, const eid_t *eid)
+{
+    struct peer_state *ps = (struct peer_state *)server_find_peer_state(s, eid);
+    char e[EID_STR_LEN];
+    if (!ps)
+        return;
+    if (ps->suspect) {
+        ps->suspect = false;
+        ps->probe_ms = 0;
+        s->stats.peer_suspects_cleared++;
+        log_notice("peer %s answers again (was SUSPECT)", eid_to_str(eid, e));
+    }
+    if (s->peer_hooks.heard)
+        s->peer_hooks.heard(s, ps);
 }
 
 bool peer_unreachable(const struct server *s, const struct peer_conf *p)
@@ -232,7 +276,7 @@ unsigned peer_rexmit_ms(const struct server *s, const struct peer_conf *p)
 {
     int rtt;
     enum peer_reach r = peer_reach(s, p, &rtt);
-    if ((r != PEER_OK && r != PEER_LAGGED) || rtt <= 1)
+    if ((r != PEER_OK && r != PEER_LAGGED && r != PEER_SUSPECT) || rtt <= 1)
         return TRANS_REXMIT_MS;
     unsigned ms = 2u * (unsigned)rtt;
     return ms < 150 ? 150 : ms > TRANS_REXMIT_MS ? TRANS_REXMIT_MS : ms;

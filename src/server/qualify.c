@@ -1,5 +1,5 @@
-/* Keeping peers: session keys for what we send them, qualify pings (7.3)
- * and registration with the peers we register with (7.4). */
+/* Keeping in touch with peers: qualify pings (7.3), fast probes of suspect
+ * peers, and registration with the peers we register with (7.4). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 #define QUALIFY_FIRST_MS 5000
 #define QUALIFY_EVERY_MS 60000
 #define QUALIFY_UNREACHABLE_EVERY_MS 10000
+#define PROBE_FIRST_MS 1000 /* a suspect peer is probed after 1 s, 2 s, 4 s, ... up to the unreachable interval */
 #define REGISTER_FIRST_MS 2000
 #define REGISTER_EVERY_MS 60000
 
@@ -35,6 +36,29 @@ static void set_rtt(struct server *s, struct peer_state *ps, const struct peer_c
                    peer_reach_text(peer_reach(s, p, NULL), rtt, now, sizeof(now)), was);
 }
 
+/* Pings follow each other by the interval of the peer's state: 60 s while
+ * OK, 10 s while unreachable, and for a suspect peer 1 s, 2 s, 4 s, ... up
+ * to 10 s; the interval counts from when the previous ping was sent. */
+static uint64_t interval_ms(struct peer_state *ps, const struct peer_conf *p)
+{
+    if (ps->suspect) {
+        ps->probe_ms = ps->probe_ms ? 2 * ps->probe_ms : PROBE_FIRST_MS;
+        if (ps->probe_ms > QUALIFY_UNREACHABLE_EVERY_MS)
+            ps->probe_ms = QUALIFY_UNREACHABLE_EVERY_MS;
+        return ps->probe_ms;
+    }
+    if (!p->qualify_ms)
+        return 0; /* unmonitored and not suspect: no pings */
+    return ps->rtt_ms < 0 ? QUALIFY_UNREACHABLE_EVERY_MS : QUALIFY_EVERY_MS;
+}
+
+/* The next ping at sent + in, unless one is due sooner. */
+static void next_ping_by(struct server *s, struct peer_state *ps, uint64_t when)
+{
+    if (!timer_armed(&ps->qualify_timer) || ps->qualify_timer.when > when)
+        timerq_arm(&s->loop.tq, &ps->qualify_timer, when);
+}
+
 static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
 {
     struct peer_state *ps = ctx;
@@ -43,11 +67,23 @@ static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
     const struct peer_conf *p = server_find_peer(s, &ps->eid);
     if (!p || p->wildcard)
         return;
+    uint64_t sent = outreq_sent_ms(r);
     if (why == OUTREQ_DONE) {
-        uint64_t rtt = clock_now_ms() - outreq_sent_ms(r);
-        set_rtt(s, ps, p, rtt < 1 ? 1 : (int)rtt);
-    } else if (why == OUTREQ_TIMEOUT) {
+        uint64_t rtt = clock_now_ms() - sent;
+        bool was_suspect = ps->suspect;
+        if (p->qualify_ms)
+            set_rtt(s, ps, p, rtt < 1 ? 1 : (int)rtt);
+        peer_heard(s, &ps->eid);
+        /* A probe that found it alive: back to the regular rhythm. */
+        if (was_suspect && p->qualify_ms)
+            timerq_arm(&s->loop.tq, &ps->qualify_timer, sent + QUALIFY_EVERY_MS);
+        else if (was_suspect)
+            timerq_cancel(&s->loop.tq, &ps->qualify_timer);
+    } else if (why == OUTREQ_TIMEOUT && p->qualify_ms) {
+        ps->suspect = false; /* no longer a suspicion: it is unreachable */
+        ps->probe_ms = 0;
         set_rtt(s, ps, p, -1);
+        next_ping_by(s, ps, sent + QUALIFY_UNREACHABLE_EVERY_MS); /* not a minute later */
     }
 }
 
@@ -58,12 +94,32 @@ static void qualify_fire(void *arg)
     struct peer_state *ps = arg;
     struct server *s = ps->s;
     const struct peer_conf *p = server_find_peer(s, &ps->eid);
-    if (!p || p->wildcard || !p->qualify_ms)
+    if (!p || p->wildcard || (!p->qualify_ms && !ps->suspect))
         return;
     outreq_drop(ps->ping); /* still pending: abandoned, the new one counts */
     ps->ping = outreq_send(s, p, DUNDI_CMD_NULL, NULL, &ping_ops, ps);
-    timerq_arm(&s->loop.tq, &ps->qualify_timer,
-               clock_now_ms() + (ps->rtt_ms < 0 ? QUALIFY_UNREACHABLE_EVERY_MS : QUALIFY_EVERY_MS));
+    uint64_t in = interval_ms(ps, p);
+    if (in)
+        timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + in);
+}
+
+/* A request to ps went unanswered (peerstate's suspect hook): probe soon. */
+void qualify_suspect(struct server *s, struct peer_state *ps)
+{
+    const struct peer_conf *p = server_find_peer(s, &ps->eid);
+    if (!p || p->wildcard)
+        return;
+    ps->probe_ms = 0;
+    if (!ps->ping) /* a ping in flight decides already */
+        timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + interval_ms(ps, p));
+}
+
+/* An unreachable peer sent us something authenticated: ping it now. */
+void qualify_heard(struct server *s, struct peer_state *ps)
+{
+    const struct peer_conf *p = server_find_peer(s, &ps->eid);
+    if (p && !p->wildcard && p->qualify_ms && ps->rtt_ms < 0 && !ps->ping)
+        timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms());
 }
 
 void qualify_soon(struct server *s, const eid_t *eid)
@@ -151,14 +207,14 @@ void qualify_schedule(struct server *s)
         if (!ps)
             continue;
         /* Peers that keep their settings keep their rhythm across reloads. */
-        if (p->qualify_ms && !timer_armed(&ps->qualify_timer))
+        if (p->qualify_ms && !timer_armed(&ps->qualify_timer) && !ps->ping)
             timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + QUALIFY_FIRST_MS);
         if (p->reg && !timer_armed(&ps->register_timer))
             timerq_arm(&s->loop.tq, &ps->register_timer, clock_now_ms() + REGISTER_FIRST_MS);
     }
     for (struct peer_state *ps = s->peers.states; ps; ps = ps->next) {
         const struct peer_conf *p = server_find_peer(s, &ps->eid);
-        if (!p || p->wildcard || !p->qualify_ms) {
+        if (!p || p->wildcard || (!p->qualify_ms && !ps->suspect)) {
             timerq_cancel(&s->loop.tq, &ps->qualify_timer);
             ps->rtt_ms = 0;
         }

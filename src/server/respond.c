@@ -335,6 +335,8 @@ static void handle_query(struct server *s, struct trans *t, uint8_t cmd, struct 
         reply_cause(t, resp, DUNDI_CAUSE_NOAUTH, NOAUTH_UNENCRYPTED);
         return;
     }
+    if (ie->eidcount)
+        peer_heard(s, &ie->eids[0]); /* authenticated: it is alive */
     if (!ie->has_called_context || !ie->called_context[0])
         strcpy(ie->called_context, "e164");
     clamp79(ie->called_context);
@@ -417,6 +419,7 @@ static void handle_regreq(struct server *s, struct trans *t, const struct dundi_
         reply_cause(t, DUNDI_CMD_REGRESPONSE, DUNDI_CAUSE_NOAUTH, NULL);
         return;
     }
+    peer_heard(s, &ie->eids[0]);
     if (server_register(s, &ie->eids[0], &t->addr)) {
         log_notice("registered DUNDi peer %s at %s", eid_to_str(&ie->eids[0], eidstr),
                    dundi_addr_str(&t->addr, who, sizeof(who)));
@@ -502,6 +505,18 @@ static const char *accept_key(struct server *s, struct trans *t, const struct du
 static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len,
                      bool encrypted);
 
+/* A NULL carries no EID: a peer is known by the address it is reached at
+ * (a qualify ping from a peer we hold unreachable is news). */
+static void heard_from(struct server *s, const struct dundi_addr *from)
+{
+    for (size_t i = 0; i < server_peer_count(s); i++) {
+        const struct peer_conf *p = server_peer_at(s, i);
+        const struct dundi_addr *a = p->wildcard ? NULL : server_peer_addr(s, p);
+        if (a && dundi_addr_equal(a, from))
+            peer_heard(s, &p->eid);
+    }
+}
+
 /* ENCRYPT (6.6): check the key on the first packet, decrypt, process the inner message. */
 static void handle_encrypt(struct server *s, struct trans *t, struct dundi_hdr *h, const struct dundi_ies *ie,
                            bool nested)
@@ -584,6 +599,7 @@ static void dispatch(struct server *s, struct trans *t, struct dundi_hdr *h, con
     case DUNDI_CMD_PRECACHERQ: handle_query(s, t, cmd, ie, encrypted); break;
     case DUNDI_CMD_REGREQ: handle_regreq(s, t, ie, encrypted); break;
     case DUNDI_CMD_ENCRYPT: handle_encrypt(s, t, h, ie, encrypted); break;
+    case DUNDI_CMD_NULL: heard_from(s, &t->addr); /* fall through */
     default: trans_default_command(t, h); break;
     }
 }

@@ -133,7 +133,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    s->peer_hooks = (struct peer_hooks){peer_init, peer_forget};
+    s->peer_hooks = (struct peer_hooks){peer_init, peer_forget, qualify_suspect, qualify_heard};
     s->cache = cache_new((size_t)conf->cache_size);
     timer_init(&s->cache_sweep, cache_sweep, s);
     precache_init(s);
