@@ -1,17 +1,12 @@
 /* Reading and writing the registration state file. The parser is pure; the
  * load/save wrappers below it do the file I/O. */
 #include "dundid/regstate.h"
+#include "dundid/statefile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAGIC "# dundid registrations 1"
 #define NFIELDS 9 /* B ext registrar contact source expires updated feed ua */
@@ -153,71 +148,31 @@ long regstate_write(FILE *f, const struct regtable *rt)
     return ferror(f) ? -1 : w.n;
 }
 
+struct load_ctx {
+    struct regtable *rt;
+    int64_t now;
+    struct regstate_result *res;
+};
+
+static int parse_all(void *ctx, const char *buf, size_t len)
+{
+    struct load_ctx *l = ctx;
+    return regstate_parse(buf, len, l->rt, l->now, l->res);
+}
+
 int regstate_load(const char *path, struct regtable *rt, int64_t now, struct regstate_result *res)
 {
+    struct load_ctx l = {rt, now, res};
     memset(res, 0, sizeof(*res));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(res->err, sizeof(res->err), "%s", strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > REGSTATE_MAX_BYTES) {
-        snprintf(res->err, sizeof(res->err), "not a regular file of at most %ld bytes", REGSTATE_MAX_BYTES);
-        close(fd);
-        return -1;
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return fail(res, 1, "empty file");
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        snprintf(res->err, sizeof(res->err), "mmap: %s", strerror(errno));
-        return -1;
-    }
-    int rc = regstate_parse(map, (size_t)st.st_size, rt, now, res);
-    munmap(map, (size_t)st.st_size);
-    return rc;
+    int rc = statefile_load(path, REGSTATE_MAX_BYTES, parse_all, &l, res->err, sizeof(res->err));
+    if (rc < 0 && !res->line && !strcmp(res->err, "empty file"))
+        res->line = 1;
+    return rc > 0 ? 0 : rc;
 }
+
+static long write_all(void *ctx, FILE *f) { return regstate_write(f, ctx); }
 
 int regstate_save(const char *path, const struct regtable *rt, char *err, size_t errlen)
 {
-    char tmp[4096], dir[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-        snprintf(err, errlen, "path too long");
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    /* A stale temporary file keeps its mode through O_CREAT: set it. */
-    FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    long n = regstate_write(f, rt);
-    if (n < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-        return -1;
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    /* The rename itself is durable only once the folder is synced. */
-    snprintf(dir, sizeof(dir), "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    return statefile_save(path, write_all, (void *)rt, err, errlen);
 }
