@@ -2,6 +2,7 @@
  * and a min-heap on expiry so expired keys can be dropped without scanning.
  * See include/dundid/cache.h for the model. */
 #include "dundid/cache.h"
+#include "dundid/hash.h"
 #include "dundid/heap.h"
 
 #include <limits.h>
@@ -76,36 +77,19 @@ static inline char lc(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A'
 
 /* ---- hashing: FNV-1a, number first so hint probes can extend it per prefix. */
 
-static inline uint32_t h_byte(uint32_t h, uint8_t b) { return (h ^ b) * 16777619u; }
-
-static uint32_t h_mem(uint32_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = h_byte(h, b[i]);
-    return h;
-}
-
-static uint32_t h_start(const struct cache *c) { return 2166136261u ^ c->seed; }
+static uint32_t h_start(const struct cache *c) { return FNV32_BASIS ^ c->seed; }
 
 static uint32_t h_finish(uint32_t h, const struct ckey *k)
 {
-    h = h_byte(h, 0xff);
-    for (size_t i = 0; i < k->ctxlen; i++)
-        h = h_byte(h, (uint8_t)lc(k->ctx[i]));
-    h = h_byte(h, 0xff);
-    h = h_mem(h, k->peer->b, EID_LEN);
-    h = h_byte(h, k->hint);
-    h = h_byte(h, k->kind);
-    h = h_mem(h, &k->crc, sizeof k->crc);
-    h = h_mem(h, k->root.b, EID_LEN);
-    /* murmur3 finaliser: bucket index uses the low bits */
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
+    h = fnv1a32_byte(h, 0xff);
+    h = fnv1a32_lower(h, k->ctx, k->ctxlen);
+    h = fnv1a32_byte(h, 0xff);
+    h = fnv1a32(h, k->peer->b, EID_LEN);
+    h = fnv1a32_byte(h, k->hint);
+    h = fnv1a32_byte(h, k->kind);
+    h = fnv1a32(h, &k->crc, sizeof k->crc);
+    h = fnv1a32(h, k->root.b, EID_LEN);
+    return hash_mix32(h); /* the bucket index uses the low bits */
 }
 
 static void key_init(struct ckey *k, const eid_t *peer, const char *num, const char *ctx, bool hint)
@@ -135,7 +119,7 @@ static void key_set_r(struct ckey *k, const eid_t *root)
 
 static void key_hash(const struct cache *c, struct ckey *k)
 {
-    k->hash = h_finish(h_mem(h_start(c), k->num, k->numlen), k);
+    k->hash = h_finish(fnv1a32(h_start(c), k->num, k->numlen), k);
 }
 
 static inline const char *node_ctx(const struct cnode *n) { return n->str + n->numlen + 1; }
@@ -594,7 +578,7 @@ bool cache_lookup(struct cache *c, const eid_t *peer, const char *number, const 
     unsigned nseen = 0;
 
     key_init(&k, peer, number, context, false);
-    uint32_t hnum = h_mem(h_start(c), k.num, k.numlen);
+    uint32_t hnum = fnv1a32(h_start(c), k.num, k.numlen);
     for (int probe = 0; probe < 3; probe++) {
         if (probe == 0)
             key_set_e(&k, path_crc);
@@ -627,7 +611,7 @@ bool cache_lookup(struct cache *c, const eid_t *peer, const char *number, const 
         uint32_t h = h_start(c);
         key_init(&k, peer, number, context, true);
         for (size_t x = 1; x <= maxp; x++) {
-            h = h_byte(h, (uint8_t)k.num[x - 1]);
+            h = fnv1a32_byte(h, (uint8_t)k.num[x - 1]);
             k.numlen = x;
             bool hint_hit = false;
             for (int probe = 0; probe < 3; probe++) {

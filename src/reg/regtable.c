@@ -2,6 +2,7 @@
  * of bindings, and one min-heap of every binding by expiry. Each binding is a
  * single allocation holding its strings, so a million of them stay small. */
 #include "dundid/regtable.h"
+#include "dundid/hash.h"
 #include "dundid/heap.h"
 
 #include <openssl/rand.h>
@@ -55,28 +56,11 @@ int reg_feed_parse(const char *name)
 
 /* ---- hashing: keyed, since extensions come from the network ---- */
 
-static uint64_t hash_ext(const struct regtable *rt, const char *s)
-{
-    uint64_t h = rt->seed ^ 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
+static uint64_t hash_ext(const struct regtable *rt, const char *s) { return hash_keyed_str(rt->seed, s); }
 
 static uint32_t prefix_slot(const struct regtable *rt, const char *s, size_t len)
 {
-    uint64_t h = rt->seed ^ 0x84222325cbf29ce4ull ^ len;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    h ^= h >> 31;
-    return (uint32_t)(h & (PREFIX_SLOTS - 1));
+    return (uint32_t)(hash_keyed(rt->seed, s, len) & (PREFIX_SLOTS - 1));
 }
 
 /* Count every proper prefix of a new (+1) or removed (-1) extension. */

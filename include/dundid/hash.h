@@ -1,0 +1,32 @@
+/* The hashes of the daemon's tables: FNV-1a (32 and 64 bits, with an ASCII
+ * case-folding variant), murmur3's finalisers for when only low bits are
+ * used, and a keyed hash for tables indexed by what the network sends. */
+#ifndef DUNDID_HASH_H
+#define DUNDID_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FNV32_BASIS UINT32_C(2166136261)
+#define FNV64_BASIS UINT64_C(0xcbf29ce484222325)
+
+static inline uint32_t fnv1a32_byte(uint32_t h, uint8_t b) { return (h ^ b) * UINT32_C(16777619); }
+static inline uint64_t fnv1a64_byte(uint64_t h, uint8_t b) { return (h ^ b) * UINT64_C(0x100000001b3); }
+
+/* Continue hash h over n bytes (start with FNV32_BASIS / FNV64_BASIS). */
+uint32_t fnv1a32(uint32_t h, const void *p, size_t n);
+/* The same over the bytes with A-Z taken as a-z: for names compared without case. */
+uint32_t fnv1a32_lower(uint32_t h, const void *p, size_t n);
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
+/* Over a NUL-terminated string, the NUL left out. */
+uint64_t fnv1a64_str(uint64_t h, const char *s);
+
+/* murmur3's final mix: every input bit reaches the low bits. */
+uint32_t hash_mix32(uint32_t h);
+
+/* Seeded FNV-1a-64 and murmur3's 64-bit final mix. With a secret seed per table, remote
+ * senders cannot aim their keys at one chain. */
+uint64_t hash_keyed(uint64_t seed, const void *p, size_t n);
+uint64_t hash_keyed_str(uint64_t seed, const char *s);
+
+#endif
