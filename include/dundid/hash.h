@@ -13,20 +13,58 @@
 static inline uint32_t fnv1a32_byte(uint32_t h, uint8_t b) { return (h ^ b) * UINT32_C(16777619); }
 static inline uint64_t fnv1a64_byte(uint64_t h, uint8_t b) { return (h ^ b) * UINT64_C(0x100000001b3); }
 
+/* The loops are inline so that fixed lengths (EIDs, address keys) unroll:
+ * the cache hashes several per probe. */
+
 /* Continue hash h over n bytes (start with FNV32_BASIS / FNV64_BASIS). */
-uint32_t fnv1a32(uint32_t h, const void *p, size_t n);
+static inline uint32_t fnv1a32(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = fnv1a32_byte(h, b[i]);
+    return h;
+}
+
 /* The same over the bytes with A-Z taken as a-z: for names compared without case. */
-uint32_t fnv1a32_lower(uint32_t h, const void *p, size_t n);
-uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
+static inline uint32_t fnv1a32_lower(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = fnv1a32_byte(h, b[i] >= 'A' && b[i] <= 'Z' ? (uint8_t)(b[i] - 'A' + 'a') : b[i]);
+    return h;
+}
+
+static inline uint64_t fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = fnv1a64_byte(h, b[i]);
+    return h;
+}
+
 /* Over a NUL-terminated string, the NUL left out. */
-uint64_t fnv1a64_str(uint64_t h, const char *s);
+static inline uint64_t fnv1a64_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = fnv1a64_byte(h, (uint8_t)*s);
+    return h;
+}
 
 /* murmur3's final mix: every input bit reaches the low bits. */
-uint32_t hash_mix32(uint32_t h);
+static inline uint32_t hash_mix32(uint32_t h)
+{
+    h = (h ^ (h >> 16)) * UINT32_C(0x85ebca6b);
+    h = (h ^ (h >> 13)) * UINT32_C(0xc2b2ae35);
+    return h ^ (h >> 16);
+}
 
-/* Seeded FNV-1a-64 and murmur3's 64-bit final mix. With a secret seed per table, remote
- * senders cannot aim their keys at one chain. */
+/* Seeded FNV-1a-64 and murmur3's 64-bit final mix. With a secret seed per
+ * table, remote senders cannot aim their keys at one chain. */
 uint64_t hash_keyed(uint64_t seed, const void *p, size_t n);
 uint64_t hash_keyed_str(uint64_t seed, const char *s);
+/* The same in steps, for hashing every prefix of a key in one pass:
+ * hash_mix64(fnv1a64(hash_keyed_start(seed), p, n)) == hash_keyed(seed, p, n). */
+static inline uint64_t hash_keyed_start(uint64_t seed) { return FNV64_BASIS ^ seed; }
+uint64_t hash_mix64(uint64_t h);
 
 #endif

@@ -276,11 +276,12 @@ static bool node_put(struct cache *c, const struct ckey *k, struct cval *val, in
         node_remove(c, old);
     make_room(c, now);
 
-    size_t cap = c->heap.cap;
-    if (heap_reserve(&c->heap, c->count + 1) < 0)
-        return false;
-    if (c->heap.cap != cap)
+    if (c->count >= c->heap.cap) {
+        size_t cap = c->heap.cap;
+        if (heap_reserve(&c->heap, c->count + 1) < 0)
+            return false;
         c->bytes += chunk(c->heap.cap * sizeof *c->heap.v) - (cap ? chunk(cap * sizeof *c->heap.v) : 0);
+    }
     struct cnode *n = malloc(sizeof *n + k->numlen + k->ctxlen + 2);
     if (!n)
         return false;

@@ -58,17 +58,17 @@ int reg_feed_parse(const char *name)
 
 static uint64_t hash_ext(const struct regtable *rt, const char *s) { return hash_keyed_str(rt->seed, s); }
 
-static uint32_t prefix_slot(const struct regtable *rt, const char *s, size_t len)
-{
-    return (uint32_t)(hash_keyed(rt->seed, s, len) & (PREFIX_SLOTS - 1));
-}
+static uint32_t prefix_slot(uint64_t keyed_hash) { return (uint32_t)(keyed_hash & (PREFIX_SLOTS - 1)); }
 
-/* Count every proper prefix of a new (+1) or removed (-1) extension. */
+/* Count every proper prefix of a new (+1) or removed (-1) extension, the
+ * hash of each prefix carried on to the next. */
 static void count_prefixes(struct regtable *rt, const char *name, int delta)
 {
-    size_t n = strlen(name);
-    for (size_t len = 1; len < n; len++)
-        rt->prefixes[prefix_slot(rt, name, len)] += (uint32_t)delta;
+    uint64_t h = hash_keyed_start(rt->seed);
+    for (const char *p = name; *p && p[1]; p++) {
+        h = fnv1a64_byte(h, (uint8_t)*p);
+        rt->prefixes[prefix_slot(hash_mix64(h))] += (uint32_t)delta;
+    }
 }
 
 static struct ext **ext_slot(const struct regtable *rt, const char *name)
@@ -474,7 +474,7 @@ bool regtable_may_extend(const struct regtable *rt, const char *prefix)
     size_t n = strlen(prefix);
     if (!n) /* every extension is longer than "" */
         return rt->nexts > 0;
-    return rt->prefixes[prefix_slot(rt, prefix, n)] != 0;
+    return rt->prefixes[prefix_slot(hash_keyed(rt->seed, prefix, n))] != 0;
 }
 
 size_t regtable_expire(struct regtable *rt, int64_t now)

@@ -109,6 +109,8 @@ static void test_hash(void)
     CHECK_INT(fnv1a32(fnv1a32(FNV32_BASIS, "foo", 3), "bar", 3), 0xbf9cf968u);
     CHECK(hash_keyed_str(1, "1001") == hash_keyed(1, "1001", 4), "keyed str form");
     CHECK(hash_keyed_str(1, "1001") != hash_keyed_str(2, "1001"), "the seed changes the hash");
+    CHECK(hash_mix64(fnv1a64(fnv1a64(hash_keyed_start(9), "10", 2), "01", 2)) == hash_keyed(9, "1001", 4),
+          "keyed hash in steps");
     CHECK_INT(hash_mix32(0), 0);
     CHECK(hash_mix32(1) != 1, "the mix moves bits");
 }
