@@ -1,6 +1,6 @@
 /* The hashes of the daemon's tables: FNV-1a (32 and 64 bits, with an ASCII
- * case-folding variant), murmur3's finalisers for when only low bits are
- * used, and a keyed hash for tables indexed by what the network sends. */
+ * case-folding variant), murmur3-style final mixes for when only low bits
+ * are used, and a keyed hash for tables indexed by what the network sends. */
 #ifndef DUNDID_HASH_H
 #define DUNDID_HASH_H
 
@@ -13,8 +13,8 @@
 static inline uint32_t fnv1a32_byte(uint32_t h, uint8_t b) { return (h ^ b) * UINT32_C(16777619); }
 static inline uint64_t fnv1a64_byte(uint64_t h, uint8_t b) { return (h ^ b) * UINT64_C(0x100000001b3); }
 
-/* The loops are inline so that fixed lengths (EIDs, address keys) unroll:
- * the cache hashes several per probe. */
+/* Inline, so that fixed lengths (EIDs, address keys) unroll: the cache
+ * hashes several per probe, the registration table one per lookup. */
 
 /* Continue hash h over n bytes (start with FNV32_BASIS / FNV64_BASIS). */
 static inline uint32_t fnv1a32(uint32_t h, const void *p, size_t n)
@@ -58,13 +58,22 @@ static inline uint32_t hash_mix32(uint32_t h)
     return h ^ (h >> 16);
 }
 
-/* Seeded FNV-1a-64 and murmur3's 64-bit final mix. With a secret seed per
- * table, remote senders cannot aim their keys at one chain. */
+/* The first half of murmur3's 64-bit final mix: enough to bring the high
+ * bits into the low ones a table index uses, at one multiply per lookup. */
+static inline uint64_t hash_mix64(uint64_t h)
+{
+    h = (h ^ (h >> 33)) * UINT64_C(0xff51afd7ed558ccd);
+    return h ^ (h >> 33);
+}
+
+/* Seeded FNV-1a-64 and the 64-bit mix. With a secret seed per table, remote
+ * senders cannot aim their keys at one chain. */
 uint64_t hash_keyed(uint64_t seed, const void *p, size_t n);
-uint64_t hash_keyed_str(uint64_t seed, const char *s);
-/* The same in steps, for hashing every prefix of a key in one pass:
+static inline uint64_t hash_keyed_str(uint64_t seed, const char *s)
+{
+    return hash_mix64(fnv1a64_str(FNV64_BASIS ^ seed, s));
+}
+/* In steps, for every prefix of a key in one pass:
  * hash_mix64(fnv1a64(hash_keyed_start(seed), p, n)) == hash_keyed(seed, p, n). */
 static inline uint64_t hash_keyed_start(uint64_t seed) { return FNV64_BASIS ^ seed; }
-uint64_t hash_mix64(uint64_t h);
-
 #endif
