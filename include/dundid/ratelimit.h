@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dundid/trans.h"
+#include "dundid/addr.h"
 
 #define RATELIMIT_SLOTS 1024 /* sources tracked at once; colliding sources share a slot */
 
@@ -18,7 +18,7 @@ struct rl_bucket {
 };
 
 struct rl_slot {
-    uint8_t key[17]; /* family + address (ports ignored: they are free to vary) */
+    uint8_t key[DUNDI_ADDR_HOST_KEY_LEN]; /* ports ignored: they are free to vary */
     struct rl_bucket b;
 };
 

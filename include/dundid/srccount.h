@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct dundi_addr;
+#include "dundid/addr.h"
 
 #define SRCCOUNT_BUCKETS 4096
 
 struct src_node {
     struct src_node *next;
-    uint8_t key[17];
+    uint8_t key[DUNDI_ADDR_HOST_KEY_LEN];
     uint32_t count;
 };
 

@@ -9,16 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dundid/heap.h"
+
 struct timer {
-    uint64_t when;
-    size_t slot; /* heap index + 1; 0 when not armed */
+    union {
+        struct heap_node node;
+        uint64_t when; /* the node's key: the deadline, read-only for callers */
+    };
     void (*fire)(void *arg);
     void *arg;
 };
 
 struct timerq {
-    struct timer **heap;
-    size_t n, cap;
+    struct heap heap;
     /* Called when an armed timer becomes the earliest (NULL: nobody
      * listens). A cancelled earliest timer is not reported: the listener
      * wakes early, runs nothing and asks timerq_next() again. */
@@ -33,7 +36,7 @@ void timer_init(struct timer *t, void (*fire)(void *), void *arg);
 /* (Re)arm t to fire at absolute time when (ms). Returns 0 or -1 on memory failure. */
 int timerq_arm(struct timerq *q, struct timer *t, uint64_t when);
 void timerq_cancel(struct timerq *q, struct timer *t);
-static inline bool timer_armed(const struct timer *t) { return t->slot != 0; }
+static inline bool timer_armed(const struct timer *t) { return heap_node_queued(&t->node); }
 /* Earliest deadline, or UINT64_MAX when empty. */
 uint64_t timerq_next(const struct timerq *q);
 /* Fire every timer due at or before now. Returns how many fired. */

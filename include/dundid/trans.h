@@ -7,9 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
+#include "dundid/addr.h"
 #include "dundid/srccount.h"
 #include "dundid/timerq.h"
 #include "dundid/wire.h"
@@ -22,19 +21,6 @@ struct ratelimit;
 /* A transaction with no traffic for this long is ended: peers that vanish
  * mid-transaction leave no lasting state (longer than any lookup may wait). */
 #define TRANS_IDLE_MS 60000
-
-struct dundi_addr {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    /* Our address the datagram arrived on, when the socket is bound to a
-     * wildcard: replies must leave from it. Not part of the identity. */
-    bool has_local;
-    struct in6_addr local; /* IPv4 as a plain in_addr in the first 4 bytes */
-};
-
-bool dundi_addr_equal(const struct dundi_addr *a, const struct dundi_addr *b);
-/* "1.2.3.4:4520" or "[::1]:4520" */
-char *dundi_addr_str(const struct dundi_addr *a, char *buf, size_t len);
 
 enum trans_end {
     TRANS_END_DONE,     /* final exchange completed */

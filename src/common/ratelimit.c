@@ -4,27 +4,7 @@
 
 #include <string.h>
 
-static void addr_key(const struct dundi_addr *a, uint8_t key[17])
-{
-    memset(key, 0, 17);
-    if (a->ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const void *)&a->ss;
-        key[0] = 4;
-        memcpy(key + 1, &s->sin_addr, 4);
-    } else if (a->ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const void *)&a->ss;
-        key[0] = 6;
-        memcpy(key + 1, &s->sin6_addr, 16);
-    }
-}
-
-static uint32_t key_hash(const uint8_t key[17])
-{
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 17; i++)
-        h = (h ^ key[i]) * 16777619u;
-    return h;
-}
+#include "dundid/hash.h"
 
 static void fill(struct rl_bucket *b, uint32_t burst, uint64_t now)
 {
@@ -64,9 +44,9 @@ void ratelimit_init(struct ratelimit *r, uint32_t rate, uint32_t burst, uint32_t
 
 bool ratelimit_allow(struct ratelimit *r, const struct dundi_addr *to, uint64_t now_ms)
 {
-    uint8_t key[17];
-    addr_key(to, key);
-    struct rl_slot *s = &r->slot[key_hash(key) % RATELIMIT_SLOTS];
+    uint8_t key[DUNDI_ADDR_HOST_KEY_LEN];
+    dundi_addr_host_key(to, key);
+    struct rl_slot *s = &r->slot[fnv1a32(FNV32_BASIS, key, sizeof(key)) % RATELIMIT_SLOTS];
     if (memcmp(s->key, key, sizeof(key))) {
         /* A new source takes the slot over with a full bucket: the global
          * bucket still bounds what many colliding sources get together. */

@@ -2,6 +2,8 @@
  * and a min-heap on expiry so expired keys can be dropped without scanning.
  * See include/dundid/cache.h for the model. */
 #include "dundid/cache.h"
+#include "dundid/hash.h"
+#include "dundid/heap.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -27,9 +29,8 @@ struct cnode {
     struct cnode *hnext;       /* hash chain */
     struct cnode *prev, *next; /* LRU list, head = most recently used */
     struct cval *val;          /* NULL: no answers (negative entry, or a hint) */
-    int64_t expiry;
+    struct heap_node exp; /* keyed by the expiry */
     uint32_t hash;
-    uint32_t heap; /* index in the expiry heap */
     uint32_t crc;  /* kind 'e'; 0 for 'r' */
     eid_t peer;
     eid_t root; /* kind 'r'; zero for 'e' */
@@ -40,8 +41,7 @@ struct cnode {
 struct cache {
     struct cnode **buckets;
     size_t nbuckets; /* power of two */
-    struct cnode **heap;
-    size_t heapcap;
+    struct heap heap; /* every node by expiry */
     struct cnode *head, *tail;
     size_t count, nhints, max;
     size_t bytes;
@@ -77,36 +77,19 @@ static inline char lc(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A'
 
 /* ---- hashing: FNV-1a, number first so hint probes can extend it per prefix. */
 
-static inline uint32_t h_byte(uint32_t h, uint8_t b) { return (h ^ b) * 16777619u; }
-
-static uint32_t h_mem(uint32_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = h_byte(h, b[i]);
-    return h;
-}
-
-static uint32_t h_start(const struct cache *c) { return 2166136261u ^ c->seed; }
+static uint32_t h_start(const struct cache *c) { return FNV32_BASIS ^ c->seed; }
 
 static uint32_t h_finish(uint32_t h, const struct ckey *k)
 {
-    h = h_byte(h, 0xff);
-    for (size_t i = 0; i < k->ctxlen; i++)
-        h = h_byte(h, (uint8_t)lc(k->ctx[i]));
-    h = h_byte(h, 0xff);
-    h = h_mem(h, k->peer->b, EID_LEN);
-    h = h_byte(h, k->hint);
-    h = h_byte(h, k->kind);
-    h = h_mem(h, &k->crc, sizeof k->crc);
-    h = h_mem(h, k->root.b, EID_LEN);
-    /* murmur3 finaliser: bucket index uses the low bits */
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
+    h = fnv1a32_byte(h, 0xff);
+    h = fnv1a32_lower(h, k->ctx, k->ctxlen);
+    h = fnv1a32_byte(h, 0xff);
+    h = fnv1a32(h, k->peer->b, EID_LEN);
+    h = fnv1a32_byte(h, k->hint);
+    h = fnv1a32_byte(h, k->kind);
+    h = fnv1a32(h, &k->crc, sizeof k->crc);
+    h = fnv1a32(h, k->root.b, EID_LEN);
+    return hash_mix32(h); /* the bucket index uses the low bits */
 }
 
 static void key_init(struct ckey *k, const eid_t *peer, const char *num, const char *ctx, bool hint)
@@ -136,7 +119,7 @@ static void key_set_r(struct ckey *k, const eid_t *root)
 
 static void key_hash(const struct cache *c, struct ckey *k)
 {
-    k->hash = h_finish(h_mem(h_start(c), k->num, k->numlen), k);
+    k->hash = h_finish(fnv1a32(h_start(c), k->num, k->numlen), k);
 }
 
 static inline const char *node_ctx(const struct cnode *n) { return n->str + n->numlen + 1; }
@@ -157,58 +140,11 @@ static bool node_matches(const struct cnode *n, const struct ckey *k)
 
 /* ---- expiry heap */
 
-static inline void heap_set(struct cache *c, size_t i, struct cnode *n)
-{
-    c->heap[i] = n;
-    n->heap = (uint32_t)i;
-}
+static inline int64_t node_expiry(const struct cnode *n) { return heap_i64_key(n->exp.key); }
+static inline struct cnode *node_of(struct heap_node *x) { return heap_entry(x, struct cnode, exp); }
 
-static void heap_up(struct cache *c, size_t i)
-{
-    struct cnode *n = c->heap[i];
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (c->heap[p]->expiry <= n->expiry)
-            break;
-        heap_set(c, i, c->heap[p]);
-        i = p;
-    }
-    heap_set(c, i, n);
-}
-
-static void heap_down(struct cache *c, size_t i, size_t len)
-{
-    struct cnode *n = c->heap[i];
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        int64_t best = n->expiry;
-        if (l < len && c->heap[l]->expiry < best) {
-            m = l;
-            best = c->heap[l]->expiry;
-        }
-        if (l + 1 < len && c->heap[l + 1]->expiry < best)
-            m = l + 1;
-        if (m == i)
-            break;
-        heap_set(c, i, c->heap[m]);
-        i = m;
-    }
-    heap_set(c, i, n);
-}
-
-/* The heap holds exactly c->count nodes. */
-static void heap_remove(struct cache *c, struct cnode *n, size_t len)
-{
-    size_t i = n->heap;
-    struct cnode *last = c->heap[len - 1];
-    if (last == n)
-        return;
-    heap_set(c, i, last);
-    if (i > 0 && c->heap[(i - 1) / 2]->expiry > last->expiry)
-        heap_up(c, i);
-    else
-        heap_down(c, i, len - 1);
-}
+/* The earliest expiring key; the cache must not be empty. */
+static inline struct cnode *soonest(const struct cache *c) { return node_of(heap_top(&c->heap)); }
 
 /* ---- LRU list */
 
@@ -265,7 +201,7 @@ static void node_remove(struct cache *c, struct cnode *n)
         pp = &(*pp)->hnext;
     *pp = n->hnext;
     lru_unlink(c, n);
-    heap_remove(c, n, c->count);
+    heap_remove(&c->heap, &n->exp);
     c->count--;
     if (n->hint)
         c->nhints--;
@@ -287,7 +223,7 @@ static struct cnode *node_find(const struct cache *c, const struct ckey *k)
 static struct cnode *node_find_live(struct cache *c, const struct ckey *k, int64_t now)
 {
     struct cnode *n = node_find(c, k);
-    if (n && n->expiry <= now) {
+    if (n && node_expiry(n) <= now) {
         node_remove(c, n);
         c->st.expired++;
         return NULL;
@@ -321,8 +257,8 @@ static void buckets_grow(struct cache *c)
 static void make_room(struct cache *c, int64_t now)
 {
     while (c->count >= c->max) {
-        if (c->heap[0]->expiry <= now) {
-            node_remove(c, c->heap[0]);
+        if (node_expiry(soonest(c)) <= now) {
+            node_remove(c, soonest(c));
             c->st.expired++;
         } else {
             node_remove(c, c->tail);
@@ -340,14 +276,11 @@ static bool node_put(struct cache *c, const struct ckey *k, struct cval *val, in
         node_remove(c, old);
     make_room(c, now);
 
-    if (c->count >= c->heapcap) {
-        size_t cap = c->heapcap ? c->heapcap * 2 : INITIAL_BUCKETS;
-        struct cnode **h = realloc(c->heap, cap * sizeof *h);
-        if (!h)
+    if (c->count >= c->heap.cap) {
+        size_t cap = c->heap.cap;
+        if (heap_reserve(&c->heap, c->count + 1) < 0)
             return false;
-        c->bytes += chunk(cap * sizeof *h) - (c->heapcap ? chunk(c->heapcap * sizeof *h) : 0);
-        c->heap = h;
-        c->heapcap = cap;
+        c->bytes += chunk(c->heap.cap * sizeof *c->heap.v) - (cap ? chunk(cap * sizeof *c->heap.v) : 0);
     }
     struct cnode *n = malloc(sizeof *n + k->numlen + k->ctxlen + 2);
     if (!n)
@@ -356,7 +289,6 @@ static bool node_put(struct cache *c, const struct ckey *k, struct cval *val, in
     n->val = val;
     if (val)
         val->refs++;
-    n->expiry = expiry;
     n->hash = k->hash;
     n->crc = k->crc;
     n->peer = *k->peer;
@@ -377,10 +309,8 @@ static bool node_put(struct cache *c, const struct ckey *k, struct cval *val, in
     n->hnext = c->buckets[b];
     c->buckets[b] = n;
     lru_push_front(c, n);
-    c->heap[c->count] = n;
-    n->heap = (uint32_t)c->count;
+    heap_push(&c->heap, &n->exp, heap_key_i64(expiry)); /* cannot fail: room reserved above */
     c->count++;
-    heap_up(c, n->heap);
     if (n->hint)
         c->nhints++;
     return true;
@@ -407,6 +337,7 @@ struct cache *cache_new(size_t max_entries)
         return NULL;
     }
     c->nbuckets = INITIAL_BUCKETS;
+    heap_init(&c->heap);
     c->max = max_entries < 2 ? 2 : max_entries;
     if (c->max > UINT32_MAX)
         c->max = UINT32_MAX; /* heap indices are 32-bit */
@@ -435,9 +366,9 @@ void cache_free(struct cache *c)
 {
     if (!c)
         return;
+    heap_free(&c->heap); /* while the nodes it marks are still there */
     free_nodes(c);
     free(c->buckets);
-    free(c->heap);
     free(c);
 }
 
@@ -445,6 +376,7 @@ void cache_flush(struct cache *c)
 {
     if (!c)
         return;
+    heap_free(&c->heap);
     free_nodes(c);
     struct cnode **b = calloc(INITIAL_BUCKETS, sizeof *b);
     if (b) {
@@ -454,9 +386,6 @@ void cache_flush(struct cache *c)
     } else {
         memset(c->buckets, 0, c->nbuckets * sizeof *c->buckets);
     }
-    free(c->heap);
-    c->heap = NULL;
-    c->heapcap = 0;
     c->hint_maxlen = 0;
     c->bytes = chunk(sizeof *c) + chunk(c->nbuckets * sizeof *c->buckets);
 }
@@ -632,7 +561,7 @@ static void merge(const struct cval *v, int left, struct cache_result *res)
 /* A found key: refresh it and lower the result's expiration. */
 static int found(struct cache *c, struct cnode *n, int64_t now, struct cache_result *res)
 {
-    int left = remaining(n->expiry, now);
+    int left = remaining(node_expiry(n), now);
     lru_touch(c, n);
     if (left < res->expiration)
         res->expiration = left;
@@ -650,7 +579,7 @@ bool cache_lookup(struct cache *c, const eid_t *peer, const char *number, const 
     unsigned nseen = 0;
 
     key_init(&k, peer, number, context, false);
-    uint32_t hnum = h_mem(h_start(c), k.num, k.numlen);
+    uint32_t hnum = fnv1a32(h_start(c), k.num, k.numlen);
     for (int probe = 0; probe < 3; probe++) {
         if (probe == 0)
             key_set_e(&k, path_crc);
@@ -683,7 +612,7 @@ bool cache_lookup(struct cache *c, const eid_t *peer, const char *number, const 
         uint32_t h = h_start(c);
         key_init(&k, peer, number, context, true);
         for (size_t x = 1; x <= maxp; x++) {
-            h = h_byte(h, (uint8_t)k.num[x - 1]);
+            h = fnv1a32_byte(h, (uint8_t)k.num[x - 1]);
             k.numlen = x;
             bool hint_hit = false;
             for (int probe = 0; probe < 3; probe++) {
@@ -726,8 +655,8 @@ size_t cache_expire(struct cache *c, int64_t now, size_t budget)
     size_t done = 0;
     if (!c)
         return 0;
-    while (done < budget && c->count > 0 && c->heap[0]->expiry <= now) {
-        node_remove(c, c->heap[0]);
+    while (done < budget && c->count > 0 && node_expiry(soonest(c)) <= now) {
+        node_remove(c, soonest(c));
         done++;
     }
     c->st.expired += done;
@@ -738,7 +667,7 @@ int64_t cache_next_expiry(const struct cache *c, int64_t now)
 {
     if (!c || c->count == 0)
         return INT64_MAX;
-    return c->heap[0]->expiry - now;
+    return node_expiry(soonest(c)) - now;
 }
 
 static void view_fill(const struct cnode *n, int64_t now, struct cache_view *v)
@@ -749,7 +678,7 @@ static void view_fill(const struct cnode *n, int64_t now, struct cache_view *v)
     v->kind = (char)n->kind;
     v->crc = n->crc;
     v->root = n->root;
-    v->expires_in = n->expiry - now;
+    v->expires_in = node_expiry(n) - now;
     v->hint = n->hint;
     v->n_answers = n->val ? n->val->n : 0;
     v->priv_ = n;
@@ -761,7 +690,7 @@ static void foreach(const struct cache *c, int64_t now, bool hints, void (*fn)(v
     if (!c || !fn)
         return;
     for (const struct cnode *n = c->head; n; n = n->next) {
-        if (n->hint != hints || n->expiry <= now)
+        if (n->hint != hints || node_expiry(n) <= now)
             continue;
         struct cache_view v;
         view_fill(n, now, &v);

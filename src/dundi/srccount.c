@@ -1,42 +1,28 @@
 /* Per-address transaction counts (see srccount.h). */
 #include "dundid/srccount.h"
-#include "dundid/trans.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void key_of(const struct dundi_addr *a, uint8_t key[17])
+#include "dundid/hash.h"
+
+static size_t slot_of(const uint8_t key[DUNDI_ADDR_HOST_KEY_LEN])
 {
-    memset(key, 0, 17);
-    if (a->ss.ss_family == AF_INET) {
-        key[0] = 4;
-        memcpy(key + 1, &((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr, 4);
-    } else if (a->ss.ss_family == AF_INET6) {
-        key[0] = 6;
-        memcpy(key + 1, &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, 16);
-    }
+    return fnv1a32(FNV32_BASIS, key, DUNDI_ADDR_HOST_KEY_LEN) % SRCCOUNT_BUCKETS;
 }
 
-static size_t slot_of(const uint8_t key[17])
-{
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 17; i++)
-        h = (h ^ key[i]) * 16777619u;
-    return h % SRCCOUNT_BUCKETS;
-}
-
-static struct src_node **find(struct srccount *sc, const uint8_t key[17])
+static struct src_node **find(struct srccount *sc, const uint8_t key[DUNDI_ADDR_HOST_KEY_LEN])
 {
     struct src_node **pp = &sc->bucket[slot_of(key)];
-    while (*pp && memcmp((*pp)->key, key, 17))
+    while (*pp && memcmp((*pp)->key, key, DUNDI_ADDR_HOST_KEY_LEN))
         pp = &(*pp)->next;
     return pp;
 }
 
 struct src_node *srccount_get(struct srccount *sc, const struct dundi_addr *a, uint32_t max)
 {
-    uint8_t key[17];
-    key_of(a, key);
+    uint8_t key[DUNDI_ADDR_HOST_KEY_LEN];
+    dundi_addr_host_key(a, key);
     struct src_node **pp = find(sc, key);
     struct src_node *n = *pp;
     if (!n) {
@@ -68,10 +54,10 @@ void srccount_put(struct srccount *sc, struct src_node *n)
 
 uint32_t srccount_of(const struct srccount *sc, const struct dundi_addr *a)
 {
-    uint8_t key[17];
-    key_of(a, key);
+    uint8_t key[DUNDI_ADDR_HOST_KEY_LEN];
+    dundi_addr_host_key(a, key);
     for (const struct src_node *n = sc->bucket[slot_of(key)]; n; n = n->next)
-        if (!memcmp(n->key, key, 17))
+        if (!memcmp(n->key, key, sizeof(key)))
             return n->count;
     return 0;
 }

@@ -1,9 +1,6 @@
 /* DUNDi transaction state machine (protocol sections 1.3-1.8). */
 #include "dundid/trans.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +8,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/crypto.h"
+#include "dundid/hash.h"
 #include "dundid/ratelimit.h"
 
 struct trans_pkt {
@@ -23,59 +21,10 @@ struct trans_pkt {
     uint8_t data[];
 };
 
-bool dundi_addr_equal(const struct dundi_addr *a, const struct dundi_addr *b)
-{
-    if (a->ss.ss_family != b->ss.ss_family)
-        return false;
-    if (a->ss.ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (a->ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-    }
-    return false;
-}
-
-char *dundi_addr_str(const struct dundi_addr *a, char *buf, size_t len)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (a->ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const void *)&a->ss;
-        inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
-        snprintf(buf, len, "%s:%u", host, ntohs(s->sin_port));
-    } else if (a->ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const void *)&a->ss;
-        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
-        snprintf(buf, len, "[%s]:%u", host, ntohs(s->sin6_port));
-    } else {
-        snprintf(buf, len, "(none)");
-    }
-    return buf;
-}
-
 /* Hash of (address, remote id) for recognising repeats of a first packet. */
 static size_t remote_slot(const struct dundi_addr *a, uint16_t rid)
 {
-    uint32_t h = 2166136261u;
-    const uint8_t *p;
-    size_t n;
-    if (a->ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s = (const void *)&a->ss;
-        p = (const uint8_t *)&s->sin_addr;
-        n = 4;
-        h = (h ^ s->sin_port) * 16777619u;
-    } else {
-        const struct sockaddr_in6 *s = (const void *)&a->ss;
-        p = (const uint8_t *)&s->sin6_addr;
-        n = 16;
-        h = (h ^ s->sin6_port) * 16777619u;
-    }
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ rid) * 16777619u;
-    return h & (TRANS_ID_SPACE - 1);
+    return fnv1a32(dundi_addr_hash(a, FNV32_BASIS), &rid, sizeof(rid)) & (TRANS_ID_SPACE - 1);
 }
 
 static void remote_unlink(struct trans *t)

@@ -1,4 +1,5 @@
 #include "dundid/net.h"
+#include "dundid/addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,12 +48,6 @@ int udp_bind(const struct dundi_addr *addr, int tos, char *errbuf, size_t errlen
     return fd;
 }
 
-static bool is_wildcard_local(const struct dundi_addr *a)
-{
-    static const struct in6_addr any6;
-    return !a->has_local || !memcmp(&a->local, &any6, sizeof(any6));
-}
-
 int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
 {
     struct iovec iov = {.iov_base = (void *)pkt, .iov_len = len};
@@ -62,7 +57,7 @@ int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len
     } ctl;
     struct msghdr msg = {.msg_name = (void *)&to->ss, .msg_namelen = to->len, .msg_iov = &iov, .msg_iovlen = 1};
 
-    if (!is_wildcard_local(to)) {
+    if (dundi_addr_has_local(to)) {
         memset(&ctl, 0, sizeof(ctl));
         msg.msg_control = ctl.buf;
         struct cmsghdr *c = (struct cmsghdr *)ctl.buf;

@@ -1,5 +1,6 @@
 /* RealTime rows into the registration table, and what a pass did not see out of it. */
 #include "dundid/realtime_sync.h"
+#include "dundid/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,10 @@
 /* FNV-1a over ext, contact and registrar: the identity of a binding. */
 static uint64_t binding_hash(const char *ext, const char *contact, const char *registrar)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = FNV64_BASIS;
     const char *parts[3] = {ext, contact, registrar};
-    for (int i = 0; i < 3; i++) {
-        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
-            h = (h ^ *p) * 1099511628211ull;
-        h = (h ^ 0xffu) * 1099511628211ull; /* separator: "ab"+"c" differs from "a"+"bc" */
-    }
+    for (int i = 0; i < 3; i++)
+        h = fnv1a64_byte(fnv1a64_str(h, parts[i]), 0xff); /* separator: "ab"+"c" differs from "a"+"bc" */
     return h ? h : 1;
 }
 

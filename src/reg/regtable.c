@@ -2,6 +2,8 @@
  * of bindings, and one min-heap of every binding by expiry. Each binding is a
  * single allocation holding its strings, so a million of them stay small. */
 #include "dundid/regtable.h"
+#include "dundid/hash.h"
+#include "dundid/heap.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -10,8 +12,8 @@
 struct bind {
     struct bind *next; /* the extension's list, newest first */
     struct ext *owner;
-    int64_t expires, updated;
-    uint32_t heap_slot;
+    struct heap_node exp; /* keyed by the expiry */
+    int64_t updated;
     uint8_t feed;
     uint16_t off_registrar, off_source, off_ua; /* into strs, after the contact */
     char strs[];
@@ -31,8 +33,7 @@ struct regtable {
     struct ext **buckets;
     uint32_t *prefixes; /* per hashed proper prefix: how many extensions have it */
     size_t nbuckets, nexts;
-    struct bind **heap;
-    size_t nheap, heapcap;
+    struct heap heap; /* every binding by expiry */
     uint64_t seed;
     unsigned max_bindings;
     bool keep_other_registrars;
@@ -55,36 +56,19 @@ int reg_feed_parse(const char *name)
 
 /* ---- hashing: keyed, since extensions come from the network ---- */
 
-static uint64_t hash_ext(const struct regtable *rt, const char *s)
-{
-    uint64_t h = rt->seed ^ 0xcbf29ce484222325ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
+static uint64_t hash_ext(const struct regtable *rt, const char *s) { return hash_keyed_str(rt->seed, s); }
 
-static uint32_t prefix_slot(const struct regtable *rt, const char *s, size_t len)
-{
-    uint64_t h = rt->seed ^ 0x84222325cbf29ce4ull ^ len;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    h ^= h >> 31;
-    return (uint32_t)(h & (PREFIX_SLOTS - 1));
-}
+static uint32_t prefix_slot(uint64_t keyed_hash) { return (uint32_t)(keyed_hash & (PREFIX_SLOTS - 1)); }
 
-/* Count every proper prefix of a new (+1) or removed (-1) extension. */
+/* Count every proper prefix of a new (+1) or removed (-1) extension, the
+ * hash of each prefix carried on to the next. */
 static void count_prefixes(struct regtable *rt, const char *name, int delta)
 {
-    size_t n = strlen(name);
-    for (size_t len = 1; len < n; len++)
-        rt->prefixes[prefix_slot(rt, name, len)] += (uint32_t)delta;
+    uint64_t h = hash_keyed_start(rt->seed);
+    for (const char *p = name; *p && p[1]; p++) {
+        h = fnv1a64_byte(h, (uint8_t)*p);
+        rt->prefixes[prefix_slot(hash_mix64(h))] += (uint32_t)delta;
+    }
 }
 
 static struct ext **ext_slot(const struct regtable *rt, const char *name)
@@ -114,78 +98,20 @@ static int resize_buckets(struct regtable *rt, size_t n)
     return 0;
 }
 
-/* ---- expiry heap ---- */
+/* ---- bindings ---- */
 
-static void heap_place(struct regtable *rt, size_t i, struct bind *b)
-{
-    rt->heap[i] = b;
-    b->heap_slot = (uint32_t)i;
-}
+static int64_t b_expires(const struct bind *b) { return heap_i64_key(b->exp.key); }
+static struct bind *b_of(struct heap_node *x) { return heap_entry(x, struct bind, exp); }
 
-static void heap_up(struct regtable *rt, size_t i)
+/* Grows the heap with the table's byte count in step. */
+static int heap_add(struct regtable *rt, struct bind *b, int64_t expires)
 {
-    struct bind *b = rt->heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (rt->heap[parent]->expires <= b->expires)
-            break;
-        heap_place(rt, i, rt->heap[parent]);
-        i = parent;
-    }
-    heap_place(rt, i, b);
-}
-
-static void heap_down(struct regtable *rt, size_t i)
-{
-    struct bind *b = rt->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= rt->nheap)
-            break;
-        if (c + 1 < rt->nheap && rt->heap[c + 1]->expires < rt->heap[c]->expires)
-            c++;
-        if (b->expires <= rt->heap[c]->expires)
-            break;
-        heap_place(rt, i, rt->heap[c]);
-        i = c;
-    }
-    heap_place(rt, i, b);
-}
-
-static int heap_push(struct regtable *rt, struct bind *b)
-{
-    if (rt->nheap == rt->heapcap) {
-        size_t cap = rt->heapcap ? rt->heapcap * 2 : 1024;
-        struct bind **h = realloc(rt->heap, cap * sizeof(*h));
-        if (!h)
-            return -1;
-        rt->st.memory_bytes += (cap - rt->heapcap) * sizeof(*h);
-        rt->heap = h;
-        rt->heapcap = cap;
-    }
-    rt->heap[rt->nheap] = b;
-    heap_up(rt, rt->nheap++);
+    size_t cap = rt->heap.cap;
+    if (heap_push(&rt->heap, &b->exp, heap_key_i64(expires)) < 0)
+        return -1;
+    rt->st.memory_bytes += (rt->heap.cap - cap) * sizeof(*rt->heap.v);
     return 0;
 }
-
-static void heap_remove(struct regtable *rt, struct bind *b)
-{
-    size_t i = b->heap_slot;
-    struct bind *last = rt->heap[--rt->nheap];
-    if (last == b)
-        return;
-    heap_place(rt, i, last);
-    heap_up(rt, i);
-    heap_down(rt, last->heap_slot);
-}
-
-static void heap_update(struct regtable *rt, struct bind *b)
-{
-    heap_up(rt, b->heap_slot);
-    heap_down(rt, b->heap_slot);
-}
-
-/* ---- bindings ---- */
 
 static const char *b_contact(const struct bind *b) { return b->strs; }
 static const char *b_registrar(const struct bind *b) { return b->strs + b->off_registrar; }
@@ -202,7 +128,7 @@ static void fill_binding(const struct bind *b, struct reg_binding *out)
     out->registrar = b_registrar(b);
     out->source = b_source(b);
     out->user_agent = b_ua(b);
-    out->expires = b->expires;
+    out->expires = b_expires(b);
     out->updated = b->updated;
     out->feed = (enum reg_feed)b->feed;
 }
@@ -211,12 +137,10 @@ static void fill_binding(const struct bind *b, struct reg_binding *out)
  * that memory_bytes returns to what regtable_new() started with. */
 static void release_if_empty(struct regtable *rt)
 {
-    if (rt->nheap || rt->nexts)
+    if (rt->heap.n || rt->nexts)
         return;
-    rt->st.memory_bytes -= rt->heapcap * sizeof(*rt->heap);
-    free(rt->heap);
-    rt->heap = NULL;
-    rt->heapcap = 0;
+    rt->st.memory_bytes -= rt->heap.cap * sizeof(*rt->heap.v);
+    heap_free(&rt->heap);
     struct ext **b;
     if (rt->nbuckets > INITIAL_BUCKETS && (b = calloc(INITIAL_BUCKETS, sizeof(*b)))) {
         rt->st.memory_bytes -= (rt->nbuckets - INITIAL_BUCKETS) * sizeof(*b);
@@ -236,7 +160,7 @@ static void bind_drop(struct regtable *rt, struct bind *b)
         pp = &(*pp)->next;
     *pp = b->next;
     e->nbinds--;
-    heap_remove(rt, b);
+    heap_remove(&rt->heap, &b->exp);
     rt->st.bindings--;
     rt->st.by_feed[b->feed]--;
     rt->st.memory_bytes -= bind_bytes(b);
@@ -293,6 +217,7 @@ struct regtable *regtable_new(unsigned max_bindings_per_ext)
     struct regtable *rt = calloc(1, sizeof(*rt));
     if (!rt)
         return NULL;
+    heap_init(&rt->heap);
     rt->nbuckets = INITIAL_BUCKETS;
     rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets));
     rt->prefixes = calloc(PREFIX_SLOTS, sizeof(*rt->prefixes));
@@ -311,6 +236,7 @@ void regtable_free(struct regtable *rt)
 {
     if (!rt)
         return;
+    heap_free(&rt->heap); /* while the bindings it marks are still there */
     for (size_t i = 0; i < rt->nbuckets; i++)
         for (struct ext *e = rt->buckets[i], *en; e; e = en) {
             en = e->next;
@@ -322,7 +248,6 @@ void regtable_free(struct regtable *rt)
         }
     free(rt->buckets);
     free(rt->prefixes);
-    free(rt->heap);
     free(rt);
 }
 
@@ -396,11 +321,9 @@ static struct bind *rebuild(struct regtable *rt, struct bind *b, const struct re
     nb->next = b->next;
     *pp = nb;
     nb->owner = e;
-    nb->expires = b->expires;
     nb->updated = b->updated;
     nb->feed = b->feed;
-    nb->heap_slot = b->heap_slot;
-    rt->heap[nb->heap_slot] = nb;
+    heap_replace(&rt->heap, &b->exp, &nb->exp);
     rt->st.memory_bytes += bind_bytes(nb) - bind_bytes(b);
     free(b);
     return nb;
@@ -434,12 +357,11 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         bool changed = strcmp(b_source(b), source) || strncmp(b_ua(b), ua, REG_UA_MAX);
         if (changed && !(b = rebuild(rt, b, u, source, ua)))
             return -1;
-        b->expires = u->expires;
         b->updated = now;
         rt->st.by_feed[b->feed]--;
         b->feed = (uint8_t)u->feed;
         rt->st.by_feed[b->feed]++;
-        heap_update(rt, b);
+        heap_update(&rt->heap, &b->exp, heap_key_i64(u->expires));
         move_to_front(e, b);
         rt->st.refreshed++;
         return 0;
@@ -463,9 +385,7 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         count_prefixes(rt, name, +1);
     }
     struct bind *nb = bind_new(u, source, ua);
-    if (nb)
-        nb->expires = u->expires; /* before heap_push, which orders by it */
-    if (!nb || heap_push(rt, nb) < 0) {
+    if (!nb || heap_add(rt, nb, u->expires) < 0) {
         free(nb);
         if (!e->nbinds) {
             *ext_slot(rt, name) = e->next;
@@ -478,7 +398,6 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         return -1;
     }
     nb->owner = e;
-    nb->expires = u->expires;
     nb->updated = now;
     nb->feed = (uint8_t)u->feed;
     nb->next = e->binds;
@@ -539,7 +458,7 @@ size_t regtable_get(const struct regtable *rt, const char *ext, int64_t now, str
     const struct ext *e = *ext_slot(rt, ext);
     size_t n = 0;
     for (const struct bind *b = e ? e->binds : NULL; b && n < max; b = b->next)
-        if (b->expires > now)
+        if (b_expires(b) > now)
             fill_binding(b, &out[n++]);
     return n;
 }
@@ -555,16 +474,17 @@ bool regtable_may_extend(const struct regtable *rt, const char *prefix)
     size_t n = strlen(prefix);
     if (!n) /* every extension is longer than "" */
         return rt->nexts > 0;
-    return rt->prefixes[prefix_slot(rt, prefix, n)] != 0;
+    return rt->prefixes[prefix_slot(hash_keyed(rt->seed, prefix, n))] != 0;
 }
 
 size_t regtable_expire(struct regtable *rt, int64_t now)
 {
     size_t n = 0;
-    while (rt->nheap && rt->heap[0]->expires <= now) {
+    struct heap_node *top;
+    while ((top = heap_top(&rt->heap)) && b_expires(b_of(top)) <= now) {
         char name[REG_EXT_MAX + 1];
-        strcpy(name, rt->heap[0]->owner->name);
-        bind_drop(rt, rt->heap[0]);
+        strcpy(name, b_of(top)->owner->name);
+        bind_drop(rt, b_of(top));
         n++;
         notify(rt, name);
     }
@@ -572,7 +492,11 @@ size_t regtable_expire(struct regtable *rt, int64_t now)
     return n;
 }
 
-int64_t regtable_next_expiry(const struct regtable *rt) { return rt->nheap ? rt->heap[0]->expires : INT64_MAX; }
+int64_t regtable_next_expiry(const struct regtable *rt)
+{
+    const struct heap_node *top = heap_top(&rt->heap);
+    return top ? heap_i64_key(top->key) : INT64_MAX;
+}
 
 void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx)
 {
