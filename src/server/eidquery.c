@@ -2,7 +2,6 @@
  * all orders at once; the first EIDRESPONSE with an ORGANIZATION ends it. */
 #include "dundid/eidquery.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +79,7 @@ static void take_answer(struct eid_query *q, const struct dundi_addr *from, cons
     copy_field(q->r.ipaddr, ie->ipaddr);
     /* The node itself answered: where it answered from is its address (7.6). */
     if (eid_equal(peer, &q->target)) {
-        const struct sockaddr_storage *ss = &from->ss;
-        const void *a = ss->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-                                                   : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-        if (!inet_ntop(ss->ss_family, a, q->r.ipaddr, sizeof(q->r.ipaddr)))
-            q->r.ipaddr[0] = '\0';
+        dundi_addr_ip_str(from, q->r.ipaddr, sizeof(q->r.ipaddr));
     }
 }
 

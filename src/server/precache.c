@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dundid/clock.h"
+#include "dundid/hash.h"
 #include "dundid/log.h"
 #include "dundid/mapping.h"
 #include "dundid/outreq.h"
@@ -35,13 +36,9 @@ static bool queue_registered(void *ctx, const struct reg_binding *b);
 
 static unsigned bucket_of(const char *number, const char *context)
 {
-    uint32_t h = 2166136261u; /* FNV-1a; contexts compare without case */
-    for (const char *c = number; *c; c++)
-        h = (h ^ (uint8_t)*c) * 16777619u;
-    h = (h ^ '@') * 16777619u;
-    for (const char *c = context; *c; c++)
-        h = (h ^ (uint8_t)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c)) * 16777619u;
-    return h % PRECACHE_BUCKETS;
+    uint32_t h = fnv1a32(FNV32_BASIS, number, strlen(number)); /* contexts compare without case */
+    h = fnv1a32_byte(h, '@');
+    return fnv1a32_lower(h, context, strlen(context)) % PRECACHE_BUCKETS;
 }
 
 static void arm_batch(struct server *s, uint64_t when)

@@ -55,15 +55,7 @@ static bool unauth_reply_ok(struct server *s, struct trans *t)
 /* Static peers are believed only from their host address (ports may differ). */
 static bool from_peer_host(const struct config *c, const struct peer_conf *p, const struct dundi_addr *a)
 {
-    if (!config_peer_addr_check(c, p))
-        return true;
-    if (p->addr.ss.ss_family != a->ss.ss_family)
-        return false;
-    if (a->ss.ss_family == AF_INET)
-        return ((const struct sockaddr_in *)(const void *)&p->addr.ss)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr;
-    return !memcmp(&((const struct sockaddr_in6 *)(const void *)&p->addr.ss)->sin6_addr,
-                   &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, sizeof(struct in6_addr));
+    return !config_peer_addr_check(c, p) || dundi_addr_same_host(&p->addr, a);
 }
 
 /* The configured peer a request names, or NULL if unknown or from the wrong address. */
