@@ -59,6 +59,13 @@ void cache_save(struct cache *c, const eid_t *peer, const char *number, const ch
 void cache_save_hint(struct cache *c, const eid_t *peer, const char *prefix, const char *context, uint32_t path_crc,
                      bool unaffected, const eid_t *root, int expiration, int cachetime, int64_t now);
 
+/* Put back one key as a state file had it (kind 'e' under crc, 'r' under
+ * root; a hint carries no answers), expiring at expires (epoch seconds).
+ * False when it is expired, malformed, or out of memory. */
+bool cache_restore(struct cache *c, const eid_t *peer, const char *number, const char *context, char kind,
+                   uint32_t crc, const eid_t *root, bool hint, const struct dundi_answer *answers, unsigned n,
+                   int64_t expires, int64_t now);
+
 struct cache_result {
     unsigned n;
     struct dundi_answer answers[CACHE_MAX_RESULTS];

@@ -472,6 +472,34 @@ void cache_save(struct cache *c, const eid_t *peer, const char *number, const ch
         c->st.saves++;
 }
 
+bool cache_restore(struct cache *c, const eid_t *peer, const char *number, const char *context, char kind,
+                   uint32_t crc, const eid_t *root, bool hint, const struct dundi_answer *answers, unsigned n,
+                   int64_t expires, int64_t now)
+{
+    size_t nlen = strnlen(number, DUNDI_MAX_NUMBER + 1), clen = strnlen(context, DUNDI_MAX_NUMBER + 1);
+    if (!c || expires <= now || !nlen || nlen > DUNDI_MAX_NUMBER || clen > DUNDI_MAX_NUMBER ||
+        (kind != 'e' && kind != 'r') || (hint && n))
+        return false;
+    struct cval *v = NULL;
+    bool oom = false;
+    if (answers && n)
+        v = val_build(c, answers, n, &oom);
+    if (oom)
+        return false;
+    struct ckey k;
+    key_init(&k, peer, number, context, hint);
+    if (kind == 'e')
+        key_set_e(&k, crc);
+    else
+        key_set_r(&k, root);
+    key_hash(c, &k);
+    bool stored = node_put(c, &k, v, expires, now);
+    val_unref(c, v);
+    if (stored && hint && nlen > c->hint_maxlen)
+        c->hint_maxlen = (unsigned)nlen; /* lookups probe prefixes up to it */
+    return stored;
+}
+
 void cache_save_hint(struct cache *c, const eid_t *peer, const char *prefix, const char *context, uint32_t path_crc,
                      bool unaffected, const eid_t *root, int expiration, int cachetime, int64_t now)
 {
