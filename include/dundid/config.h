@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "dundid/crypto.h"
@@ -192,6 +193,8 @@ void config_diag_free(struct config_diag *d);
  * EID and ${IPADDR}, bindaddr/bindaddr2/hep host names, key files) is not
  * filled in yet: config_probe() does that. */
 struct config *config_parse(const char *path, struct config_diag *diag);
+/* The same from an open stream, called name in diagnostics (the fuzzer). */
+struct config *config_parse_stream(FILE *f, const char *name, struct config_diag *diag);
 /* Probe the host for what config_parse() left open, adding any problem to
  * diag. prev: the running snapshot on a reload, NULL at start. With prev
  * nothing blocks: host names are not looked up (an unchanged one keeps its

@@ -40,7 +40,7 @@ static bool add_pattern(struct loader *ld, struct pattern **v, size_t *n, const 
     conf_copy(buf, sizeof(buf), text);
     /* Accept both "exten => 1001" and extensions.conf's "exten => 1001,1,NoOp()". */
     char *pat = conf_field(&rest);
-    struct pattern *pv = realloc(*v, (*n + 1) * sizeof(**v));
+    struct pattern *pv = conf_grow(*v, *n, sizeof(**v));
     if (!pv)
         return false;
     *v = pv;

@@ -17,12 +17,22 @@
 
 /* ---- diagnostics ---- */
 
+/* Room for v[n] in an array whose capacity is n rounded up to a power of
+ * two: it doubles when n reaches one, so a file of many lines costs few
+ * reallocations. NULL when out of memory (v is kept). */
+static void *room(void *v, size_t n, size_t size)
+{
+    if (n & (n - 1))
+        return v;
+    return realloc(v, (n ? 2 * n : 1) * size);
+}
+
 static void diag_push(struct config_diag *d, char *msg, bool error)
 {
-    char **m = realloc(d->msg, (d->n + 1) * sizeof(*m));
+    char **m = room(d->msg, d->n, sizeof(*m));
     if (m)
         d->msg = m;
-    bool *e = realloc(d->is_error, (d->n + 1) * sizeof(*e));
+    bool *e = room(d->is_error, d->n, sizeof(*e));
     if (e)
         d->is_error = e;
     if (m && e) {
@@ -107,7 +117,7 @@ bool conf_opt_set(struct loader *ld, const struct opt *t, size_t n, void *base, 
 
 void *conf_grow(void *v, size_t n, size_t size)
 {
-    void *p = realloc(v, (n + 1) * size);
+    void *p = room(v, n, size);
     if (p)
         memset((char *)p + n * size, 0, size);
     return p;
@@ -233,30 +243,17 @@ static void set_defaults(struct config *c)
 
 /* The snapshot even when there were errors (NULL: unreadable or no memory),
  * so that the probe can report its own problems of a broken file too. */
-static struct config *parse(const char *path, struct config_diag *diag)
+static struct config *parse_stream(FILE *f, const char *name, struct config_diag *diag)
 {
     struct config *c = calloc(1, sizeof(*c));
-    struct loader ld = {.c = c, .d = diag, .file = path, .kind = SEC_NONE};
+    struct loader ld = {.c = c, .d = diag, .file = name, .kind = SEC_NONE};
 
-    memset(diag, 0, sizeof(*diag));
     if (!c)
         return NULL;
-    conf_copy(c->path, sizeof(c->path), path);
+    conf_copy(c->path, sizeof(c->path), name);
     set_defaults(c);
-
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        char *msg;
-        if (asprintf(&msg, "%s: cannot open: %s", path, strerror(errno)) >= 0)
-            diag_push(diag, msg, true);
-        diag->errors = 1;
-        config_free(c);
-        return NULL;
-    }
     if (conf_read(f, &(struct conf_reader_ops){on_section, on_keyval, on_error}, &ld) < 0)
         ERR(&ld, 0, "read error");
-    fclose(f);
-
     general_finish(&ld);
     registrations_finish(&ld);
     mappings_finish(&ld);
@@ -264,6 +261,22 @@ static struct config *parse(const char *path, struct config_diag *diag)
     char err[128];
     if (realtime_conf_finish(&c->realtime, err, sizeof(err)) < 0)
         ERR(&ld, c->realtime.line, "%s", err);
+    return c;
+}
+
+static struct config *parse(const char *path, struct config_diag *diag)
+{
+    memset(diag, 0, sizeof(*diag));
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        char *msg;
+        if (asprintf(&msg, "%s: cannot open: %s", path, strerror(errno)) >= 0)
+            diag_push(diag, msg, true);
+        diag->errors = 1;
+        return NULL;
+    }
+    struct config *c = parse_stream(f, path, diag);
+    fclose(f);
     return c;
 }
 
@@ -277,6 +290,12 @@ static struct config *checked(struct config *c, const struct config_diag *diag)
 }
 
 struct config *config_parse(const char *path, struct config_diag *diag) { return checked(parse(path, diag), diag); }
+
+struct config *config_parse_stream(FILE *f, const char *name, struct config_diag *diag)
+{
+    memset(diag, 0, sizeof(*diag));
+    return checked(parse_stream(f, name, diag), diag);
+}
 
 struct config *config_reload(const char *path, const struct config *running, struct config_diag *diag)
 {

@@ -59,7 +59,8 @@ struct opt {
 bool conf_opt_set(struct loader *ld, const struct opt *t, size_t n, void *base, const char *k, const char *v,
                   int line);
 
-/* Append one zeroed element to v[n]; NULL when out of memory (v is kept). */
+/* Make room for one more zeroed element v[n] (the capacity doubles at powers
+ * of two); NULL when out of memory (v is kept). */
 void *conf_grow(void *v, size_t n, size_t size);
 /* The next comma-separated field of *s, trimmed; NULL after the last. */
 char *conf_field(char **s);

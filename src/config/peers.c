@@ -95,7 +95,7 @@ static const struct opt peer_opts[] = {
 
 static bool add_rule(struct loader *ld, struct rulelist *l, const char *key, const char *name, bool allow, int line)
 {
-    struct rule *r = realloc(l->v, (l->n + 1) * sizeof(*r));
+    struct rule *r = conf_grow(l->v, l->n, sizeof(*r));
     if (!r)
         return false;
     l->v = r;

@@ -69,7 +69,7 @@ void registrations_key(struct loader *ld, const char *k, const char *v, int line
         struct cidr *nv;
         if (!parse_cidr(v, &c))
             ERR(ld, line, "hep_allow: '%s' is not an address or ADDRESS/BITS", v);
-        else if (!(nv = realloc(r->hep_allow, (r->nhep_allow + 1) * sizeof(*nv))))
+        else if (!(nv = conf_grow(r->hep_allow, r->nhep_allow, sizeof(*nv))))
             ERR(ld, line, "out of memory");
         else {
             r->hep_allow = nv;
