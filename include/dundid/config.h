@@ -131,7 +131,7 @@ struct reg_conf {
 };
 
 struct config {
-    char path[4096];
+    char *path; /* the file, as given */
     /* [general] */
     struct dundi_addr bindaddr; /* family 0 until resolved */
     struct dundi_addr bindaddr2;

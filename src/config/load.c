@@ -45,14 +45,21 @@ static void diag_push(struct config_diag *d, char *msg, bool error)
 
 void conf_diag_add(struct config_diag *d, const char *file, bool error, int line, const char *fmt, ...)
 {
-    char reason[512], *msg;
+    char reason[512], where[32];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    if (asprintf(&msg, "%s:%d: %s%s", file, line, error ? "" : "warning: ", reason) < 0)
+    /* "FILE:LINE: [warning: ]reason", put together without a second printf. */
+    int wn = snprintf(where, sizeof(where), ":%d: %s", line, error ? "" : "warning: ");
+    size_t fn = strlen(file), rn = strlen(reason);
+    char *msg = malloc(fn + (size_t)wn + rn + 1);
+    if (!msg)
         return;
+    memcpy(msg, file, fn);
+    memcpy(msg + fn, where, (size_t)wn);
+    memcpy(msg + fn + (size_t)wn, reason, rn + 1);
     size_t n = d->n;
     diag_push(d, msg, error);
     if (d->n == n)
@@ -248,9 +255,10 @@ static struct config *parse_stream(FILE *f, const char *name, struct config_diag
     struct config *c = calloc(1, sizeof(*c));
     struct loader ld = {.c = c, .d = diag, .file = name, .kind = SEC_NONE};
 
-    if (!c)
+    if (!c || !(c->path = strdup(name))) {
+        free(c);
         return NULL;
-    conf_copy(c->path, sizeof(c->path), name);
+    }
     set_defaults(c);
     if (conf_read(f, &(struct conf_reader_ops){on_section, on_keyval, on_error}, &ld) < 0)
         ERR(&ld, 0, "read error");
@@ -326,5 +334,6 @@ void config_free(struct config *c)
     free(c->peers);
     free(c->maps);
     free(c->contexts);
+    free(c->path);
     free(c);
 }

@@ -197,7 +197,7 @@ static EVP_PKEY *find_loaded(struct config *c, const char *name, bool priv)
 static void load_keys(struct probe *pr)
 {
     struct config *c = pr->c;
-    char dir[sizeof(c->path) + CONF_STR_MAX];
+    char dir[4096 + CONF_STR_MAX];
     int err;
     keydir(c, dir, sizeof(dir));
     for (size_t i = 0; i < c->npeers; i++) {
