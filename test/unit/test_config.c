@@ -1,4 +1,4 @@
-/* Unit tests for the configuration loader (src/config/config.c, reader.c).
+/* Unit tests for the configuration loader (src/config/: the parser, the host probe, reader.c).
  * argv[1]: the test data directory; the config files are under conf/. */
 #include "dundid/config.h"
 
