@@ -40,17 +40,18 @@ static int resolve(const char *host, uint16_t port, int family, struct dundi_add
     return 0;
 }
 
-static uint16_t addr_port(const struct dundi_addr *a)
+static void set_port(struct dundi_addr *a, uint16_t port)
 {
     if (a->ss.ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)(const void *)&a->ss)->sin_port);
-    return ntohs(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_port);
+        ((struct sockaddr_in *)(void *)&a->ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)(void *)&a->ss)->sin6_port = htons(port);
 }
 
 /* A host name the parser left: looked up at start. On a reload the name
- * must be the one the running snapshot resolved (its address is kept);
- * another one is a warning, as every bindaddr change is. Returns false when
- * there is no address. */
+ * must be the one the running snapshot resolved (its address is kept, with
+ * the port now given); another one is a warning, and the running address
+ * stays. Returns false when there is no address. */
 static bool probe_name(struct probe *pr, const char *what, const struct conf_addr_text *t, uint16_t port,
                        struct dundi_addr *out, const struct conf_addr_text *prev_t, const struct dundi_addr *prev_addr,
                        bool prev_has)
@@ -62,12 +63,14 @@ static bool probe_name(struct probe *pr, const char *what, const struct conf_add
         PERR(pr, t->line, "%s: cannot resolve '%s': %s", what, t->text, err);
         return false;
     }
-    if (!prev_has || strcmp(prev_t->text, t->text) || addr_port(prev_addr) != port)
+    if (!prev_has || strcmp(prev_t->text, t->text))
         PWARN(pr, t->line, "%s: '%s' is a host name, looked up only at start; the change takes effect at the next restart",
               what, t->text);
-    if (prev_has)
-        *out = *prev_addr;
-    return prev_has;
+    if (!prev_has)
+        return false;
+    *out = *prev_addr;
+    set_port(out, port); /* the host's address, our port */
+    return true;
 }
 
 /* The parser checked the families when both addresses were numeric. */

@@ -1218,6 +1218,18 @@ static void test_reload_probe(void)
     config_diag_free(&d);
     unlink(path);
 
+    /* The same names with other ports: the running addresses, the new ports. */
+    write_temp(GEN "bindaddr = localhost\nport = 4530\n[registrations]\nhep = localhost:9070\n", path, sizeof(path));
+    c = config_reload(path, run, &d);
+    if (CHECK(c != NULL && d.n == 0, "new ports reload quietly")) {
+        const struct sockaddr_in *b = (const void *)&c->bindaddr.ss, *h = (const void *)&c->reg.hep.ss;
+        CHECK(ntohs(b->sin_port) == 4530 && ntohs(h->sin_port) == 9070, "ports %u %u", ntohs(b->sin_port),
+              ntohs(h->sin_port));
+    }
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+
     /* nohost.invalid would fail a lookup: a reload does not try. */
     write_temp(GEN "bindaddr = nohost.invalid\n[registrations]\nhep = nohost.invalid:9060\n", path, sizeof(path));
     c = config_reload(path, run, &d);
