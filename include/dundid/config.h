@@ -179,10 +179,12 @@ struct config {
 
 /* Diagnostics collected while loading, each "FILE:LINE: reason". */
 struct config_diag {
-    char **msg;
+    char **msg; /* n messages, pointing into text */
     bool *is_error;
     size_t n;
     size_t errors, warnings;
+    char *text; /* the messages' storage */
+    size_t len, cap;
 };
 
 void config_diag_free(struct config_diag *d);

@@ -27,53 +27,77 @@ static void *room(void *v, size_t n, size_t size)
     return realloc(v, (n ? 2 * n : 1) * size);
 }
 
-static void diag_push(struct config_diag *d, char *msg, bool error)
+/* The messages live one after the other in d->text (one allocation for all
+ * of them: a fuzzed file has a dozen); msg[i] point into it. */
+static char *diag_space(struct config_diag *d, size_t need)
 {
+    if (d->len + need > d->cap) {
+        size_t cap = d->cap ? d->cap : 1024;
+        while (cap < d->len + need)
+            cap *= 2;
+        char *t = malloc(cap);
+        if (!t)
+            return NULL;
+        if (d->len)
+            memcpy(t, d->text, d->len);
+        for (size_t i = 0; i < d->n; i++)
+            d->msg[i] = t + (d->msg[i] - d->text);
+        free(d->text);
+        d->text = t;
+        d->cap = cap;
+    }
+    return d->text + d->len;
+}
+
+/* Append "FILE:LINE: [warning: ]REASON" (REASON cut at 511 characters). */
+__attribute__((format(printf, 5, 0))) static void diag_vadd(struct config_diag *d, const char *file, bool error, int line, const char *fmt, va_list ap)
+{
+    char where[32];
+    int wn = line >= 0 ? snprintf(where, sizeof(where), ":%d: %s", line, error ? "" : "warning: ") : 0;
+    size_t fn = strlen(file), reason = 512;
+    char *out = diag_space(d, fn + (size_t)wn + reason);
     char **m = room(d->msg, d->n, sizeof(*m));
     if (m)
         d->msg = m;
     bool *e = room(d->is_error, d->n, sizeof(*e));
     if (e)
         d->is_error = e;
-    if (m && e) {
-        d->msg[d->n] = msg;
-        d->is_error[d->n++] = error;
-    } else {
-        free(msg);
-    }
-}
-
-void conf_diag_add(struct config_diag *d, const char *file, bool error, int line, const char *fmt, ...)
-{
-    char reason[512], where[32];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    /* "FILE:LINE: [warning: ]reason", put together without a second printf. */
-    int wn = snprintf(where, sizeof(where), ":%d: %s", line, error ? "" : "warning: ");
-    size_t fn = strlen(file), rn = strlen(reason);
-    char *msg = malloc(fn + (size_t)wn + rn + 1);
-    if (!msg)
+    if (!out || !m || !e)
         return;
-    memcpy(msg, file, fn);
-    memcpy(msg + fn, where, (size_t)wn);
-    memcpy(msg + fn + (size_t)wn, reason, rn + 1);
-    size_t n = d->n;
-    diag_push(d, msg, error);
-    if (d->n == n)
-        return;
+    memcpy(out, file, fn);
+    memcpy(out + fn, where, (size_t)wn);
+    int rn = vsnprintf(out + fn + wn, reason, fmt, ap);
+    if (rn < 0)
+        rn = 0;
+    d->len += fn + (size_t)wn + ((size_t)rn < reason ? (size_t)rn : reason - 1) + 1;
+    d->msg[d->n] = out;
+    d->is_error[d->n++] = error;
     if (error)
         d->errors++;
     else
         d->warnings++;
 }
 
+void conf_diag_add(struct config_diag *d, const char *file, bool error, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, file, error, line, fmt, ap);
+    va_end(ap);
+}
+
+/* "FILE: reason", without a line (the file itself is the problem). */
+__attribute__((format(printf, 3, 4))) static void diag_file(struct config_diag *d, const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, file, true, -1, fmt, ap);
+    va_end(ap);
+}
+
 void config_diag_free(struct config_diag *d)
 {
-    for (size_t i = 0; i < d->n; i++)
-        free(d->msg[i]);
+    free(d->text);
     free(d->msg);
     free(d->is_error);
     memset(d, 0, sizeof(*d));
@@ -277,9 +301,7 @@ static struct config *parse(const char *path, struct config_diag *diag)
     memset(diag, 0, sizeof(*diag));
     FILE *f = fopen(path, "r");
     if (!f) {
-        char *msg;
-        if (asprintf(&msg, "%s: cannot open: %s", path, strerror(errno)) >= 0)
-            diag_push(diag, msg, true);
+        diag_file(diag, path, ": cannot open: %s", strerror(errno));
         diag->errors = 1;
         return NULL;
     }
