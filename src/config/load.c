@@ -134,11 +134,11 @@ bool conf_opt_set(struct loader *ld, const struct opt *t, size_t n, void *base, 
             break;
         case OPT_TEXT:
             if (!conf_copy(dst, (size_t)t[i].max, v))
-                ERR(ld, line, "%s: longer than %ld characters", name, t[i].max - 1);
+                ERR(ld, line, "%s: longer than %ld characters", k, t[i].max - 1);
             break;
         case OPT_WORD:
             if (!*v || !conf_copy(dst, (size_t)t[i].max, v))
-                ERR(ld, line, "%s: must be 1..%ld characters", name, t[i].max - 1);
+                ERR(ld, line, "%s: must be 1..%ld characters", k, t[i].max - 1);
             break;
         }
         return true;

@@ -55,7 +55,7 @@ struct opt {
 #define NOPTS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* If k is in the table, check v and store it at base + off. Messages name
- * the option as the table spells it. */
+ * the option as the table spells it, text options as the file does. */
 bool conf_opt_set(struct loader *ld, const struct opt *t, size_t n, void *base, const char *k, const char *v,
                   int line);
 
