@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "dundid/crypto.h"
@@ -98,6 +99,13 @@ struct cidr {
 
 bool cidr_match(const struct cidr *v, size_t n, const struct sockaddr *sa);
 
+/* An address option as written. The parser takes a numeric one at once; a
+ * host name is left to config_probe(). */
+struct conf_addr_text {
+    char text[CONF_STR_MAX]; /* "" = not set */
+    int line;
+};
+
 #define REG_DEFAULT_CONTEXT "sipregistration"
 #define REG_DEFAULT_STATEFILE "/var/lib/dundid/registrations.state"
 
@@ -109,6 +117,8 @@ struct reg_conf {
     char capture_file[CONF_STR_MAX]; /* a pcap file replayed at start */
     bool has_hep;
     struct dundi_addr hep;
+    struct conf_addr_text hep_text; /* the host part of hep = */
+    uint16_t hep_port;
     char hep_password[CONF_STR_MAX];
     struct cidr *hep_allow; /* none = any source */
     size_t nhep_allow;
@@ -121,11 +131,12 @@ struct reg_conf {
 };
 
 struct config {
-    char path[CONF_STR_MAX];
+    char *path; /* the file, as given */
     /* [general] */
-    struct dundi_addr bindaddr;
+    struct dundi_addr bindaddr; /* family 0 until resolved */
     struct dundi_addr bindaddr2;
     bool has_bindaddr2;
+    struct conf_addr_text bindaddr_text, bindaddr2_text;
     uint16_t port;
     int tos;
     eid_t eid;
@@ -138,6 +149,7 @@ struct config {
     char department[CONF_NAME_MAX], organization[CONF_NAME_MAX], locality[CONF_NAME_MAX],
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
+    bool ipaddr_derived; /* by config_probe(), not from the file */
     int max_transactions;
     int max_per_source;      /* max_transactions_per_source: live ones per remote address */
     bool peer_address_check; /* static peers only from their host address */
@@ -167,16 +179,34 @@ struct config {
 
 /* Diagnostics collected while loading, each "FILE:LINE: reason". */
 struct config_diag {
-    char **msg;
+    char **msg; /* n messages, pointing into text */
     bool *is_error;
     size_t n;
     size_t errors, warnings;
+    char *text; /* the messages' storage */
+    size_t len, cap;
 };
 
 void config_diag_free(struct config_diag *d);
 
-/* Load and validate FILE. Returns the snapshot, or NULL when any error was
- * found (every one of them is in diag). Warnings never fail a load. */
+/* Read and validate FILE: no system call but reading it. Returns the
+ * snapshot, or NULL when any error was found (every one of them is in diag).
+ * Warnings never fail a load. What the text leaves to the host (the default
+ * EID and ${IPADDR}, bindaddr/bindaddr2/hep host names, key files) is not
+ * filled in yet: config_probe() does that. */
+struct config *config_parse(const char *path, struct config_diag *diag);
+/* The same from an open stream, called name in diagnostics (the fuzzer). */
+struct config *config_parse_stream(FILE *f, const char *name, struct config_diag *diag);
+/* Probe the host for what config_parse() left open, adding any problem to
+ * diag. prev: the running snapshot on a reload, NULL at start. With prev
+ * nothing blocks: host names are not looked up (an unchanged one keeps its
+ * address, a changed one is a warning: it takes effect at restart). Returns
+ * 0, or -1 when it found an error (c must then be freed). */
+int config_probe(struct config *c, const struct config *prev, struct config_diag *diag);
+/* config_parse, then config_probe(c, running): a reload. The probe also
+ * runs over a file with errors, so that every problem is reported at once. */
+struct config *config_reload(const char *path, const struct config *running, struct config_diag *diag);
+/* The same at start (running = NULL): dundid -t, the start, tools, tests. */
 struct config *config_load(const char *path, struct config_diag *diag);
 void config_free(struct config *c);
 

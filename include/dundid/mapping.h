@@ -8,6 +8,7 @@
 
 #include "dundid/config.h"
 #include "dundid/regtable.h"
+#include "dundid/template_vars.h"
 #include "dundid/wire.h"
 
 struct answer_vars {
@@ -35,8 +36,6 @@ struct local_result {
     bool consulted_regs; /* a regcontext mapping was evaluated */
 };
 
-/* Is NAME one of the variables templates may use? */
-bool mapping_var_known(const char *name, size_t len);
 /* Expand ${VAR} in tmpl. Returns the length, or -1 if it does not fit outlen
  * (including the NUL) or names an unknown variable. */
 int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen);

@@ -7,16 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const known_vars[] = {"NUMBER", "EID", "SECRET", "IPADDR", "CONTACT", "CONTACTURI", "REGISTRAR"};
-
-bool mapping_var_known(const char *name, size_t len)
-{
-    for (size_t i = 0; i < sizeof(known_vars) / sizeof(known_vars[0]); i++)
-        if (strlen(known_vars[i]) == len && !strncmp(known_vars[i], name, len))
-            return true;
-    return false;
-}
-
 /* ${CONTACT}: the contact URI without its scheme ("sip:1002@h:5060;ob" ->
  * "1002@h:5060;ob"), which is what a Dial(SIP/...) of the contact takes. */
 static const char *strip_scheme(const char *uri)

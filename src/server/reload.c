@@ -8,7 +8,8 @@
 int server_reload_file(struct server *s, struct config_diag *diag)
 {
     log_notice("reloading %s", s->conf_path);
-    struct config *c = config_load(s->conf_path, diag);
+    /* Parsed, then probed without blocking the loop: no name lookups. */
+    struct config *c = config_reload(s->conf_path, s->conf, diag);
     for (size_t i = 0; i < diag->n; i++) {
         if (diag->is_error[i])
             log_error("%s", diag->msg[i]);

@@ -16,6 +16,7 @@ ORDER = ["common", "dundi", "reg", "dialplan", "config", "answer", "net", "serve
 OWNER = {  # headers with no .c of their own name
     "conf_reader": "config", "conf_values": "config", "server_impl": "server", "ctl_cmds": "ops",
     "procutil": "ops", "registrations": "server", "sipfeed": "reg", "net": "net", "counters": "ops",
+    "config": "config",
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"dundid/([a-z0-9_]+)\.h"', re.M)
 

@@ -1,4 +1,4 @@
-/* Unit tests for the configuration loader (src/config/config.c, reader.c).
+/* Unit tests for the configuration loader (src/config/: the parser, the host probe, reader.c).
  * argv[1]: the test data directory; the config files are under conf/. */
 #include "dundid/config.h"
 
@@ -26,8 +26,8 @@ static void conf_path(char *buf, size_t len, const char *name)
     snprintf(buf, len, "%s/conf/%s", datadir, name);
 }
 
-/* Write text to a temporary file and load it; the file's path is left in path. */
-static struct config *load_text(const char *text, struct config_diag *d, char *path, size_t pathlen)
+/* Write text to a new temporary file named in path (unlink it after). */
+static void write_temp(const char *text, char *path, size_t pathlen)
 {
     char tmpl[] = "/tmp/dundid-test-config-XXXXXX";
     int fd = mkstemp(tmpl);
@@ -39,8 +39,14 @@ static struct config *load_text(const char *text, struct config_diag *d, char *p
     fputs(text, f);
     fclose(f);
     snprintf(path, pathlen, "%s", tmpl);
-    struct config *c = config_load(tmpl, d);
-    unlink(tmpl);
+}
+
+/* Write text to a temporary file and load it; the file's path is left in path. */
+static struct config *load_text(const char *text, struct config_diag *d, char *path, size_t pathlen)
+{
+    write_temp(text, path, pathlen);
+    struct config *c = config_load(path, d);
+    unlink(path);
     return c;
 }
 
@@ -1143,6 +1149,123 @@ static void test_realtime_section(void)
     }
 }
 
+/* config_parse takes nothing from the host; config_probe fills in the rest. */
+static void test_parse_then_probe(void)
+{
+    char path[64], want[256];
+    struct config_diag d;
+    write_temp("[general]\nbindaddr = localhost\n"
+               "[registrations]\nhep = localhost:9060\n"
+               "[02:00:00:00:00:02]\nmodel = outbound\ninclude = all\ninkey = nosuch\noutkey = nosuch\n",
+               path, sizeof(path));
+    struct config *c = config_parse(path, &d);
+    if (!CHECK(c != NULL && d.n == 0, "the parse alone succeeds")) {
+        dump_diag(&d);
+        config_diag_free(&d);
+        config_free(c);
+        unlink(path);
+        return;
+    }
+    CHECK(!c->has_eid, "no EID taken from the interfaces by the parse");
+    CHECK(c->bindaddr.ss.ss_family == 0, "a bindaddr name is not looked up by the parse");
+    CHECK(!c->reg.has_hep && c->reg.hep_port == 9060, "hep's port parsed, its host name left");
+    CHECK(!c->peers[0].inkey_pub && !c->peers[0].outkey_priv, "no key file read by the parse");
+    CHECK_STR(c->ipaddr, "");
+
+    CHECK(config_probe(c, NULL, &d) < 0, "the probe fails: the key files are missing");
+    CHECK(c->bindaddr.ss.ss_family == AF_INET || c->bindaddr.ss.ss_family == AF_INET6, "bindaddr resolved");
+    CHECK(c->reg.has_hep, "hep resolved");
+    CHECK(c->ipaddr[0] && c->ipaddr_derived, "ipaddr derived from bindaddr: %s", c->ipaddr);
+    snprintf(want, sizeof(want), "%s:5: peer [02:00:00:00:00:02]: inkey 'nosuch': ", path);
+    bool found = false;
+    for (size_t i = 0; i < d.n; i++)
+        found |= !strncmp(d.msg[i], want, strlen(want));
+    CHECK(found, "probe reports %s...", want);
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+
+    /* Problems of both steps are reported at once, as one load did. */
+    write_temp("[general]\nttl = 0\n"
+               "[02:00:00:00:00:02]\nmodel = outbound\ninclude = all\ninkey = nosuch\noutkey = nosuch\n",
+               path, sizeof(path));
+    c = config_load(path, &d);
+    CHECK(c == NULL && d.errors >= 2, "parse and probe errors together: %zu", d.errors);
+    config_diag_free(&d);
+    unlink(path);
+}
+
+/* A reload looks no name up: an unchanged one keeps the running address, a
+ * changed one is a warning (it takes effect at restart), numbers are taken. */
+static void test_reload_probe(void)
+{
+    char path[64], want[512];
+    struct config_diag d;
+    struct config *run = load_ok(GEN "bindaddr = localhost\n[registrations]\nhep = localhost:9060\n", "running");
+    if (!run)
+        return;
+
+    write_temp(GEN "bindaddr = localhost\n[registrations]\nhep = localhost:9060\n", path, sizeof(path));
+    struct config *c = config_reload(path, run, &d);
+    if (CHECK(c != NULL && d.n == 0, "unchanged names reload quietly")) {
+        CHECK(dundi_addr_equal(&c->bindaddr, &run->bindaddr), "bindaddr kept");
+        CHECK(c->reg.has_hep && dundi_addr_equal(&c->reg.hep, &run->reg.hep), "hep kept");
+        CHECK_STR(c->ipaddr, run->ipaddr);
+    } else {
+        dump_diag(&d);
+    }
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+
+    /* The same names with other ports: the running addresses, the new ports. */
+    write_temp(GEN "bindaddr = localhost\nport = 4530\n[registrations]\nhep = localhost:9070\n", path, sizeof(path));
+    c = config_reload(path, run, &d);
+    if (CHECK(c != NULL && d.n == 0, "new ports reload quietly")) {
+        const struct sockaddr_in *b = (const void *)&c->bindaddr.ss, *h = (const void *)&c->reg.hep.ss;
+        CHECK(ntohs(b->sin_port) == 4530 && ntohs(h->sin_port) == 9070, "ports %u %u", ntohs(b->sin_port),
+              ntohs(h->sin_port));
+    }
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+
+    /* nohost.invalid would fail a lookup: a reload does not try. */
+    write_temp(GEN "bindaddr = nohost.invalid\n[registrations]\nhep = nohost.invalid:9060\n", path, sizeof(path));
+    c = config_reload(path, run, &d);
+    if (CHECK(c != NULL && d.errors == 0 && d.warnings == 2, "changed names reload with warnings")) {
+        snprintf(want, sizeof(want),
+                 "%s:3: warning: bindaddr: 'nohost.invalid' is a host name, looked up only at start; the change "
+                 "takes effect at the next restart",
+                 path);
+        CHECK_STR(d.msg[0], want);
+        snprintf(want, sizeof(want),
+                 "%s:5: warning: hep: 'nohost.invalid' is a host name, looked up only at start; the change takes "
+                 "effect at the next restart",
+                 path);
+        CHECK_STR(d.msg[1], want);
+        CHECK(dundi_addr_equal(&c->bindaddr, &run->bindaddr), "the running bindaddr stays");
+        CHECK(c->reg.has_hep && dundi_addr_equal(&c->reg.hep, &run->reg.hep), "the running hep stays");
+    } else {
+        dump_diag(&d);
+    }
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+
+    write_temp(GEN "bindaddr = 127.0.0.5\n[registrations]\nhep = 127.0.0.6:9061\n", path, sizeof(path));
+    c = config_reload(path, run, &d);
+    if (CHECK(c != NULL && d.n == 0, "numeric addresses reload")) {
+        CHECK(addr4_is(&c->bindaddr, "127.0.0.5", DUNDI_PORT), "new bindaddr (applied at restart)");
+        CHECK(addr4_is(&c->reg.hep, "127.0.0.6", 9061), "new hep");
+        CHECK_STR(c->ipaddr, "127.0.0.5");
+    }
+    config_free(c);
+    config_diag_free(&d);
+    unlink(path);
+    config_free(run);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1167,5 +1290,7 @@ int main(int argc, char **argv)
     test_host_names();
     test_wildcard_clone();
     test_realtime_section();
+    test_parse_then_probe();
+    test_reload_probe();
     return test_summary("test_config");
 }
