@@ -11,7 +11,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DDUNDID_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
-# libFuzzer targets, each run over its seed corpus plus a short bounded search.
+# libFuzzer targets: each runs over its seed corpus plus a short bounded
+# search, then 5 s from an empty corpus (fuzz_NAME_empty).
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DDUNDID_FUZZ=ON
 cmake --build build-fuzz -j"$jobs"
 

@@ -65,6 +65,10 @@ typedef void (*regtable_change_fn)(void *ctx, const char *ext);
 
 struct regtable *regtable_new(unsigned max_bindings_per_ext);
 void regtable_free(struct regtable *rt);
+/* Drop every binding and zero the counters, without telling the listener:
+ * the table is as regtable_new left it, with the same settings and hash
+ * seed (cheaper than free and new: no 4 MB prefix table to allocate). */
+void regtable_clear(struct regtable *rt);
 /* Size the hash for about n extensions at once (loading a state file). */
 void regtable_reserve(struct regtable *rt, size_t n);
 void regtable_set_max_bindings(struct regtable *rt, unsigned max_bindings_per_ext);

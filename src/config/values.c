@@ -1,17 +1,16 @@
 /* Values of configuration options. */
 #include "dundid/conf_values.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include "dundid/decimal.h"
+
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
 bool conf_parse_int(const char *s, long min, long max, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
+    int64_t v;
+    if (!dec_parse_i64(s, strlen(s), min < INT_MIN ? INT_MIN : min, max > INT_MAX ? INT_MAX : max, &v))
         return false;
     *out = (int)v;
     return true;

@@ -515,21 +515,59 @@ static void outf(struct out *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
-/* Strings as the listing shows them: printable ASCII kept, the rest escaped. */
+/* Append s[0..n): what fits, NUL-terminated; len counts all of it, as
+ * vsnprintf's return value does, so outf and out_put agree on truncation. */
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    if (o->len + 1 < o->cap) {
+        size_t k = o->cap - 1 - o->len;
+        if (k > n)
+            k = n;
+        memcpy(o->p + o->len, s, k);
+        o->p[o->len + k] = '\0';
+    }
+    o->len += n;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Strings as the listing shows them: printable ASCII kept, the rest escaped.
+ * Staged in chunks: one vsnprintf per byte made the listing the slowest part
+ * of a decode. */
 static void out_str(struct out *o, const uint8_t *v, size_t len)
 {
+    char tmp[256];
+    size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\')
-            outf(o, "%c", v[i]);
-        else
-            outf(o, "\\x%02x", v[i]);
+        if (n > sizeof(tmp) - 4) {
+            out_put(o, tmp, n);
+            n = 0;
+        }
+        if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\') {
+            tmp[n++] = (char)v[i];
+        } else {
+            tmp[n++] = '\\';
+            tmp[n++] = 'x';
+            tmp[n++] = hexdig[v[i] >> 4];
+            tmp[n++] = hexdig[v[i] & 15];
+        }
     }
+    out_put(o, tmp, n);
 }
 
 static void out_hex(struct out *o, const uint8_t *v, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        outf(o, "%02x", v[i]);
+    char tmp[256];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (n > sizeof(tmp) - 2) {
+            out_put(o, tmp, n);
+            n = 0;
+        }
+        tmp[n++] = hexdig[v[i] >> 4];
+        tmp[n++] = hexdig[v[i] & 15];
+    }
+    out_put(o, tmp, n);
 }
 
 static void format_one(struct out *o, const struct dundi_ie_raw *ie)
@@ -538,10 +576,12 @@ static void format_one(struct out *o, const struct dundi_ie_raw *ie)
     const char *name = dundi_ie_name(ie->type);
     const uint8_t *v = ie->val;
 
-    if (name)
-        outf(o, "%s=", name);
-    else
+    if (name) {
+        out_put(o, name, strlen(name));
+        out_put(o, "=", 1);
+    } else {
         outf(o, "IE%u=", ie->type);
+    }
     if (!size_ok(ie->type, ie->len)) {
         outf(o, "<bad length %zu>", ie->len);
         return;
@@ -603,14 +643,16 @@ int dundi_ies_format(const uint8_t *ies, size_t len, char *buf, size_t buflen)
     if (!buflen)
         return DUNDI_E_NO_SPACE;
     buf[0] = '\0';
-    outf(&o, "{");
+    out_put(&o, "{", 1);
     dundi_ie_iter_init(&it, ies, len);
     while ((rc = dundi_ie_next(&it, &ie)) > 0) {
+        if (o.len + 1 >= buflen)
+            continue; /* full: only the verdict on the rest is still to come */
         if (n++)
-            outf(&o, ", ");
+            out_put(&o, ", ", 2);
         format_one(&o, &ie);
     }
-    outf(&o, "}");
+    out_put(&o, "}", 1);
     if (rc < 0)
         return rc;
     return (int)(o.len < buflen ? o.len : buflen - 1);

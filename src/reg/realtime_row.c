@@ -1,6 +1,8 @@
 /* RealTime rows to registrations: column lists and the checked decoder. */
 #include "dundid/realtime_row.h"
 
+#include "dundid/decimal.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -59,23 +61,16 @@ static bool take_ext(char *dst, const struct rt_field *f)
     return !empty(f) && take_token(dst, REG_EXT_MAX + 1, f->data, f->len, EXT_FORBIDDEN);
 }
 
-/* 0..RT_EXPIRY_MAX in decimal; NULL or empty is 0 (never registered). */
+/* 0..max in decimal; NULL or empty is 0 (never registered). */
 static bool take_int(const struct rt_field *f, int64_t max, int64_t *out)
 {
+    uint64_t v = 0;
     *out = 0;
     if (empty(f))
         return true;
-    if (f->len > 19)
+    if (!dec_parse_u64(f->data, f->len, (uint64_t)max, &v))
         return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < f->len; i++) {
-        if (!isdigit((unsigned char)f->data[i]))
-            return false;
-        v = v * 10 + (f->data[i] - '0');
-    }
-    if (v > max)
-        return false;
-    *out = v;
+    *out = (int64_t)v;
     return true;
 }
 

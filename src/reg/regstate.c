@@ -3,6 +3,8 @@
 #include "dundid/regstate.h"
 #include "dundid/statefile.h"
 
+#include "dundid/decimal.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -20,18 +22,10 @@ static int fail(struct regstate_result *res, size_t line, const char *why)
 
 static bool parse_i64(const char *s, size_t n, int64_t *out)
 {
-    if (!n || n > 19)
+    uint64_t v;
+    if (!dec_parse_u64(s, n, INT64_MAX, &v))
         return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        int d = s[i] - '0';
-        if (v > (INT64_MAX - d) / 10) /* 19 digits can exceed INT64_MAX */
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
+    *out = (int64_t)v;
     return true;
 }
 

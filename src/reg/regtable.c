@@ -212,6 +212,11 @@ static struct bind *bind_new(const struct reg_update *u, const char *source, con
     return b;
 }
 
+static size_t base_bytes(const struct regtable *rt)
+{
+    return sizeof(*rt) + rt->nbuckets * sizeof(*rt->buckets) + PREFIX_SLOTS * sizeof(*rt->prefixes);
+}
+
 struct regtable *regtable_new(unsigned max_bindings_per_ext)
 {
     struct regtable *rt = calloc(1, sizeof(*rt));
@@ -227,25 +232,50 @@ struct regtable *regtable_new(unsigned max_bindings_per_ext)
         free(rt);
         return NULL;
     }
-    rt->st.memory_bytes = sizeof(*rt) + rt->nbuckets * sizeof(*rt->buckets) + PREFIX_SLOTS * sizeof(*rt->prefixes);
+    rt->st.memory_bytes = base_bytes(rt);
     regtable_set_max_bindings(rt, max_bindings_per_ext);
     return rt;
+}
+
+/* Free every extension and binding, leaving the buckets dangling. Every
+ * binding is in the heap, so this is O(bindings), not O(buckets) (a small
+ * table is mostly empty buckets). recount: take each extension off the
+ * prefix counters, which brings them back to zero. */
+static void free_all(struct regtable *rt, bool recount)
+{
+    for (size_t i = 0; i < rt->heap.n; i++) {
+        struct bind *b = b_of(rt->heap.v[i]);
+        struct ext *e = b->owner;
+        free(b);
+        if (--e->nbinds)
+            continue;
+        if (recount)
+            count_prefixes(rt, e->name, -1);
+        free(e);
+    }
+    rt->heap.n = 0; /* its nodes are gone: nothing to unmark */
+    rt->nexts = 0;
+}
+
+void regtable_clear(struct regtable *rt)
+{
+    /* many extensions: zeroing all 4 MB at once is cheaper than one by one */
+    bool many = rt->nexts >= 4096;
+    if (many)
+        memset(rt->prefixes, 0, PREFIX_SLOTS * sizeof(*rt->prefixes));
+    free_all(rt, !many);
+    memset(rt->buckets, 0, rt->nbuckets * sizeof(*rt->buckets));
+    release_if_empty(rt);
+    memset(&rt->st, 0, sizeof(rt->st));
+    rt->st.memory_bytes = base_bytes(rt);
 }
 
 void regtable_free(struct regtable *rt)
 {
     if (!rt)
         return;
-    heap_free(&rt->heap); /* while the bindings it marks are still there */
-    for (size_t i = 0; i < rt->nbuckets; i++)
-        for (struct ext *e = rt->buckets[i], *en; e; e = en) {
-            en = e->next;
-            for (struct bind *b = e->binds, *bn; b; b = bn) {
-                bn = b->next;
-                free(b);
-            }
-            free(e);
-        }
+    free_all(rt, false);
+    heap_free(&rt->heap);
     free(rt->buckets);
     free(rt->prefixes);
     free(rt);
@@ -501,8 +531,9 @@ int64_t regtable_next_expiry(const struct regtable *rt)
 void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx)
 {
     struct reg_binding rb;
-    for (size_t i = 0; i < rt->nbuckets; i++)
-        for (const struct ext *e = rt->buckets[i]; e; e = e->next)
+    size_t left = rt->nexts; /* stop at the last extension, not the last bucket */
+    for (size_t i = 0; left && i < rt->nbuckets; i++)
+        for (const struct ext *e = rt->buckets[i]; e; e = e->next, left--)
             for (const struct bind *b = e->binds; b; b = b->next) {
                 fill_binding(b, &rb);
                 if (!fn(ctx, &rb))

@@ -9,6 +9,8 @@
  */
 #include "dundid/sip.h"
 
+#include "dundid/decimal.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -172,16 +174,10 @@ static int skip_quoted(struct cur *c)
  * malformed value counts as 3600, as RFC 3261 20.19 says for Expires. */
 static int delta_seconds(const char *p, size_t n)
 {
-    if (n == 0)
+    uint64_t v;
+    if (n == 0 || dec_span(p, n) != n)
         return 3600;
-    long long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
-            return 3600;
-        if (v < INT_MAX)
-            v = v * 10 + (p[i] - '0');
-    }
-    return v > INT_MAX ? INT_MAX : (int)v;
+    return dec_parse_u64(p, n, INT_MAX, &v) ? (int)v : INT_MAX;
 }
 
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths. */
@@ -498,12 +494,12 @@ static int parse_via(struct cur *c, struct sip_msg *m)
     if (at(c, ':')) {
         c->p++;
         skip_lws(c);
-        const char *d = c->p;
-        port = 0;
-        while (c->p < c->end && is_digit(*c->p) && span_len(d, c->p) < 6)
-            port = port * 10 + (unsigned long)(*c->p++ - '0');
-        if (c->p == d || port == 0 || port > 65535 || (c->p < c->end && is_digit(*c->p)))
+        size_t nd = dec_span(c->p, span_len(c->p, c->end));
+        uint64_t v;
+        if (!dec_parse_u64(c->p, nd, 65535, &v) || v == 0)
             return SIP_E_HEADER;
+        c->p += nd;
+        port = (unsigned long)v;
     } else {
         c->p = save;
     }
@@ -527,14 +523,12 @@ static int parse_via(struct cur *c, struct sip_msg *m)
 static int parse_cseq(struct cur *c, struct sip_msg *m)
 {
     skip_lws(c);
-    const char *d = c->p;
-    unsigned long long v = 0;
-    while (c->p < c->end && is_digit(*c->p)) {
-        v = v * 10 + (unsigned long long)(*c->p++ - '0');
-        if (v > UINT32_MAX)
-            return SIP_E_HEADER;
-    }
-    if (c->p == d || c->p == c->end || !is_lws(*c->p))
+    size_t nd = dec_span(c->p, span_len(c->p, c->end));
+    uint64_t v;
+    if (!dec_parse_u64(c->p, nd, UINT32_MAX, &v))
+        return SIP_E_HEADER;
+    c->p += nd;
+    if (c->p == c->end || !is_lws(*c->p))
         return SIP_E_HEADER;
     m->cseq = (uint32_t)v;
     skip_lws(c);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Long fuzz campaign: every fuzz_* target of a fuzz build for N seconds each,
-# one after the other; prints executions, corpus size and crashes per target.
+# J at a time (default 1); prints executions, corpus size and crashes per target.
 #
-#   test/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-o OUTDIR] [TARGET...]
+#   test/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-j J] [-o OUTDIR] [TARGET...]
 #
+# A 30-minute campaign of 12 targets on 2 cores: -j 2 -t 300.
 # BUILD is a tree configured with -DDUNDID_FUZZ=ON -DCMAKE_C_COMPILER=clang
 # (default build-fuzz). New inputs go to BUILD/test/fuzz/corpus-NAME (the
 # checked-in seeds under test/fuzz/corpus/NAME are only read); crash, leak,
@@ -15,17 +16,20 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build-fuzz
 secs=60
+jobs=1
 out=
-while getopts b:t:o:h opt; do
+while getopts b:t:j:o:h opt; do
     case $opt in
     b) build=$OPTARG ;;
     t) secs=$OPTARG ;;
+    j) jobs=$OPTARG ;;
     o) out=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
 case $secs in '' | *[!0-9]*) echo "campaign.sh: -t needs whole seconds" >&2; exit 2 ;; esac
+case $jobs in '' | 0 | *[!0-9]*) echo "campaign.sh: -j needs a whole number > 0" >&2; exit 2 ;; esac
 bin=$build/test/fuzz
 [ -d "$bin" ] || { echo "campaign.sh: no $bin (configure with -DDUNDID_FUZZ=ON)" >&2; exit 2; }
 out=${out:-$build/fuzz-campaign}
@@ -39,10 +43,9 @@ if [ -z "$targets" ]; then
 fi
 [ -n "$targets" ] || { echo "campaign.sh: no fuzz_* targets in $bin" >&2; exit 2; }
 
-found=0
-table=$out/summary.txt
-printf '%-18s %8s %12s %10s %8s %8s\n' target seconds execs execs/s corpus crashes >"$table"
-for t in $targets; do
+# One target; its summary row goes to $out/NAME.row.
+run_one() {
+    t=$1
     name=${t#fuzz_}
     work=$bin/corpus-$name
     seeds=$here/corpus/$name
@@ -62,8 +65,32 @@ for t in $targets; do
     corpus=$(find "$work" -type f | wc -l)
     crashes=$(find "$arts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
     [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes="rc=$rc"
-    [ "$crashes" != 0 ] && found=1
-    printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >>"$table"
+    printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >"$out/$name.row"
+}
+
+# J targets at a time; each batch ends when its last target does (they all
+# run for the same time).
+n=0
+for t in $targets; do
+    rm -f "$out/${t#fuzz_}.row"
+    run_one "$t" &
+    n=$((n + 1))
+    [ $((n % jobs)) -eq 0 ] && wait
+done
+wait
+
+found=0
+table=$out/summary.txt
+printf '%-18s %8s %12s %10s %8s %8s\n' target seconds execs execs/s corpus crashes >"$table"
+for t in $targets; do
+    row=$out/${t#fuzz_}.row
+    if [ -f "$row" ]; then
+        cat "$row" >>"$table"
+        [ "$(awk '{print $6}' "$row")" != 0 ] && found=1
+    else
+        printf '%-18s %8s\n' "$t" "no result" >>"$table"
+        found=1
+    fi
 done
 cat "$table"
 [ "$found" -eq 0 ] || { echo "findings: see $out/*/ and $out/*.log" >&2; exit 1; }

@@ -3,6 +3,7 @@
 #include "dundid/config.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dundid/conf_values.h"
 #include "dundid/log.h"
 #include "dundid/wire.h"
 #include "testutil.h"
@@ -406,6 +408,31 @@ static void test_ops_options(void)
         CHECK_INT(c->metrics_port, 65535);
         config_free(c);
     }
+}
+
+/* The number parser under every option: bounds, leading zeros, signs, and
+ * values that do not fit in a long or an int (issue 18's pattern). */
+static void test_parse_int(void)
+{
+    int v = -7;
+    CHECK(conf_parse_int("65535", 1, 65535, &v) && v == 65535, "the largest accepted value");
+    CHECK(!conf_parse_int("65536", 1, 65535, &v) && v == 65535, "one more");
+    CHECK(!conf_parse_int("655350", 1, 65535, &v), "one more digit");
+    CHECK(conf_parse_int("1", 1, 65535, &v) && v == 1, "the smallest");
+    CHECK(!conf_parse_int("0", 1, 65535, &v), "one less");
+    CHECK(conf_parse_int("000000000000000000000005060", 1, 65535, &v) && v == 5060, "leading zeros");
+    CHECK(!conf_parse_int("9999999999999999999", 0, 100000000, &v), "19 nines");
+    CHECK(!conf_parse_int("99999999999999999999", 0, 100000000, &v), "20 digits");
+    CHECK(!conf_parse_int("9223372036854775808", 0, 100000000, &v), "over LONG_MAX");
+    CHECK(!conf_parse_int("4294967297", 0, LONG_MAX, &v), "over INT_MAX, even with a long max");
+    CHECK(conf_parse_int("2147483647", 0, LONG_MAX, &v) && v == INT_MAX, "INT_MAX");
+    CHECK(conf_parse_int("-2147483648", LONG_MIN, 0, &v) && v == INT_MIN, "INT_MIN");
+    CHECK(!conf_parse_int("-2147483649", LONG_MIN, 0, &v), "under INT_MIN");
+    CHECK(conf_parse_int("+7", 0, 10, &v) && v == 7, "plus sign");
+    CHECK(!conf_parse_int("-1", 0, 10, &v), "below min");
+    const char *bad[] = {"", " 5", "5 ", "5x", "0x10", "1e3", "--5", "-", "5.0"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(!conf_parse_int(bad[i], 0, 100, &v), "'%s' refused", bad[i]);
 }
 
 static void test_general_values(void)
@@ -1278,6 +1305,7 @@ int main(int argc, char **argv)
 
     test_good_full();
     test_good_v6();
+    test_parse_int();
     test_general_values();
     test_ops_options();
     test_mapping_forms();

@@ -174,6 +174,37 @@ static void test_pjsip(void)
     CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "1900000300", "", "bogus", "", "", &r), RT_ROW_BAD_SOURCE);
 }
 
+/* Issue 18: regseconds, expiration_time and the ports at their bounds; 19
+ * nines used to overflow int64_t before the range check (UBSan in this build). */
+static void test_number_bounds(void)
+{
+    struct rt_row r;
+    CHECK_INT(sip_row("1002", "sip:a@h", "1099511627776", "", "", "", "", &r), RT_ROW_OK); /* 2^40, the largest */
+    CHECK_INT(r.expires, 1099511627776LL);
+    CHECK_INT(sip_row("1002", "sip:a@h", "1099511627777", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "10995116277760", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "9999999999999999999", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "9223372036854775807", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "9223372036854775808", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "18446744073709551617", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(sip_row("1002", "sip:a@h", "0000000000000000000001900000000", "", "", "", "", &r), RT_ROW_OK);
+    CHECK_INT(r.expires, 1900000000);
+    CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "1099511627776", "", "", "", "", &r), RT_ROW_OK);
+    CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "1099511627777", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "9999999999999999999", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+    CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "99999999999999999999", "", "", "", "", &r), RT_ROW_BAD_EXPIRY);
+
+    CHECK_INT(sip_row("1002", "sip:a@h", "1900000000", "10.0.0.1", "65535", "", "", &r), RT_ROW_OK);
+    CHECK_STR(r.source, "10.0.0.1:65535");
+    CHECK_INT(sip_row("1002", "sip:a@h", "1900000000", "10.0.0.1", "655350", "", "", &r), RT_ROW_BAD_SOURCE);
+    CHECK_INT(sip_row("1002", "sip:a@h", "1900000000", "10.0.0.1", "9999999999999999999", "", "", &r),
+              RT_ROW_BAD_SOURCE);
+    CHECK_INT(sip_row("1002", "sip:a@h", "1900000000", "10.0.0.1", "00000000000000000000005060", "", "", &r), RT_ROW_OK);
+    CHECK_STR(r.source, "10.0.0.1:5060");
+    CHECK_INT(pj_row("1007;@1", "", "sip:x@h", "1900000300", "", "10.0.0.1", "9999999999999999999", "", &r),
+              RT_ROW_BAD_SOURCE);
+}
+
 static void test_registrar_for(void)
 {
     struct realtime_conf rc;
@@ -196,6 +227,7 @@ int main(void)
     test_chan_sip();
     test_chan_sip_bad();
     test_pjsip();
+    test_number_bounds();
     test_registrar_for();
     return test_summary("test_realtime_row");
 }

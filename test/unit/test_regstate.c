@@ -251,6 +251,29 @@ static void test_updated_clamped(void)
     regtable_free(rt);
 }
 
+/* Numbers at their bounds: INT64_MAX is the largest expiry, leading zeros
+ * are the same number (the bad side is in test_corrupt). */
+static void test_number_bounds(void)
+{
+    const char *text = "# dundid registrations 1\n"
+                       "B\t1\tr\tsip:a@h\t\t9223372036854775807\t1699999000\tpcap\t\n"
+                       "B\t2\tr\tsip:b@h\t\t00000000000000000000001700000500\t0001699999000\thep\t\n"
+                       "E\t0000000000000000000002\n";
+    struct regtable *rt = table();
+    struct regstate_result res;
+    CHECK_INT(parse_exact(text, strlen(text), rt, T0, &res), 0);
+    CHECK_INT(res.loaded, 2);
+    struct reg_binding b;
+    if (CHECK(regtable_get(rt, "1", T0, &b, 1) == 1, "1 loaded"))
+        CHECK_INT(b.expires, INT64_MAX);
+    if (CHECK(regtable_get(rt, "2", T0, &b, 1) == 1, "2 loaded")) {
+        CHECK_INT(b.expires, 1700000500);
+        CHECK_INT(b.updated, 1699999000);
+    }
+    seed("valid-bounds", text, strlen(text));
+    regtable_free(rt);
+}
+
 /* Backup registrations (keep_other_registrars): the same contact at two
  * registrars survives the round trip only into a table with the same
  * setting; into a default table the second line moves the first. So the
@@ -456,6 +479,8 @@ static void test_corrupt(void)
         {"count signed", HDR GOOD "E\t+1\n", 3},
         {"count huge", HDR GOOD "E\t18446744073709551617\n", 3},
         {"count 19 nines", HDR GOOD "E\t9999999999999999999\n", 3},
+        {"count INT64_MAX", HDR GOOD "E\t9223372036854775807\n", 3},
+        {"count 20 digits", HDR GOOD "E\t10000000000000000001\n", 3},
         {"end with extra field", HDR GOOD "E\t1\tx\n", 3},
         {"end with space", HDR GOOD "E 1\n", 3},
         {"data after end", HDR GOOD "E\t1\n" GOOD, 4},
@@ -541,6 +566,7 @@ int main(int argc, char **argv)
         seed_dir = argv[3];
     test_round_trip();
     test_updated_clamped();
+    test_number_bounds();
     test_keep_other_registrars();
     test_save_load();
     test_corrupt();

@@ -1064,6 +1064,53 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
     regtable_free(rt);
 }
 
+/* regtable_clear: the table is as new (empty, counters zero, no prefix
+ * left), the listener is not told, and the settings stay. Both ways of
+ * zeroing the prefix counters: a few extensions, and many. */
+static void test_clear(void)
+{
+    for (int many = 0; many < 2; many++) {
+        struct regtable *rt = fresh(2);
+        uint64_t mem0 = stats(rt).memory_bytes;
+        regtable_set_keep_other_registrars(rt, true);
+        int n = many ? 20000 : 30;
+        char ext[16];
+        for (int i = 0; i < n; i++) {
+            snprintf(ext, sizeof(ext), "7%06d", i);
+            CHECK_INT_QUIET(put(rt, ext, "sip:a@h", "r1", T0 + 10 + i % 50, T0));
+            CHECK_INT_QUIET(put(rt, ext, "sip:a@h", "r2", T0 + 10 + i % 50, T0));
+        }
+        CHECK_INT(stats(rt).bindings, 2 * n);
+        CHECK(regtable_may_extend(rt, "70"), "70 extended before the clear");
+        unsigned told = notified;
+        regtable_clear(rt);
+        struct regtable_stats st = stats(rt), zero;
+        memset(&zero, 0, sizeof(zero));
+        zero.memory_bytes = mem0;
+        CHECK(!memcmp(&st, &zero, sizeof(st)), "all counters zero, memory as new (%" PRIu64 " vs %" PRIu64 ")",
+              st.memory_bytes, mem0);
+        CHECK_INT(notified, told);
+        CHECK_INT(regtable_next_expiry(rt), INT64_MAX);
+        struct visit v = {.n = 0};
+        regtable_foreach(rt, visit_fn, &v);
+        CHECK_INT(v.n, 0);
+        CHECK(!regtable_has(rt, "7000001", T0), "gone");
+        const char *pre[] = {"", "7", "70", "700", "7000", "70000", "700000"};
+        for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+            CHECK(!regtable_may_extend(rt, pre[i]), "may_extend(%s) after clear", pre[i]);
+        /* still keeps other registrars, still caps at 2 */
+        CHECK_INT(put(rt, "1", "sip:a@h", "r1", T0 + 100, T0), 0);
+        CHECK_INT(put(rt, "1", "sip:a@h", "r2", T0 + 100, T0), 0);
+        CHECK_INT(put(rt, "1", "sip:b@h", "r1", T0 + 100, T0), 0);
+        struct reg_binding b[REG_MAX_BINDINGS_LIMIT];
+        CHECK_INT(get(rt, "1", T0, b), 2);
+        CHECK_INT(stats(rt).dropped_cap, 1);
+        CHECK_INT(stats(rt).moved, 0);
+        CHECK(notified > told, "the listener still hears of changes");
+        regtable_free(rt);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -1080,6 +1127,7 @@ int main(int argc, char **argv)
     test_may_extend();
     test_may_extend_empty();
     test_foreach_memory();
+    test_clear();
     for (int mode = 0; mode < 3; mode++)
         for (uint64_t s = 1; s <= 4; s++)
             test_model(mode, 5000, 0x5eed0000ull + (uint64_t)mode * 16 + s);

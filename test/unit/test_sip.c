@@ -706,6 +706,12 @@ static void test_contact_forms(void)
         {"<sip:a@h>;x=\"q,;<>\\\"\";expires=7", SIP_OK, 1, "sip:a@h", 7, -1},
         {"<sip:a@h>;expires=0", SIP_OK, 1, "sip:a@h", 0, -1},
         {"<sip:a@h>;expires=99999999999", SIP_OK, 1, "sip:a@h", 2147483647, -1},
+        {"<sip:a@h>;expires=2147483647", SIP_OK, 1, "sip:a@h", 2147483647, -1},
+        {"<sip:a@h>;expires=2147483648", SIP_OK, 1, "sip:a@h", 2147483647, -1},
+        {"<sip:a@h>;expires=9999999999999999999", SIP_OK, 1, "sip:a@h", 2147483647, -1},
+        {"<sip:a@h>;expires=184467440737095516160", SIP_OK, 1, "sip:a@h", 2147483647, -1},
+        {"<sip:a@h>;expires=0000000000000000000000030", SIP_OK, 1, "sip:a@h", 30, -1},
+        {"<sip:a@h>;expires=12a", SIP_OK, 1, "sip:a@h", 3600, -1},
         {"<sip:a@h>;expires=abc", SIP_OK, 1, "sip:a@h", 3600, -1},   /* malformed: 3600 */
         {"<sip:a@h>;expires", SIP_OK, 1, "sip:a@h", 3600, -1},
         {"<sip:a@h>;expires=\"Thu, 01 Dec 1994 16:00:00 GMT\"", SIP_OK, 1, "sip:a@h", 3600, -1},
@@ -772,6 +778,12 @@ static void test_via_forms(void)
         {"SIP/2.0/UDP 10.0.0.1:0", SIP_E_HEADER, "", 0, ""},
         {"SIP/2.0/UDP 10.0.0.1:", SIP_E_HEADER, "", 0, ""},
         {"SIP/2.0/UDP 10.0.0.1:5060000", SIP_E_HEADER, "", 0, ""},
+        {"SIP/2.0/UDP 10.0.0.1:655350", SIP_E_HEADER, "", 0, ""},
+        {"SIP/2.0/UDP 10.0.0.1:9999999999999999999", SIP_E_HEADER, "", 0, ""},
+        {"SIP/2.0/UDP 10.0.0.1:99999999999999999999", SIP_E_HEADER, "", 0, ""},
+        {"SIP/2.0/UDP 10.0.0.1:065535", SIP_OK, "10.0.0.1", 65535, ""},
+        {"SIP/2.0/UDP 10.0.0.1:00000000000000000000005062", SIP_OK, "10.0.0.1", 5062, ""},
+        {"SIP/2.0/UDP 10.0.0.1:000", SIP_E_HEADER, "", 0, ""},
         {"SIP/2.0/UDP 10.0.0.1:50x", SIP_E_HEADER, "", 0, ""},
         {"SIP/2.0/UDP", SIP_E_HEADER, "", 0, ""},
         {"SIP/2.0/UDP ", SIP_E_HEADER, "", 0, ""},
@@ -867,6 +879,10 @@ static void test_cseq(void)
         {"  42   REGISTER  ", SIP_OK, 42},
         {"4294967296 REGISTER", SIP_E_HEADER, 0},
         {"99999999999999999999999 REGISTER", SIP_E_HEADER, 0},
+        {"42949672950 REGISTER", SIP_E_HEADER, 0},
+        {"9999999999999999999 REGISTER", SIP_E_HEADER, 0},
+        {"18446744073709551616 REGISTER", SIP_E_HEADER, 0},
+        {"000000000000000000004294967295 REGISTER", SIP_OK, 4294967295u},
         {"REGISTER", SIP_E_HEADER, 0},
         {"1", SIP_E_HEADER, 0},
         {"1 ", SIP_E_HEADER, 0},
@@ -894,6 +910,9 @@ static void test_expires_header(void)
     } cases[] = {
         {"0", 0}, {"3600", 3600}, {" 60 ", 60}, {"4294967295", 2147483647}, {"abc", 3600},
         {"", 3600}, {"-5", 3600}, {"6 0", 3600}, {"Thu, 01 Dec 1994 16:00:00 GMT", 3600},
+        {"2147483646", 2147483646}, {"2147483647", 2147483647}, {"2147483648", 2147483647},
+        {"21474836470", 2147483647}, {"9999999999999999999", 2147483647}, {"99999999999999999999", 2147483647},
+        {"0000000000000000000000060", 60}, {"99999999999999999999x", 3600},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char line[512];
