@@ -158,6 +158,10 @@ struct config {
     int cache_size;             /* answer/hint cache entries (LRU beyond) */
     int dns_refresh_s;          /* peer host names are resolved again after this */
     char resolv_conf[CONF_STR_MAX]; /* nameservers for peer host names */
+    /* State kept across restarts ("" = none): dynamic peers' registrations
+     * and the answer cache (server/persist.c). */
+    char peer_statefile[CONF_STR_MAX];
+    char cache_statefile[CONF_STR_MAX];
     int loglevel; /* -1 = leave as started */
     /* process and operations (dundid's own; read at start, see ops_key()) */
     char pidfile[CONF_STR_MAX]; /* empty: -p or the default */

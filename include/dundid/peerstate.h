@@ -140,6 +140,8 @@ void server_note_lookup_time(struct server *s, const eid_t *peer, const char *nu
 /* ---- registrations of dynamic peers (7.4) ---- */
 /* Record a REGREQ from eid at addr; true if the address changed. */
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr);
+/* The same with the time left (a registration read back from the state file). */
+bool server_register_until(struct server *s, const eid_t *eid, const struct dundi_addr *addr, uint64_t left_ms);
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid);
 size_t server_registration_count(const struct server *s);
 /* Would a REGREQ from eid need a new entry while REG_MAX_PEERS are held? */

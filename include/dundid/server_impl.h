@@ -13,6 +13,14 @@ struct peer_hooks {
     void (*forget)(struct server *s, struct peer_state *ps);
     void (*suspect)(struct server *s, struct peer_state *ps); /* probe it soon */
     void (*heard)(struct server *s, struct peer_state *ps);   /* it is alive: ping now if unreachable */
+    void (*registrations_changed)(struct server *s);          /* save them soon */
+};
+
+/* The timers of the state files (persist.c). */
+struct persist_state {
+    bool started;
+    struct timer peers_timer, cache_timer;
+    uint64_t cache_saved_changes;
 };
 
 /* Work space of the one loop thread, used within a single call and never
@@ -38,6 +46,7 @@ struct server {
     struct secret secret;
     struct peer_table peers;     /* runtime state of peers (peerstate.c) */
     struct peer_hooks peer_hooks;
+    struct persist_state persist;
     struct lookup *lookups; /* running forwarded lookups */
     struct eid_query *eidqueries; /* running EID queries (eidquery.c) */
     struct cache *cache;

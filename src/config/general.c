@@ -2,6 +2,7 @@
  * metrics, control), and Asterisk's options dundid accepts but ignores. */
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,12 @@ void general_key(struct loader *ld, const char *k, const char *v, int line)
             ERR(ld, line, "autokill: '%s' must be yes, no or milliseconds", v);
         else
             c->autokill_ms = n;
+    } else if (!strcasecmp(k, "peer_statefile") || !strcasecmp(k, "cache_statefile")) {
+        char *dst = tolower((unsigned char)k[0]) == 'p' ? c->peer_statefile : c->cache_statefile;
+        if (!*v || !conf_copy(dst, CONF_STR_MAX, v))
+            ERR(ld, line, "%s: '%s' is not a file name (or none)", k, v);
+        else if (!strcasecmp(v, "none"))
+            dst[0] = '\0';
     } else if (!strcasecmp(k, "resolv_conf")) {
         if (!*v || !conf_copy(c->resolv_conf, sizeof(c->resolv_conf), v))
             ERR(ld, line, "resolv_conf: '%s' is not a file name", v);

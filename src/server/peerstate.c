@@ -317,6 +317,8 @@ static void reg_expire(void *arg)
         ps->rtt_ms = 0;
     unlink_registration(s, r);
     free(r);
+    if (s->peer_hooks.registrations_changed)
+        s->peer_hooks.registrations_changed(s);
 }
 
 const struct registration *server_find_registration(const struct server *s, const eid_t *eid)
@@ -342,6 +344,12 @@ bool server_registrations_full(const struct server *s, const eid_t *eid)
 
 bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr *addr)
 {
+    s->stats.registrations++;
+    return server_register_until(s, eid, addr, (REG_EXPIRATION_S + 10) * 1000u);
+}
+
+bool server_register_until(struct server *s, const eid_t *eid, const struct dundi_addr *addr, uint64_t left_ms)
+{
     struct registration *r = (struct registration *)server_find_registration(s, eid);
     bool changed = !r || !dundi_addr_equal(&r->addr, addr);
     if (!r) {
@@ -354,8 +362,9 @@ bool server_register(struct server *s, const eid_t *eid, const struct dundi_addr
         s->peers.regs = r;
     }
     r->addr = *addr;
-    timerq_arm(&s->loop.tq, &r->expiry, clock_now_ms() + (REG_EXPIRATION_S + 10) * 1000u);
-    s->stats.registrations++;
+    timerq_arm(&s->loop.tq, &r->expiry, clock_now_ms() + left_ms);
+    if (changed && s->peer_hooks.registrations_changed)
+        s->peer_hooks.registrations_changed(s);
     return changed;
 }
 

@@ -1,5 +1,6 @@
 /* Server lifecycle: sockets on the event loop, snapshot swaps, registrations. */
 #include "dundid/looplag.h"
+#include "dundid/persist.h"
 #include "dundid/qualify.h"
 #include "dundid/resolve.h"
 #include "dundid/respond.h"
@@ -133,7 +134,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    s->peer_hooks = (struct peer_hooks){peer_init, peer_forget, qualify_suspect, qualify_heard};
+    s->peer_hooks = (struct peer_hooks){peer_init, peer_forget, qualify_suspect, qualify_heard, persist_peers_changed};
     s->cache = cache_new((size_t)conf->cache_size);
     timer_init(&s->cache_sweep, cache_sweep, s);
     precache_init(s);
@@ -170,6 +171,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         return -1;
     }
     realtime_configure(s->realtime, NULL, conf);
+    persist_start(s);
     qualify_schedule(s);
     resolve_schedule(s);
     precache_schedule(s, NULL);
@@ -179,6 +181,9 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
 
 void server_free(struct server *s)
 {
+    if (s->persist.started) /* a start that failed must not overwrite good files */
+        persist_save_all(s);
+    persist_stop(s);
     lookup_abandon_all(s);
     eid_query_abandon_all(s);
     precache_free(s);

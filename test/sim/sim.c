@@ -269,6 +269,7 @@ int sim_reload(struct sim_node *n, const char *conf)
 
 void sim_restart(struct sim_node *n)
 {
+    n->srv.persist.started = false; /* kill -9: nothing is written at the stop */
     stop_node(n);
     /* Datagrams still on their way to the old process are lost with it. */
     for (size_t i = 0; i < n->w->nq; i++)
