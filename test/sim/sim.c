@@ -2,6 +2,7 @@
 #include "sim.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,9 +172,11 @@ static void put_on_wire(struct sim *w, const struct dundi_addr *from, const stru
         p->final = dundi_hdr_final(&h);
     }
     struct sim_node *dst = node_at(w, to);
-    p->dropped = !from_up || !dst || !dst->up || (w->loss && next_random(w) % 100 < w->loss);
+    /* An address without a node is a client outside the world (sim_request):
+     * what reaches it is not dropped, only not queued. */
+    p->dropped = !from_up || (dst && !dst->up) || (w->loss && next_random(w) % 100 < w->loss);
     size_t index = w->nlog++;
-    if (p->dropped)
+    if (p->dropped || !dst)
         return;
     if (w->nq == w->capq) {
         w->capq = w->capq ? 2 * w->capq : 64;
@@ -421,3 +424,156 @@ const struct sim_pkt *sim_log(const struct sim *w, size_t *n)
 }
 
 void sim_log_clear(struct sim *w) { w->log_start = w->nlog; }
+
+const struct sim_pkt *sim_find(const struct sim *w, const char *from, const char *to, int cmd, size_t nth)
+{
+    for (size_t i = w->log_start; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        if (addr_is(&p->from, from) && addr_is(&p->to, to) && (cmd < 0 || p->cmd == cmd) && nth-- == 0)
+            return p;
+    }
+    return NULL;
+}
+
+bool sim_decode(const struct sim_pkt *p, struct dundi_hdr *h, struct dundi_ies *ies)
+{
+    return dundi_hdr_decode(p->data, p->len, h) == 0 &&
+           dundi_ies_decode(p->data + DUNDI_HDR_LEN, p->len - DUNDI_HDR_LEN, ies) == 0;
+}
+
+static void client_send(struct sim *w, const char *from, struct sim_node *n, const struct dundi_hdr *h,
+                        const struct dundi_ieb *ies)
+{
+    uint8_t pkt[DUNDI_MAX_PACKET];
+    size_t len = ies ? ies->len : 0;
+    dundi_hdr_encode(h, pkt);
+    if (len)
+        memcpy(pkt + DUNDI_HDR_LEN, ies->buf, len);
+    sim_inject(w, from, n, pkt, DUNDI_HDR_LEN + len);
+}
+
+void sim_request_send(struct sim *w, const char *from, struct sim_node *n, uint8_t cmd, uint16_t strans,
+                      const struct dundi_ieb *ies)
+{
+    struct dundi_hdr h = {strans, 0, 0, 0, cmd, 0};
+    client_send(w, from, n, &h, ies);
+}
+
+int sim_response(struct sim *w, const char *from, struct sim_node *n, uint16_t strans, struct dundi_ies *out)
+{
+    /* The first final response to strans (a retransmission repeats it). */
+    for (size_t i = w->log_start; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        struct dundi_hdr h;
+        if (p->dropped || !p->final || p->cmd == DUNDI_CMD_ACK || !addr_is(&p->to, from) ||
+            !dundi_addr_equal(&p->from, &n->addr) || dundi_hdr_decode(p->data, p->len, &h) < 0 ||
+            (h.dtrans & DUNDI_TRANS_MASK) != strans)
+            continue;
+        if (dundi_ies_decode(p->data + DUNDI_HDR_LEN, p->len - DUNDI_HDR_LEN, out) < 0)
+            memset(out, 0, sizeof(*out));
+        int cmd = p->cmd;
+        struct dundi_hdr ack = {strans, h.strans, (uint8_t)(h.oseqno + 1), h.iseqno, DUNDI_CMD_ACK | DUNDI_FLAG_FINAL,
+                                0};
+        client_send(w, from, n, &ack, NULL);
+        return cmd;
+    }
+    return -1;
+}
+
+int sim_request(struct sim *w, const char *from, struct sim_node *n, uint8_t cmd, uint16_t strans,
+                const struct dundi_ieb *ies, uint64_t limit_ms, struct dundi_ies *out)
+{
+    uint64_t start = w->now_ms;
+    memset(out, 0, sizeof(*out));
+    sim_request_send(w, from, n, cmd, strans, ies);
+    int got;
+    while ((got = sim_response(w, from, n, strans, out)) < 0 && w->now_ms - start < limit_ms)
+        sim_run(w, 1);
+    sim_run(w, 2); /* the ACK arrives */
+    return got;
+}
+
+void sim_discover_ies(struct dundi_ieb *b, const char *const *path, const bool *direct, unsigned npath,
+                      const char *number, const char *context, int ttl, bool bypass)
+{
+    dundi_ieb_init(b, DUNDI_MAX_IES);
+    dundi_ie_put_u16(b, DUNDI_IE_VERSION, 1);
+    for (unsigned i = 0; i < npath; i++) {
+        eid_t e;
+        if (eid_parse(&e, path[i]) < 0)
+            die("bad EID", path[i]);
+        dundi_ie_put_eid(b, direct[i] ? DUNDI_IE_EID_DIRECT : DUNDI_IE_EID, &e);
+    }
+    dundi_ie_put_str(b, DUNDI_IE_CALLED_NUMBER, number);
+    dundi_ie_put_str(b, DUNDI_IE_CALLED_CONTEXT, context);
+    dundi_ie_put_u16(b, DUNDI_IE_TTL, (uint16_t)ttl);
+    if (bypass)
+        dundi_ie_put_empty(b, DUNDI_IE_CACHEBYPASS);
+}
+
+struct pending_eidq {
+    struct eid_info *out;
+    bool done;
+};
+
+static void eidq_done(void *ctx, const struct eid_info *r)
+{
+    struct pending_eidq *pq = ctx;
+    *pq->out = *r;
+    pq->done = true;
+}
+
+bool sim_eid_query(struct sim_node *n, const char *target, int ttl, uint64_t limit_ms, struct eid_info *out)
+{
+    struct sim *w = n->w;
+    uint64_t start = w->now_ms;
+    eid_t t;
+    if (eid_parse(&t, target) < 0)
+        die("bad EID", target);
+    memset(out, 0, sizeof(*out));
+    struct pending_eidq pq = {out, false};
+    struct eid_query *q = eid_query_start(&n->srv, &t, NULL, ttl, NULL, 0, eidq_done, &pq);
+    if (!q)
+        die("sim_eid_query", "out of memory");
+    while (!pq.done && w->now_ms - start < limit_ms)
+        sim_run(w, 1);
+    if (!pq.done)
+        eid_query_abandon(q);
+    return pq.done;
+}
+
+/* What the scenarios read of a peer's state: kept in one place, so that a
+ * change of struct peer_state touches only this function. */
+static const struct peer_state *peer_of(struct sim_node *n, const char *eid)
+{
+    eid_t e;
+    if (eid_parse(&e, eid) < 0)
+        die("bad EID", eid);
+    return server_find_peer_state(&n->srv, &e);
+}
+
+int sim_peer_rtt(struct sim_node *n, const char *eid)
+{
+    const struct peer_state *ps = peer_of(n, eid);
+    return ps ? ps->rtt_ms : INT_MIN;
+}
+
+bool sim_peer_registered(struct sim_node *n, const char *eid)
+{
+    const struct peer_state *ps = peer_of(n, eid);
+    return ps && ps->registered;
+}
+
+const char *sim_peer_addr(struct sim_node *n, const char *eid)
+{
+    static char text[80];
+    eid_t e;
+    if (eid_parse(&e, eid) < 0)
+        die("bad EID", eid);
+    const struct peer_conf *p = config_find_peer(n->srv.conf, &e);
+    const struct dundi_addr *a = p ? server_peer_addr(&n->srv, p) : NULL;
+    text[0] = '\0';
+    if (a && a->len)
+        dundi_addr_str(a, text, sizeof(text));
+    return text;
+}
