@@ -32,7 +32,16 @@ struct inflight {
     uint64_t due_ms;
     size_t log_index; /* the packet in the log */
     struct sim_node *to;
+    struct agent *agent; /* or to an agent */
 };
+
+/* A peer played by the scenario at an address without a node. */
+struct agent {
+    struct dundi_addr addr;
+    sim_agent_fn fn;
+    void *ctx;
+};
+#define SIM_MAX_AGENTS 16
 
 struct sim {
     uint64_t now_ms;
@@ -46,6 +55,9 @@ struct sim {
     size_t log_start; /* sim_log_clear: what counts starts here */
     struct inflight *q;
     size_t nq, capq;
+    struct agent agents[SIM_MAX_AGENTS];
+    unsigned nagents;
+    uint64_t extra_delay_ms; /* sim_inject_later */
 };
 
 static struct sim *current; /* one world at a time: the clock is the process's */
@@ -150,7 +162,15 @@ static struct sim_node *node_at(struct sim *w, const struct dundi_addr *a)
     return NULL;
 }
 
-/* Every datagram goes into the log; those to a live node are queued. */
+static struct agent *agent_at(struct sim *w, const struct dundi_addr *a)
+{
+    for (unsigned i = 0; i < w->nagents; i++)
+        if (dundi_addr_equal(&w->agents[i].addr, a))
+            return &w->agents[i];
+    return NULL;
+}
+
+/* Every datagram goes into the log; those to a live node or an agent are queued. */
 static void put_on_wire(struct sim *w, const struct dundi_addr *from, const struct dundi_addr *to,
                         const uint8_t *pkt, size_t len, bool from_up)
 {
@@ -172,18 +192,19 @@ static void put_on_wire(struct sim *w, const struct dundi_addr *from, const stru
         p->final = dundi_hdr_final(&h);
     }
     struct sim_node *dst = node_at(w, to);
+    struct agent *ag = dst ? NULL : agent_at(w, to);
     /* An address without a node is a client outside the world (sim_request):
      * what reaches it is not dropped, only not queued. */
     p->dropped = !from_up || (dst && !dst->up) || (w->loss && next_random(w) % 100 < w->loss);
     size_t index = w->nlog++;
-    if (p->dropped || !dst)
+    if (p->dropped || (!dst && !ag))
         return;
     if (w->nq == w->capq) {
         w->capq = w->capq ? 2 * w->capq : 64;
         if (!(w->q = realloc(w->q, w->capq * sizeof(*w->q))))
             die("queue", "out of memory");
     }
-    w->q[w->nq++] = (struct inflight){w->now_ms + w->latency_ms, index, dst};
+    w->q[w->nq++] = (struct inflight){w->now_ms + w->extra_delay_ms + w->latency_ms, index, dst, ag};
 }
 
 static int node_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
@@ -315,6 +336,9 @@ static void step(struct sim *w)
             const struct sim_pkt *p = &w->log[f.log_index];
             struct sim_pkt copy = *p; /* the log may move while the server sends */
             server_input(&f.to->srv, &copy.from, copy.data, copy.len);
+        } else if (f.agent) {
+            struct sim_pkt copy = w->log[f.log_index];
+            f.agent->fn(f.agent->ctx, w, &copy);
         }
     }
     for (unsigned i = 0; i < w->nnodes; i++)
@@ -399,6 +423,25 @@ void sim_inject(struct sim *w, const char *from, struct sim_node *to, const uint
     if (parse_addr(from, &a) < 0)
         die("bad address", from);
     put_on_wire(w, &a, &to->addr, pkt, len, true);
+}
+
+void sim_inject_later(struct sim *w, const char *from, struct sim_node *to, const uint8_t *pkt, size_t len,
+                      uint64_t delay_ms)
+{
+    w->extra_delay_ms = delay_ms;
+    sim_inject(w, from, to, pkt, len);
+    w->extra_delay_ms = 0;
+}
+
+void sim_agent(struct sim *w, const char *addr, sim_agent_fn fn, void *ctx)
+{
+    if (w->nagents == SIM_MAX_AGENTS)
+        die("too many agents", addr);
+    struct agent *a = &w->agents[w->nagents++];
+    if (parse_addr(addr, &a->addr) < 0)
+        die("bad address", addr);
+    a->fn = fn;
+    a->ctx = ctx;
 }
 
 static bool addr_is(const struct dundi_addr *a, const char *text)

@@ -75,6 +75,14 @@ unsigned sim_answers_with(const struct sim_answer *a, const char *dest);
  * there; replies to it are logged like every packet). */
 void sim_inject(struct sim *w, const char *from, struct sim_node *to, const uint8_t *pkt, size_t len);
 
+/* The same, arriving delay_ms later than sim_inject's would. */
+void sim_inject_later(struct sim *w, const char *from, struct sim_node *to, const uint8_t *pkt, size_t len,
+                      uint64_t delay_ms);
+/* A peer played by the scenario at addr (no node there): fn sees every
+ * datagram that reaches it, when it arrives, and may answer with sim_inject. */
+typedef void (*sim_agent_fn)(void *ctx, struct sim *w, const struct sim_pkt *p);
+void sim_agent(struct sim *w, const char *addr, sim_agent_fn fn, void *ctx);
+
 /* The packet log since the last sim_log_clear: datagrams from `from` to
  * `to` (addresses as text or NULL = any) with command cmd (-1 = any). */
 size_t sim_count(const struct sim *w, const char *from, const char *to, int cmd);
