@@ -566,7 +566,8 @@ static void eidq_done(void *ctx, const struct eid_info *r)
     pq->done = true;
 }
 
-bool sim_eid_query(struct sim_node *n, const char *target, int ttl, uint64_t limit_ms, struct eid_info *out)
+bool sim_eid_query(struct sim_node *n, const char *target, const char *context, int ttl, uint64_t limit_ms,
+                   struct eid_info *out)
 {
     struct sim *w = n->w;
     uint64_t start = w->now_ms;
@@ -575,7 +576,7 @@ bool sim_eid_query(struct sim_node *n, const char *target, int ttl, uint64_t lim
         die("bad EID", target);
     memset(out, 0, sizeof(*out));
     struct pending_eidq pq = {out, false};
-    struct eid_query *q = eid_query_start(&n->srv, &t, NULL, ttl, NULL, 0, eidq_done, &pq);
+    struct eid_query *q = eid_query_start(&n->srv, &t, context, ttl, NULL, 0, eidq_done, &pq);
     if (!q)
         die("sim_eid_query", "out of memory");
     while (!pq.done && w->now_ms - start < limit_ms)

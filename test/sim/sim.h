@@ -110,9 +110,10 @@ int sim_response(struct sim *w, const char *from, struct sim_node *n, uint16_t s
 void sim_discover_ies(struct dundi_ieb *b, const char *const *path, const bool *direct, unsigned npath,
                       const char *number, const char *context, int ttl, bool bypass);
 
-/* An EID query started by node n (as `dundictl eidquery` does), TTL ttl (0:
- * the configured one). Runs the world until it ends or limit_ms passed. */
-bool sim_eid_query(struct sim_node *n, const char *target, int ttl, uint64_t limit_ms, struct eid_info *out);
+/* An EID query started by node n (as `dundictl eidquery` does) in context
+ * (NULL: e164), TTL ttl (0: the configured one). Runs the world until it ends or limit_ms passed. */
+bool sim_eid_query(struct sim_node *n, const char *target, const char *context, int ttl, uint64_t limit_ms,
+                   struct eid_info *out);
 
 /* Node n's view of its peer eid: qualify result (0 none yet, -1
  * unreachable, else the RTT in ms; INT_MIN when it keeps no state for it),
