@@ -621,3 +621,27 @@ const char *sim_peer_addr(struct sim_node *n, const char *eid)
         dundi_addr_str(a, text, sizeof(text));
     return text;
 }
+
+uint64_t sim_digest(const struct sim *w)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+#define MIX(v)                                                                                                        \
+    do {                                                                                                              \
+        h ^= (uint64_t)(v);                                                                                           \
+        h *= 1099511628211ull;                                                                                        \
+    } while (0)
+    for (size_t i = 0; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        MIX(p->sent_ms);
+        MIX(p->cmd);
+        MIX(p->final);
+        MIX(p->dropped);
+        MIX(p->len);
+        for (size_t k = 0; k < p->from.len; k++)
+            MIX(((const uint8_t *)&p->from.ss)[k]);
+        for (size_t k = 0; k < p->to.len; k++)
+            MIX(((const uint8_t *)&p->to.ss)[k]);
+    }
+#undef MIX
+    return h;
+}

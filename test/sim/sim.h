@@ -123,6 +123,11 @@ int sim_peer_rtt(struct sim_node *n, const char *eid);
 bool sim_peer_registered(struct sim_node *n, const char *eid);
 const char *sim_peer_addr(struct sim_node *n, const char *eid);
 
+/* A digest of the whole log: when each datagram went, from where to where,
+ * its command, length and fate. Two runs with the same seed give the same
+ * digest (the bytes differ: session keys, IVs and transaction ids are random). */
+uint64_t sim_digest(const struct sim *w);
+
 /* The address of a node, as text. */
 const char *sim_addr(const struct sim_node *n);
 
