@@ -175,7 +175,7 @@ static void put_on_wire(struct sim *w, const struct dundi_addr *from, const stru
                         const uint8_t *pkt, size_t len, bool from_up)
 {
     if (w->nlog == w->caplog) {
-        w->caplog = w->caplog ? 2 * w->caplog : 256;
+        w->caplog = w->caplog ? 2 * w->caplog : 32;
         if (!(w->log = realloc(w->log, w->caplog * sizeof(*w->log))))
             die("log", "out of memory");
     }
