@@ -9,6 +9,8 @@ decrypt/  ENCDATA inputs for the fixed key 00 01 .. 0f: the protocol 6.5 test
           `openssl` command; skipped without it), a few random 32/48-byte blobs
 pattern/  "PATTERN\\nNUMBER" pairs
 config/   small dundi.conf files from test/data (and test/data/conf if present)
+server/   datagram sequences for fuzz_server (test/fuzz/server.c): requests from
+          the keyed peer (in clear and sealed), the unkeyed peer and strangers
 regstate/ pktdecode/ sipfeed/
           written by the unit tests that build those inputs
           (test_regstate, test_pktdecode, test_sipfeed DATADIR --seeds DIR),
@@ -220,6 +222,40 @@ def config_seeds():
     print("config: %d seeds" % len(os.listdir(d)))
 
 
+def server_seeds():
+    """Records c, len (2 bytes), datagram for fuzz_server: c & 3 = from the keyed
+    peer K in clear / the unkeyed peer U / a stranger / K sealed (c & 4: full key);
+    c >> 3 = 50 ms steps to let pass afterwards."""
+    d = reset("server")
+    k, u, stranger = bytes.fromhex("020000004002"), bytes.fromhex("020000004003"), bytes.fromhex("020000004077")
+    dyn = bytes.fromhex("020000004004")
+    u16 = lambda v: struct.pack(">H", v)
+    hdr = lambda st, cmd, dt=0, i=0, o=0: struct.pack(">HHBBBB", st, dt, i, o, cmd, 0)
+    rec = lambda c, pkt: bytes([c]) + u16(len(pkt)) + pkt
+
+    def discover(st, who, number, ttl=2, ctx=b"priv", extra=b""):
+        return hdr(st, 0x01) + ie(10, u16(1)) + ie(4, who) + ie(3, number) + ie(2, ctx) + ie(6, u16(ttl)) + extra
+
+    ack = lambda st, dt: hdr(st, 0xc0, dt, 1, 1)
+    write(d, "clear-discover-u", rec(1 | 8, discover(100, u, b"1001")) + rec(1, ack(100, 1)))
+    write(d, "sealed-discover-k", rec(3 | 4 | 8, discover(101, k, b"2042", 3, extra=ie(29))))
+    write(d, "sealed-crc-then-full", rec(3, discover(102, k, b"1001")) + rec(3 | 4, discover(103, k, b"1002")))
+    write(d, "clear-from-keyed", rec(0, discover(104, k, b"1001")))
+    write(d, "stranger", rec(2, discover(105, stranger, b"1001")) + rec(2, hdr(106, 0x0a) + ie(10, u16(1))
+                                                                      + ie(1, stranger) + ie(11, u16(60))))
+    write(d, "regreq-dynamic", rec(2 | 16, hdr(107, 0x0a) + ie(10, u16(1)) + ie(1, dyn) + ie(11, u16(60))))
+    write(d, "eidquery", rec(1, hdr(108, 0x03) + ie(10, u16(1)) + ie(1, u) + ie(15, bytes.fromhex("020000004001"))
+                             + ie(2, b"priv") + ie(6, u16(2))))
+    answer = ie(5, k + b"\x02" + u16(1) + u16(7) + b"1003@k")
+    write(d, "sealed-precache", rec(3 | 4, hdr(109, 0x05) + ie(10, u16(1)) + ie(1, k) + ie(3, b"1003") + ie(2, b"priv")
+                                    + ie(6, u16(1)) + answer + ie(20, u16(0)) + ie(11, u16(30))))
+    write(d, "null-ping-and-cancel", rec(1, hdr(110, 0x89)) + rec(1, discover(111, u, b"9999", 3))
+          + rec(1, hdr(112, 0x8c, 0) + ie(14, b"\x01x")))
+    write(d, "duplicate-root", rec(1, discover(113, u, b"2055")) + rec(1, discover(114, u, b"2055")))
+    write(d, "garbage", rec(2, b"\x00" * 7) + rec(1, hdr(115, 0x47)) + rec(3, b"\xff" * 40))
+    print("server: %d seeds" % len(os.listdir(d)))
+
+
 def unit_seeds(build):
     """Seeds the unit tests build by hand (frames, state files, SIP sequences)."""
     for what in ("regstate", "pktdecode", "sipfeed"):
@@ -242,6 +278,7 @@ def main():
     decrypt_seeds(payloads)
     pattern_seeds()
     config_seeds()
+    server_seeds()
     unit_seeds(build)
 
 

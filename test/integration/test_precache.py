@@ -186,29 +186,6 @@ class PrecacheTests(harness.DaemonsCase):
         stats = self.stop_all()
         self.assertGreaterEqual(stats["P"]["precache_sent"], 2, stats["P"])
 
-    def test_3_permissions(self):
-        """U accepts pushes only from a precache-inbound peer whose include allows the
-        context; P pushes only to peers whose permit allows it; strangers get NOAUTH."""
-        # U includes another context only: refused, nothing cached.
-        self.start("U", u_config(include="other"))
-        self.start("P", p_config(extens=("1001",)))
-        self.assertTrue(self.daemons["P"].wait_log("precache to peer %s refused" % U_EID, 5.0),
-                        self.daemons["P"].log())
-        self.assertEqual(self.pushes("U", "1001"), 0)
-        rc, doc = self.ask("1001")
-        self.assertEqual(rc, 1, doc)
-        stats = self.stop_all()
-        self.assertEqual(stats["U"]["precache_received"], 0, stats["U"])
-        self.assertEqual(stats["U"]["refused"], 1, stats["U"])
-
-        # P's permit does not allow priv: P pushes nothing.
-        self.daemons = {}
-        self.start("U", u_config())
-        self.start("P", p_config(extens=("1001",), permit="other"))
-        time.sleep(2.5)
-        stats = self.stop_all()
-        self.assertEqual(stats["P"]["precache_sent"], 0, stats["P"])
-        self.assertEqual(stats["U"]["precache_received"], 0, stats["U"])
 
     def test_4_raw_push_in_clear(self):
         """A clear PRECACHERQ from an unkeyed pusher is cached under its EID and answered from;

@@ -2,6 +2,7 @@
 #include "sim.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,16 @@ struct inflight {
     uint64_t due_ms;
     size_t log_index; /* the packet in the log */
     struct sim_node *to;
+    struct agent *agent; /* or to an agent */
 };
+
+/* A peer played by the scenario at an address without a node. */
+struct agent {
+    struct dundi_addr addr;
+    sim_agent_fn fn;
+    void *ctx;
+};
+#define SIM_MAX_AGENTS 16
 
 struct sim {
     uint64_t now_ms;
@@ -45,6 +55,9 @@ struct sim {
     size_t log_start; /* sim_log_clear: what counts starts here */
     struct inflight *q;
     size_t nq, capq;
+    struct agent agents[SIM_MAX_AGENTS];
+    unsigned nagents;
+    uint64_t extra_delay_ms; /* sim_inject_later */
 };
 
 static struct sim *current; /* one world at a time: the clock is the process's */
@@ -149,12 +162,20 @@ static struct sim_node *node_at(struct sim *w, const struct dundi_addr *a)
     return NULL;
 }
 
-/* Every datagram goes into the log; those to a live node are queued. */
+static struct agent *agent_at(struct sim *w, const struct dundi_addr *a)
+{
+    for (unsigned i = 0; i < w->nagents; i++)
+        if (dundi_addr_equal(&w->agents[i].addr, a))
+            return &w->agents[i];
+    return NULL;
+}
+
+/* Every datagram goes into the log; those to a live node or an agent are queued. */
 static void put_on_wire(struct sim *w, const struct dundi_addr *from, const struct dundi_addr *to,
                         const uint8_t *pkt, size_t len, bool from_up)
 {
     if (w->nlog == w->caplog) {
-        w->caplog = w->caplog ? 2 * w->caplog : 256;
+        w->caplog = w->caplog ? 2 * w->caplog : 32;
         if (!(w->log = realloc(w->log, w->caplog * sizeof(*w->log))))
             die("log", "out of memory");
     }
@@ -171,16 +192,19 @@ static void put_on_wire(struct sim *w, const struct dundi_addr *from, const stru
         p->final = dundi_hdr_final(&h);
     }
     struct sim_node *dst = node_at(w, to);
-    p->dropped = !from_up || !dst || !dst->up || (w->loss && next_random(w) % 100 < w->loss);
+    struct agent *ag = dst ? NULL : agent_at(w, to);
+    /* An address without a node is a client outside the world (sim_request):
+     * what reaches it is not dropped, only not queued. */
+    p->dropped = !from_up || (dst && !dst->up) || (w->loss && next_random(w) % 100 < w->loss);
     size_t index = w->nlog++;
-    if (p->dropped)
+    if (p->dropped || (!dst && !ag))
         return;
     if (w->nq == w->capq) {
         w->capq = w->capq ? 2 * w->capq : 64;
         if (!(w->q = realloc(w->q, w->capq * sizeof(*w->q))))
             die("queue", "out of memory");
     }
-    w->q[w->nq++] = (struct inflight){w->now_ms + w->latency_ms, index, dst};
+    w->q[w->nq++] = (struct inflight){w->now_ms + w->extra_delay_ms + w->latency_ms, index, dst, ag};
 }
 
 static int node_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
@@ -313,6 +337,9 @@ static void step(struct sim *w)
             const struct sim_pkt *p = &w->log[f.log_index];
             struct sim_pkt copy = *p; /* the log may move while the server sends */
             server_input(&f.to->srv, &copy.from, copy.data, copy.len);
+        } else if (f.agent) {
+            struct sim_pkt copy = w->log[f.log_index];
+            f.agent->fn(f.agent->ctx, w, &copy);
         }
     }
     for (unsigned i = 0; i < w->nnodes; i++)
@@ -399,6 +426,25 @@ void sim_inject(struct sim *w, const char *from, struct sim_node *to, const uint
     put_on_wire(w, &a, &to->addr, pkt, len, true);
 }
 
+void sim_inject_later(struct sim *w, const char *from, struct sim_node *to, const uint8_t *pkt, size_t len,
+                      uint64_t delay_ms)
+{
+    w->extra_delay_ms = delay_ms;
+    sim_inject(w, from, to, pkt, len);
+    w->extra_delay_ms = 0;
+}
+
+void sim_agent(struct sim *w, const char *addr, sim_agent_fn fn, void *ctx)
+{
+    if (w->nagents == SIM_MAX_AGENTS)
+        die("too many agents", addr);
+    struct agent *a = &w->agents[w->nagents++];
+    if (parse_addr(addr, &a->addr) < 0)
+        die("bad address", addr);
+    a->fn = fn;
+    a->ctx = ctx;
+}
+
 static bool addr_is(const struct dundi_addr *a, const char *text)
 {
     struct dundi_addr b;
@@ -422,3 +468,181 @@ const struct sim_pkt *sim_log(const struct sim *w, size_t *n)
 }
 
 void sim_log_clear(struct sim *w) { w->log_start = w->nlog; }
+
+const struct sim_pkt *sim_find(const struct sim *w, const char *from, const char *to, int cmd, size_t nth)
+{
+    for (size_t i = w->log_start; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        if (addr_is(&p->from, from) && addr_is(&p->to, to) && (cmd < 0 || p->cmd == cmd) && nth-- == 0)
+            return p;
+    }
+    return NULL;
+}
+
+bool sim_decode(const struct sim_pkt *p, struct dundi_hdr *h, struct dundi_ies *ies)
+{
+    return dundi_hdr_decode(p->data, p->len, h) == 0 &&
+           dundi_ies_decode(p->data + DUNDI_HDR_LEN, p->len - DUNDI_HDR_LEN, ies) == 0;
+}
+
+static void client_send(struct sim *w, const char *from, struct sim_node *n, const struct dundi_hdr *h,
+                        const struct dundi_ieb *ies)
+{
+    uint8_t pkt[DUNDI_MAX_PACKET];
+    size_t len = ies ? ies->len : 0;
+    dundi_hdr_encode(h, pkt);
+    if (len)
+        memcpy(pkt + DUNDI_HDR_LEN, ies->buf, len);
+    sim_inject(w, from, n, pkt, DUNDI_HDR_LEN + len);
+}
+
+void sim_request_send(struct sim *w, const char *from, struct sim_node *n, uint8_t cmd, uint16_t strans,
+                      const struct dundi_ieb *ies)
+{
+    struct dundi_hdr h = {strans, 0, 0, 0, cmd, 0};
+    client_send(w, from, n, &h, ies);
+}
+
+int sim_response(struct sim *w, const char *from, struct sim_node *n, uint16_t strans, struct dundi_ies *out)
+{
+    /* The first final response to strans (a retransmission repeats it). */
+    for (size_t i = w->log_start; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        struct dundi_hdr h;
+        if (p->dropped || !p->final || p->cmd == DUNDI_CMD_ACK || !addr_is(&p->to, from) ||
+            !dundi_addr_equal(&p->from, &n->addr) || dundi_hdr_decode(p->data, p->len, &h) < 0 ||
+            (h.dtrans & DUNDI_TRANS_MASK) != strans)
+            continue;
+        if (dundi_ies_decode(p->data + DUNDI_HDR_LEN, p->len - DUNDI_HDR_LEN, out) < 0)
+            memset(out, 0, sizeof(*out));
+        int cmd = p->cmd;
+        struct dundi_hdr ack = {strans, h.strans, (uint8_t)(h.oseqno + 1), h.iseqno, DUNDI_CMD_ACK | DUNDI_FLAG_FINAL,
+                                0};
+        client_send(w, from, n, &ack, NULL);
+        return cmd;
+    }
+    return -1;
+}
+
+int sim_request(struct sim *w, const char *from, struct sim_node *n, uint8_t cmd, uint16_t strans,
+                const struct dundi_ieb *ies, uint64_t limit_ms, struct dundi_ies *out)
+{
+    uint64_t start = w->now_ms;
+    memset(out, 0, sizeof(*out));
+    sim_request_send(w, from, n, cmd, strans, ies);
+    int got;
+    while ((got = sim_response(w, from, n, strans, out)) < 0 && w->now_ms - start < limit_ms)
+        sim_run(w, 1);
+    sim_run(w, 2); /* the ACK arrives */
+    return got;
+}
+
+void sim_discover_ies(struct dundi_ieb *b, const char *const *path, const bool *direct, unsigned npath,
+                      const char *number, const char *context, int ttl, bool bypass)
+{
+    dundi_ieb_init(b, DUNDI_MAX_IES);
+    dundi_ie_put_u16(b, DUNDI_IE_VERSION, 1);
+    for (unsigned i = 0; i < npath; i++) {
+        eid_t e;
+        if (eid_parse(&e, path[i]) < 0)
+            die("bad EID", path[i]);
+        dundi_ie_put_eid(b, direct[i] ? DUNDI_IE_EID_DIRECT : DUNDI_IE_EID, &e);
+    }
+    dundi_ie_put_str(b, DUNDI_IE_CALLED_NUMBER, number);
+    dundi_ie_put_str(b, DUNDI_IE_CALLED_CONTEXT, context);
+    dundi_ie_put_u16(b, DUNDI_IE_TTL, (uint16_t)ttl);
+    if (bypass)
+        dundi_ie_put_empty(b, DUNDI_IE_CACHEBYPASS);
+}
+
+struct pending_eidq {
+    struct eid_info *out;
+    bool done;
+};
+
+static void eidq_done(void *ctx, const struct eid_info *r)
+{
+    struct pending_eidq *pq = ctx;
+    *pq->out = *r;
+    pq->done = true;
+}
+
+bool sim_eid_query(struct sim_node *n, const char *target, const char *context, int ttl, uint64_t limit_ms,
+                   struct eid_info *out)
+{
+    struct sim *w = n->w;
+    uint64_t start = w->now_ms;
+    eid_t t;
+    if (eid_parse(&t, target) < 0)
+        die("bad EID", target);
+    memset(out, 0, sizeof(*out));
+    struct pending_eidq pq = {out, false};
+    struct eid_query *q = eid_query_start(&n->srv, &t, context, ttl, NULL, 0, eidq_done, &pq);
+    if (!q)
+        die("sim_eid_query", "out of memory");
+    while (!pq.done && w->now_ms - start < limit_ms)
+        sim_run(w, 1);
+    if (!pq.done)
+        eid_query_abandon(q);
+    return pq.done;
+}
+
+/* What the scenarios read of a peer's state: kept in one place, so that a
+ * change of struct peer_state touches only this function. */
+static const struct peer_state *peer_of(struct sim_node *n, const char *eid)
+{
+    eid_t e;
+    if (eid_parse(&e, eid) < 0)
+        die("bad EID", eid);
+    return server_find_peer_state(&n->srv, &e);
+}
+
+int sim_peer_rtt(struct sim_node *n, const char *eid)
+{
+    const struct peer_state *ps = peer_of(n, eid);
+    return ps ? ps->rtt_ms : INT_MIN;
+}
+
+bool sim_peer_registered(struct sim_node *n, const char *eid)
+{
+    const struct peer_state *ps = peer_of(n, eid);
+    return ps && ps->registered;
+}
+
+const char *sim_peer_addr(struct sim_node *n, const char *eid)
+{
+    static char text[80];
+    eid_t e;
+    if (eid_parse(&e, eid) < 0)
+        die("bad EID", eid);
+    const struct peer_conf *p = config_find_peer(n->srv.conf, &e);
+    const struct dundi_addr *a = p ? server_peer_addr(&n->srv, p) : NULL;
+    text[0] = '\0';
+    if (a && a->len)
+        dundi_addr_str(a, text, sizeof(text));
+    return text;
+}
+
+uint64_t sim_digest(const struct sim *w)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+#define MIX(v)                                                                                                        \
+    do {                                                                                                              \
+        h ^= (uint64_t)(v);                                                                                           \
+        h *= 1099511628211ull;                                                                                        \
+    } while (0)
+    for (size_t i = 0; i < w->nlog; i++) {
+        const struct sim_pkt *p = &w->log[i];
+        MIX(p->sent_ms);
+        MIX(p->cmd);
+        MIX(p->final);
+        MIX(p->dropped);
+        MIX(p->len);
+        for (size_t k = 0; k < p->from.len; k++)
+            MIX(((const uint8_t *)&p->from.ss)[k]);
+        for (size_t k = 0; k < p->to.len; k++)
+            MIX(((const uint8_t *)&p->to.ss)[k]);
+    }
+#undef MIX
+    return h;
+}
