@@ -1,6 +1,8 @@
 /* The cache on disk (include/dundid/cachefile.h). */
 #include "dundid/cachefile.h"
 
+#include "dundid/decimal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,21 +18,12 @@ static int fail(struct cachefile_result *res, size_t line, const char *why)
     return -1;
 }
 
-/* Decimal without sign, at most 18 digits (no overflow), at most max. */
 static bool num(const char *s, int64_t max, int64_t *out)
 {
-    size_t n = strlen(s);
-    int64_t v = 0;
-    if (!n || n > 18)
+    uint64_t v;
+    if (!dec_parse_u64(s, strlen(s), (uint64_t)max, &v))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return false;
-    *out = v;
+    *out = (int64_t)v;
     return true;
 }
 

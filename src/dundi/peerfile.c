@@ -1,6 +1,8 @@
 /* Dynamic peers' registrations on disk (include/dundid/peerfile.h). */
 #include "dundid/peerfile.h"
 
+#include "dundid/decimal.h"
+
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,19 +17,12 @@ static int fail(struct peerfile_result *res, size_t line, const char *why)
     return -1;
 }
 
-/* A decimal of at most 18 digits (no sign): cannot overflow int64_t. */
 static bool parse_num(const char *s, int64_t *out)
 {
-    size_t n = strlen(s);
-    if (!n || n > 18)
+    uint64_t v;
+    if (!dec_parse_u64(s, strlen(s), INT64_MAX / 2, &v))
         return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
+    *out = (int64_t)v;
     return true;
 }
 

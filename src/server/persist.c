@@ -93,7 +93,11 @@ static void load_peers(struct server *s)
             p = server_clone_wildcard(s, &e->eid);
         if (!p || !p->dynamic)
             continue; /* no longer a dynamic peer of ours */
-        server_register_until(s, &e->eid, &e->addr, (uint64_t)(e->expires - wall) * 1000u);
+        /* A registration never lasts longer than the reference grants. */
+        int64_t left = e->expires - wall;
+        if (left > REG_EXPIRATION_S + 10)
+            left = REG_EXPIRATION_S + 10;
+        server_register_until(s, &e->eid, &e->addr, (uint64_t)(left > 0 ? left : 1) * 1000u);
         qualify_soon(s, &e->eid);
         used++;
     }
@@ -113,8 +117,10 @@ struct cache_load {
 static bool put_key(void *ctx, const struct cache_record *r)
 {
     struct cache_load *l = ctx;
+    /* No key lives longer than the longest EXPIRATION (a 16-bit field) allows. */
+    int64_t now = clock_wall_s(), latest = now + UINT16_MAX + 10;
     return cache_restore(l->s->cache, &r->peer, r->number, r->context, r->kind, r->crc, &r->root, r->hint,
-                         r->answers, r->n, r->expires, clock_wall_s());
+                         r->answers, r->n, r->expires < latest ? r->expires : latest, now);
 }
 
 static int parse_cache(void *ctx, const char *buf, size_t len)
