@@ -112,8 +112,7 @@ int main(void)
         "# dundid cache 1\nK\t02:00:00:00:00:01\te\t1234abcd\th\t2000\t12\tpriv\t1\nE\t1\n",
         "# dundid cache 1\nK\t02:00:00:00:00:01\te\t1234abcd\ta\t2000\t\tpriv\t0\nE\t1\n",
         "# dundid cache 1\nK\t02:00:00:00:00:01\te\t1234abcd\ta\t2000\t1001\tpriv\t1\nE\t1\n",
-        "# dundid cache 1\nK\t02:00:00:00:00:01\te\t1234abcd\ta\t2000\t1001\tpriv\t1\n"
-        "A\t02:00:00:00:00:02\t256\t0\t0\tx\nE\t1\n",
+        "# dundid cache 1\nK\t02:00:00:00:00:01\te\t1234abcd\ta\t2000\t1001\tpriv\t1\nA\t02:00:00:00:00:02\t256\t0\t0\tx\nE\t1\n",
         "# dundid cache 1\nE\t1\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
