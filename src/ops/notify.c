@@ -1,6 +1,8 @@
 /* sd_notify(3) by hand: see include/dundid/notify.h. */
 #include "dundid/notify.h"
 
+#include "dundid/decimal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,18 +18,8 @@ static struct sockaddr_un notify_addr;
 static socklen_t notify_addrlen;
 static uint64_t watchdog_usec;
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
+/* Digits only: " -1" or "1x" in the environment is not a number. */
+static bool parse_u64(const char *s, uint64_t *out) { return s && dec_parse_u64(s, strlen(s), UINT64_MAX, out); }
 
 static void read_watchdog(void)
 {

@@ -12,6 +12,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/crypto.h"
+#include "dundid/decimal.h"
 #include "dundid/eid.h"
 #include "dundid/net.h"
 #include "dundid/trans.h"
@@ -366,7 +367,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
-    char *end;
+    uint64_t num;
 
     eid_random(&q.eid);
     q.ttl = 32;
@@ -379,19 +380,19 @@ int main(int argc, char **argv)
             }
             break;
         case 't':
-            q.ttl = (int)strtol(optarg, &end, 10);
-            if (*end || q.ttl < 1 || q.ttl > 255) {
+            if (!dec_parse_u64(optarg, strlen(optarg), 255, &num) || num < 1) {
                 fprintf(stderr, "dundiq: --ttl must be 1..255\n");
                 return EXIT_ERROR;
             }
+            q.ttl = (int)num;
             break;
         case 'b': q.bypass = true; break;
         case 'T':
-            q.timeout_ms = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || !q.timeout_ms) {
-                fprintf(stderr, "dundiq: --timeout must be milliseconds > 0\n");
+            if (!dec_parse_u64(optarg, strlen(optarg), 3600000, &num) || !num) {
+                fprintf(stderr, "dundiq: --timeout must be 1..3600000 milliseconds\n");
                 return EXIT_ERROR;
             }
+            q.timeout_ms = (unsigned)num;
             break;
         case 'j': q.json = true; break;
         case 'Q':

@@ -1,10 +1,13 @@
-#!/bin/sh
-# Long fuzz campaign: every fuzz_* target of a fuzz build for N seconds each,
-# J at a time (default 1); prints executions, corpus size and crashes per target.
+#!/bin/bash
+# Long fuzz campaign: every fuzz_* target of a fuzz build for N seconds each
+# (or until it has run R inputs), J at a time (default 1); prints
+# executions, corpus size and crashes per target.
 #
-#   test/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-j J] [-o OUTDIR] [TARGET...]
+#   test/fuzz/campaign.sh [-b BUILD] [-t SECONDS] [-n RUNS] [-j J] [-o OUTDIR] [TARGET...]
 #
-# A 30-minute campaign of 12 targets on 2 cores: -j 2 -t 300.
+# A 30-minute campaign on 2 cores, equal time: -j 2 -t 300. Every target to
+# 10 M executions, the fast ones handing their time to the slow ones:
+# -j 2 -n 10000000 -t 1800 (a new target starts whenever one finishes).
 # BUILD is a tree configured with -DDUNDID_FUZZ=ON -DCMAKE_C_COMPILER=clang
 # (default build-fuzz). New inputs go to BUILD/test/fuzz/corpus-NAME (the
 # checked-in seeds under test/fuzz/corpus/NAME are only read); crash, leak,
@@ -16,20 +19,23 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=build-fuzz
 secs=60
+runs=
 jobs=1
 out=
-while getopts b:t:j:o:h opt; do
+while getopts b:t:n:j:o:h opt; do
     case $opt in
     b) build=$OPTARG ;;
     t) secs=$OPTARG ;;
+    n) runs=$OPTARG ;;
     j) jobs=$OPTARG ;;
     o) out=$OPTARG ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
 case $secs in '' | *[!0-9]*) echo "campaign.sh: -t needs whole seconds" >&2; exit 2 ;; esac
 case $jobs in '' | 0 | *[!0-9]*) echo "campaign.sh: -j needs a whole number > 0" >&2; exit 2 ;; esac
+case $runs in *[!0-9]*) echo "campaign.sh: -n needs a whole number" >&2; exit 2 ;; esac
 bin=$build/test/fuzz
 [ -d "$bin" ] || { echo "campaign.sh: no $bin (configure with -DDUNDID_FUZZ=ON)" >&2; exit 2; }
 out=${out:-$build/fuzz-campaign}
@@ -55,7 +61,7 @@ run_one() {
     start=$(date +%s)
     # -timeout: one input may take at most 10 s; -rss_limit_mb: a 2 GB input is a finding.
     set +e
-    "$bin/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$bin/$t" -max_total_time="$secs" ${runs:+-runs=$runs} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$arts/" "$work" $( [ -d "$seeds" ] && echo "$seeds" ) >"$log" 2>&1
     rc=$?
     set -e
@@ -68,14 +74,16 @@ run_one() {
     printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" "$corpus" "$crashes" >"$out/$name.row"
 }
 
-# J targets at a time; each batch ends when its last target does (they all
-# run for the same time).
-n=0
+# J targets at a time: the next starts as soon as one finishes.
+running=0
 for t in $targets; do
     rm -f "$out/${t#fuzz_}.row"
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
     run_one "$t" &
-    n=$((n + 1))
-    [ $((n % jobs)) -eq 0 ] && wait
+    running=$((running + 1))
 done
 wait
 

@@ -74,7 +74,7 @@ static void test_watchdog(void)
     notify_init(err, sizeof(err));
     CHECK_INT(notify_watchdog_usec(), 0);
     unsetenv("WATCHDOG_PID");
-    const char *bad[] = {"", "0", "-5", "12abc", "99999999999999999999999"};
+    const char *bad[] = {"", "0", "-5", " -1", " 5", "+5", "12abc", "18446744073709551616", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         setenv("WATCHDOG_USEC", bad[i], 1);
         notify_init(err, sizeof(err));
