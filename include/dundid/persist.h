@@ -1,6 +1,6 @@
 /* State that survives a restart of dundid (persist.c): dynamic peers'
  * registrations (peer_statefile), saved a second after a change and at
- * stop, and the answer and hint cache (cache_statefile), saved every 10 s
+ * stop, and the answer and hint cache (cache_statefile), saved every 60 s
  * while it changes and at stop. Both are read at start: after a kill -9, a
  * registered dynamic peer is asked at once and a cached answer is served
  * for the rest of its EXPIRATION. A damaged file is reported and ignored. */

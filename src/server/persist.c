@@ -13,7 +13,7 @@
 #include "dundid/statefile.h"
 
 #define PEERS_SAVE_DELAY_MS 1000
-#define CACHE_SAVE_EVERY_MS 10000
+#define CACHE_SAVE_EVERY_MS 60000 /* the whole cache, on the loop: about 1.2 ms per 1000 keys */
 
 /* ---- dynamic peers ---- */
 

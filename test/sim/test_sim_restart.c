@@ -16,7 +16,7 @@
 static char l_conf[2048], peers_path[64], cache_path[64];
 
 static const char *R_CONF =
-    "[general]\nbindaddr = 127.0.17.2\nport = 4520\nentityid = " R_EID "\ncachetime = 120\nttl = 2\n"
+    "[general]\nbindaddr = 127.0.17.2\nport = 4520\nentityid = " R_EID "\ncachetime = 600\nttl = 2\n"
     "resolv_conf = /dev/null\n[registrations]\nstatefile = none\n"
     "[mappings]\npriv => regs,0,SIP,${NUMBER}@r\n[context regs]\nexten => 1001\n"
     "[" L_EID "]\nmodel = symmetric\nhost = 127.0.17.1\nport = 4520\ninclude = priv\npermit = priv\nregister = yes\n";
@@ -50,7 +50,7 @@ static void kill_and_restart(void)
     struct sim_answer a;
     if (CHECK(sim_lookup(l, "1001", "priv", false, 3000, &a), "first lookup"))
         CHECK_INT(sim_answers_with(&a, "1001@r"), 1);
-    sim_run(w, 11000); /* the cache is written every 10 s, the peers a second after a change */
+    sim_run(w, 61000); /* the cache is written every 60 s, the peers a second after a change */
     sim_down(r, true); /* from now on only what L kept can answer */
     sim_restart(l);    /* kill -9: nothing written at the stop */
     CHECK(registered(l, R_EID), "R's registration survived the restart");
