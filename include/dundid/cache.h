@@ -77,6 +77,11 @@ struct cache_result {
 
 /* Empty result: n = 0, expiration = INT_MAX, no hint. */
 void cache_result_init(struct cache_result *res);
+/* The merge rule of 4.7, for cached and fresh answers alike: the same
+ * protocol and destination is a duplicate whose lower weight wins; a new
+ * one is appended with its expiration while there is room. True when
+ * appended. */
+bool cache_result_add(struct cache_result *res, const struct dundi_answer *a, int expiration);
 
 /* 5.3 for one candidate peer. Probes e<path_crc>, e00000000, r<root> (root
  * NULL = zero EID); every unexpired key found merges its answers into res

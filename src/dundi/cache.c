@@ -552,36 +552,34 @@ static int remaining(int64_t expiry, int64_t now)
 }
 
 /* Merge one value into res (4.7 dedup: same proto + identical dest). */
+bool cache_result_add(struct cache_result *res, const struct dundi_answer *a, int expiration)
+{
+    for (unsigned i = 0; i < res->n; i++)
+        if (res->answers[i].proto == a->proto && !strcmp(res->answers[i].dest, a->dest)) {
+            if (a->weight < res->answers[i].weight)
+                res->answers[i].weight = a->weight;
+            return false;
+        }
+    if (res->n >= CACHE_MAX_RESULTS)
+        return false;
+    res->answers[res->n] = *a;
+    res->expirations[res->n++] = expiration;
+    return true;
+}
+
 static void merge(const struct cval *v, int left, struct cache_result *res)
 {
     const uint8_t *p = v->data;
+    struct dundi_answer a;
     for (unsigned i = 0; i < v->n; i++) {
-        uint8_t proto = p[6];
         size_t len = p[7];
-        uint16_t flags, weight;
-        memcpy(&flags, p + 8, 2);
-        memcpy(&weight, p + 10, 2);
-        const char *dest = (const char *)p + REC_HDR;
-        unsigned z;
-        for (z = 0; z < res->n; z++) {
-            struct dundi_answer *a = &res->answers[z];
-            if (a->proto == proto && memcmp(a->dest, dest, len) == 0 && a->dest[len] == '\0')
-                break;
-        }
-        if (z < res->n) {
-            if (res->answers[z].weight > weight)
-                res->answers[z].weight = weight;
-        } else if (res->n < CACHE_MAX_RESULTS) {
-            struct dundi_answer *a = &res->answers[res->n];
-            memcpy(a->eid.b, p, EID_LEN);
-            a->proto = proto;
-            a->flags = flags;
-            a->weight = weight;
-            memcpy(a->dest, dest, len);
-            a->dest[len] = '\0';
-            res->expirations[res->n] = left;
-            res->n++;
-        }
+        memcpy(a.eid.b, p, EID_LEN);
+        a.proto = p[6];
+        memcpy(&a.flags, p + 8, 2);
+        memcpy(&a.weight, p + 10, 2);
+        memcpy(a.dest, p + REC_HDR, len);
+        a.dest[len] = '\0';
+        cache_result_add(res, &a, left);
         p += REC_HDR + len;
     }
 }

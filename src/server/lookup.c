@@ -44,23 +44,6 @@ static bool in_avoid(const struct lookup *lk, const eid_t *e, bool *direct)
     return false;
 }
 
-/* Merge one answer (4.7): same protocol and destination is a duplicate whose
- * lower weight wins. Returns true when it was appended. */
-static bool merge_answer(struct cache_result *res, const struct dundi_answer *a, int expiration)
-{
-    for (unsigned i = 0; i < res->n; i++)
-        if (res->answers[i].proto == a->proto && !strcmp(res->answers[i].dest, a->dest)) {
-            if (a->weight < res->answers[i].weight)
-                res->answers[i].weight = a->weight;
-            return false;
-        }
-    if (res->n >= CACHE_MAX_RESULTS)
-        return false;
-    res->answers[res->n] = *a;
-    res->expirations[res->n++] = expiration;
-    return true;
-}
-
 static void lower_expiration(struct lookup_result *r, int e)
 {
     if (e < r->expiration)
@@ -92,7 +75,7 @@ static void finish(struct lookup *lk, bool report)
         struct lookup *j = lk->joiners;
         lk->joiners = j->next_joiner;
         for (unsigned i = 0; i < lk->r.res.n; i++)
-            if (merge_answer(&j->r.res, &lk->r.res.answers[i], lk->r.res.expirations[i]))
+            if (cache_result_add(&j->r.res, &lk->r.res.answers[i], lk->r.res.expirations[i]))
                 j->r.hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
         j->r.hint_flags |= lk->r.hint_flags & DUNDI_HINT_TTL_EXPIRED;
         if (!(lk->r.hint_flags & DUNDI_HINT_DONT_ASK))
@@ -140,7 +123,7 @@ static void take_response(struct lookup *lk, const eid_t *peer, const struct dun
     unsigned first = lk->r.res.n;
 
     for (unsigned i = 0; i < ie->anscount; i++)
-        if (merge_answer(&lk->r.res, &ie->answers[i], ie->expiration > 0 ? ie->expiration : cachetime))
+        if (cache_result_add(&lk->r.res, &ie->answers[i], ie->expiration > 0 ? ie->expiration : cachetime))
             lk->r.hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
     bool unaffected = ie->has_hint && (ie->hint_flags & DUNDI_HINT_UNAFFECTED);
     const eid_t *root = lk->has_root ? &lk->root : NULL;
