@@ -118,6 +118,7 @@ static void seed_begin(const char *name)
     snprintf(path, sizeof(path), "%s/%s", seed_dir, name);
     seed_f = fopen(path, "wb");
     CHECK(seed_f != NULL, "cannot write %s", path);
+    fputc(0, seed_f); /* the fuzzer's mode byte: keep_other_registrars off */
 }
 
 static void seed_end(void)
@@ -135,7 +136,7 @@ static int64_t seed_now;
 static void send_at(const struct sip_hop *hop, int64_t now)
 {
     sipfeed_input(f, rt, feed_kind, (const uint8_t *)msgbuf, msglen, hop, now, default_expires);
-    if (seed_f) { /* "\0MSG", then a control byte: hop index, seconds since the previous message */
+    if (seed_f) { /* after the mode byte, "\0MSG", then a control byte: hop index, seconds since the previous message */
         unsigned h = 0;
         for (unsigned i = 0; i < sizeof(fuzz_hops) / sizeof(fuzz_hops[0]); i++)
             if (fuzz_hops[i] == hop)
@@ -146,7 +147,7 @@ static void send_at(const struct sip_hop *hop, int64_t now)
         if (dt > 31)
             dt = 31;
         seed_now = now;
-        if (ftell(seed_f))
+        if (ftell(seed_f) > 1)
             fwrite("\0MSG", 1, 4, seed_f);
         fputc((int)(h | (unsigned)dt << 3), seed_f);
         fwrite(msgbuf, 1, msglen, seed_f);
