@@ -4,6 +4,7 @@
 #ifndef DUNDID_SERVER_IMPL_H
 #define DUNDID_SERVER_IMPL_H
 
+#include "dundid/bgsave.h"
 #include "dundid/server.h"
 
 /* What upper layers hang on a peer state, set up and taken down with it
@@ -19,8 +20,10 @@ struct peer_hooks {
 /* The timers of the state files (persist.c). */
 struct persist_state {
     bool started;
+    bool save_in_child; /* the daemon; the simulator saves inline */
     struct timer peers_timer, cache_timer;
     uint64_t cache_saved_changes;
+    struct bgsave cache_save;
 };
 
 /* Work space of the one loop thread, used within a single call and never

@@ -13,7 +13,7 @@
 #include "dundid/statefile.h"
 
 #define PEERS_SAVE_DELAY_MS 1000
-#define CACHE_SAVE_EVERY_MS 60000 /* the whole cache, on the loop: about 1.2 ms per 1000 keys */
+#define CACHE_SAVE_EVERY_MS 60000 /* the whole cache, by a child process (bgsave.h) */
 
 /* ---- dynamic peers ---- */
 
@@ -158,21 +158,39 @@ static uint64_t cache_changes(const struct server *s)
     return st->saves + st->evictions + st->expired;
 }
 
-static void save_cache(struct server *s)
+static void cache_saved(void *arg, bool ok, const char *err)
+{
+    (void)arg;
+    if (!ok)
+        log_warning("cannot write the cache state file: %s", err);
+}
+
+/* in_child: while the loop runs, the child writes the cache as it is now;
+ * at stop, inline. */
+static void save_cache(struct server *s, bool in_child)
 {
     char err[256];
-    if (!s->conf->cache_statefile[0])
+    const char *path = s->conf->cache_statefile;
+    if (!path[0])
         return;
-    if (statefile_save(s->conf->cache_statefile, write_cache, s, err, sizeof(err)) < 0)
-        log_warning("cannot write the cache state file: %s", err);
+    if (in_child && s->persist.save_in_child && bgsave_running(&s->persist.cache_save))
+        return; /* the next round takes what changed since */
     s->persist.cache_saved_changes = cache_changes(s);
+    if (in_child && s->persist.save_in_child) {
+        if (bgsave_start(&s->persist.cache_save, s->base, path, write_cache, s, cache_saved, s, err, sizeof(err)) == 0)
+            return;
+        log_warning("cache state file: %s; writing it on the loop", err);
+    }
+    bgsave_wait(&s->persist.cache_save); /* never two writers of one file */
+    if (statefile_save(path, write_cache, s, err, sizeof(err)) < 0)
+        log_warning("cannot write the cache state file: %s", err);
 }
 
 static void on_cache_timer(void *arg)
 {
     struct server *s = arg;
     if (cache_changes(s) != s->persist.cache_saved_changes)
-        save_cache(s);
+        save_cache(s, true);
     timerq_arm(&s->loop.tq, &s->persist.cache_timer, clock_now_ms() + CACHE_SAVE_EVERY_MS);
 }
 
@@ -182,6 +200,7 @@ void persist_start(struct server *s)
 {
     timer_init(&s->persist.peers_timer, on_peers_timer, s);
     timer_init(&s->persist.cache_timer, on_cache_timer, s);
+    bgsave_init(&s->persist.cache_save);
     load_peers(s);
     load_cache(s);
     s->persist.cache_saved_changes = cache_changes(s);
@@ -192,11 +211,12 @@ void persist_start(struct server *s)
 void persist_save_all(struct server *s)
 {
     save_peers(s);
-    save_cache(s);
+    save_cache(s, false);
 }
 
 void persist_stop(struct server *s)
 {
     timerq_cancel(&s->loop.tq, &s->persist.peers_timer);
     timerq_cancel(&s->loop.tq, &s->persist.cache_timer);
+    bgsave_wait(&s->persist.cache_save);
 }

@@ -171,6 +171,7 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         return -1;
     }
     realtime_configure(s->realtime, NULL, conf);
+    s->persist.save_in_child = !io;
     persist_start(s);
     qualify_schedule(s);
     resolve_schedule(s);
