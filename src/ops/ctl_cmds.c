@@ -145,7 +145,8 @@ static const struct ctl_cmd {
     ctl_fn fn;
 } cmds[] = {
     {"help", "", 0, 0, "List the commands", cmd_help},
-    {"show peers", "", 0, 0, "Show defined DUNDi peers", show_peers},
+    {"show peers", "[registered|include TEXT|exclude TEXT|begin TEXT]", 0, 2, "Show defined DUNDi peers",
+     show_peers},
     {"show peer", "EID", 1, 1, "Show info on a specific DUNDi peer", show_peer},
     {"show trans", "", 0, 0, "Show active DUNDi transactions", show_trans},
     {"show cache", "", 0, 0, "Show DUNDi cache", show_cache},

@@ -278,7 +278,8 @@ class ControlTests(unittest.TestCase):
         self.assertEqual(self.run_err("bogus"), "unknown command 'bogus' (try 'help')")
         self.assertEqual(self.run_err("show", "bogus"), "unknown command 'show bogus' (try 'help')")
         self.assertEqual(self.run_err("show", "peer"), "usage: show peer EID")
-        self.assertEqual(self.run_err("show", "peers", "x"), "usage: show peers")
+        self.assertEqual(self.run_err("show", "peers", "x"),
+                         "usage: show peers [registered|include TEXT|exclude TEXT|begin TEXT]")
         self.assertEqual(self.run_err("lookup"), "usage: lookup NUMBER[@CONTEXT] [bypass]")
         self.assertEqual(self.run_err("lookup", "1001@priv", "fast"), "usage: lookup NUMBER[@CONTEXT] [bypass]")
         self.assertIn("is not NUMBER@CONTEXT", self.run_err("lookup", "@priv"))
