@@ -435,6 +435,71 @@ class DebugTests(unittest.TestCase):
         self.assertEqual(d.exit_code, 0, d.log())
 
 
+COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "completion")
+
+
+def complete(name, words, path_dir=None, cword=None):
+    """Source contrib/completion/NAME in a plain bash, check it registers,
+    call its function with COMP_WORDS = words (the last being completed)."""
+    script = ('source "$1" || exit 3; shift; complete -p %s || exit 4; COMP_WORDS=("$@"); '
+              'COMP_CWORD=%d; _%s; printf "%%s\\n" "${COMPREPLY[@]}"' % (name, cword or len(words) - 1, name))
+    env = dict(os.environ)
+    if path_dir:
+        env["PATH"] = path_dir + os.pathsep + env.get("PATH", "")
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script, "bash", os.path.join(COMPLETION, name)]
+                       + list(words), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, env=env)
+    if p.returncode != 0:
+        raise AssertionError("bash completion %s %r: %d %s" % (name, words, p.returncode, p.stderr.decode()))
+    lines = p.stdout.decode().splitlines()
+    if lines[0] != "complete -F _%s %s" % (name, name):
+        raise AssertionError("complete -p: %r" % lines[0])
+    return sorted(l for l in lines[1:] if l)
+
+
+class CompletionTests(unittest.TestCase):
+    """contrib/completion/dundictl and dundiq, sourced in bash."""
+
+    def test_dundictl_words(self):
+        self.assertEqual(complete("dundictl", ["dundictl", "sh"]), ["show"])
+        self.assertEqual(complete("dundictl", ["dundictl", "show", "pe"]), ["peer", "peers"])
+        self.assertEqual(complete("dundictl", ["dundictl", "-s", "/nonexistent", "show", "peers", ""]),
+                         ["begin", "exclude", "include", "registered"])
+        self.assertEqual(complete("dundictl", ["dundictl", "--json", "set", "debug", ""]), ["off", "on"])
+        self.assertEqual(complete("dundictl", ["dundictl", "set", "debug", "on", ""]), ["peer"])
+        self.assertEqual(complete("dundictl", ["dundictl", "store", "history", "o"]), ["off", "on"])
+        self.assertEqual(complete("dundictl", ["dundictl", "flush", ""]), ["all", "stats"])
+        self.assertEqual(complete("dundictl", ["dundictl", "lookup", "1001@priv", ""]), ["bypass"])
+        self.assertEqual(complete("dundictl", ["dundictl", "--j"]), ["--json"])
+        # No daemon: no EIDs, and no error.
+        self.assertEqual(complete("dundictl", ["dundictl", "-s", "/nonexistent", "show", "peer", ""]), [])
+
+    def test_dundictl_peer_eids_from_the_daemon(self):
+        tmp = harness.make_workdir("dundid-tools-compl-")
+        self.addCleanup(tmp.cleanup)
+        sock = os.path.join(tmp.name, "e.ctl")
+        text = render_config(C_HOST, C_PORT, general_extra=["control = %s" % sock])
+        d = start_daemon(self, tmp.name, "e", text)
+        bindir = os.path.dirname(TOOLS["dundictl"])
+        got = complete("dundictl", ["dundictl", "-s", sock, "show", "peer", "02:00:00:00:00:9"], path_dir=bindir)
+        self.assertEqual(got, ["02:00:00:00:00:97", "02:00:00:00:00:98", "02:00:00:00:00:99"])
+        got = complete("dundictl", ["dundictl", "-s", sock, "set", "debug", "off", "peer", "02:00:00:00:00:0"],
+                       path_dir=bindir)
+        self.assertEqual(got, ["02:00:00:00:00:0b"])
+        d.stop()
+
+    def test_dundiq(self):
+        tmp = harness.make_workdir("dundid-tools-compl-")
+        self.addCleanup(tmp.cleanup)
+        keys = client_keys(tmp.name)
+        self.assertEqual(complete("dundiq", ["dundiq", "+s"]), ["+short"])
+        self.assertIn("--source", complete("dundiq", ["dundiq", "--s"]))
+        self.assertEqual(complete("dundiq", ["dundiq", "--keydir", keys, "--inkey", ""]), ["dundi", "other"])
+        self.assertEqual(complete("dundiq", ["dundiq", "-K", keys, "-I", "dundi", "-O", "o"]), ["other"])
+        self.assertEqual(complete("dundiq", ["dundiq", "-f", os.path.join(keys, "dundi.p")]),
+                         [os.path.join(keys, "dundi.pub")])
+        self.assertEqual(complete("dundiq", ["dundiq", "-b", ""]), [])
+
+
 def main():
     extra, run = harness.run_tests(extra_tools=("dundictl", "keygen"))
     TOOLS.update(extra)
