@@ -224,24 +224,26 @@ class DundiqTests(unittest.TestCase):
         self.assertEqual(rc, 2)
 
     def test_batch_keyed_one_session_key(self):
-        """Five keyed queries: the node checks one key (one RSA check), the
-        later queries carry its KEYCRC32 only."""
+        """25 keyed queries, more than dundid's burst of new keys per source
+        (20): the node checks one key (one RSA check), the later queries
+        carry its KEYCRC32 only, and all are answered."""
         before = self.stats()["key_checks"]
         ctl(self.sock, "set", "debug", "on")
         mark = len(self.a.log())
         try:
             rc, out, err = self.keyed("-p", A_PORT, "-s", "-f", "-", A_HOST,
-                                      stdin=b"1001@priv\n1006@priv\n1001@priv\n1002@priv\n1006@priv\n")
+                                      stdin=b"1001@priv\n1006@priv\n1002@priv\n" + b"1001@priv\n" * 22)
             self.assertEqual(rc, 1, err)  # 1002 has no answers
-            self.assertEqual(len(out.splitlines()), 4, out)
-            self.assertTrue(self.a.wait_log("decrypted: DPRESPONSE", count=5), self.a.log()[mark:])
+            self.assertEqual(err, "")
+            self.assertEqual(len(out.splitlines()), 24, out)
+            self.assertTrue(self.a.wait_log("decrypted: DPRESPONSE", count=25), self.a.log()[mark:])
         finally:
             ctl(self.sock, "set", "debug", "off")
         self.assertEqual(self.stats()["key_checks"], before + 1)
         log = self.a.log()[mark:]
         self.assertEqual(log.count("SHAREDKEY=<128 bytes>, SIGNATURE=<128 bytes>"), 1, log)
-        self.assertEqual(len(re.findall(r"packet: Rx-Frame \S+ ENCRYPT \(Command\) .* bytes \{EID=%s, KEYCRC32=[0-9a-f]{8}, ENCDATA=<\d+ bytes>\}"
-                                        % KEYED_EID, log)), 4, log)
+        self.assertEqual(len(re.findall(r"packet: Rx-Frame \S+ ENCRYPT \(Command\) .* bytes \{EID=%s, "
+                                        r"KEYCRC32=[0-9a-f]{8}, ENCDATA=<\d+ bytes>\}" % KEYED_EID, log)), 24, log)
 
     # ------------------------------------------------------------ refusals explained
 
