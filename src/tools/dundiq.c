@@ -17,6 +17,7 @@
 #include "dundid/decimal.h"
 #include "dundid/eid.h"
 #include "dundid/net.h"
+#include "dundid/qline.h"
 #include "dundid/trans.h"
 #include "dundid/wire.h"
 
@@ -524,19 +525,6 @@ static void build_request(const struct query *q, struct dundi_ieb *b)
         dundi_ie_put_empty(b, DUNDI_IE_CACHEBYPASS);
 }
 
-static bool split_number(const char *arg, char *number, char *context)
-{
-    const char *at = strchr(arg, '@');
-    size_t nlen = at ? (size_t)(at - arg) : strlen(arg);
-    const char *ctx = at ? at + 1 : "e164";
-    if (!nlen || nlen > DUNDI_MAX_NUMBER || !*ctx || strlen(ctx) > DUNDI_MAX_NUMBER)
-        return false;
-    memcpy(number, arg, nlen);
-    number[nlen] = '\0';
-    strcpy(context, ctx);
-    return true;
-}
-
 /* Send one query and wait for its end. Returns its exit code. */
 static int run_query(struct client *c, struct query *q)
 {
@@ -596,28 +584,22 @@ static int run_batch(struct client *c, FILE *f, const char *name, const char *ho
             fprintf(stderr, "dundiq: %s:%u: line too long\n", name, lineno);
             return EXIT_ERROR;
         }
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *save, *w[3];
-        int nw = 0;
-        for (char *tok = strtok_r(line, " \t\r\n", &save); tok && nw < 3; tok = strtok_r(NULL, " \t\r\n", &save))
-            w[nw++] = tok;
-        if (!nw)
-            continue;
         struct query *q = calloc(1, sizeof(*q));
         if (!q)
             return EXIT_ERROR;
+        const char *lhost, *word;
+        int prc = qline_parse(line, &lhost, &word, q->number, q->context);
         q->c = c;
-        q->host = nw == 2 ? w[0] : host;
-        const char *num = w[nw - 1];
-        if (nw > 2 || !q->host) {
+        q->host = lhost ? lhost : host;
+        if (prc == QLINE_EMPTY) {
+            /* nothing to ask */
+        } else if (prc == QLINE_E_WORDS || !q->host) {
             fprintf(stderr, "dundiq: %s:%u: not [HOST[:PORT]] NUMBER[@CONTEXT]%s\n", name, lineno,
                     q->host ? "" : " (no HOST on the line or the command line)");
             rc = EXIT_ERROR;
-        } else if (!split_number(num, q->number, q->context)) {
+        } else if (prc == QLINE_E_NUMBER) {
             fprintf(stderr, "dundiq: %s:%u: '%s' is not NUMBER@CONTEXT (each 1..%d characters)\n", name, lineno,
-                    num, DUNDI_MAX_NUMBER);
+                    word, DUNDI_MAX_NUMBER);
             rc = EXIT_ERROR;
         } else {
             if (!c->json && !c->short_out)
@@ -778,7 +760,7 @@ int main(int argc, char **argv)
         one.host = argv[optind];
         if (c.eidquery) {
             snprintf(one.context, sizeof(one.context), "%s", nargs == 2 ? argv[optind + 1] : "e164");
-        } else if (!split_number(argv[optind + 1], one.number, one.context)) {
+        } else if (!qline_split_number(argv[optind + 1], one.number, one.context)) {
             fprintf(stderr, "dundiq: '%s' is not NUMBER@CONTEXT (each 1..%d characters)\n", argv[optind + 1],
                     DUNDI_MAX_NUMBER);
             return EXIT_ERROR;
