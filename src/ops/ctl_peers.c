@@ -227,6 +227,7 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
             cj_null(o, "host");
         cj_int(o, "port", port);
         cj_bool(o, "dynamic", p->dynamic);
+        cj_bool(o, "cloned", p->cloned);
         cj_bool(o, "register", p->reg);
         cj_str(o, "inkey", p->inkey);
         cj_str(o, "outkey", p->outkey);
@@ -258,6 +259,8 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
     ctl_printf(o, "Host:    %s\n", port ? host : "<Unspecified>");
     ctl_printf(o, "Port:    %u\n", port);
     ctl_printf(o, "Dynamic: %s\n", p->dynamic ? "yes" : "no");
+    if (p->cloned)
+        ctl_printf(o, "Cloned:  yes, from [*] when it registered\n");
     ctl_printf(o, "Reg:     %s\n", p->reg ? "Yes" : "No");
     ctl_printf(o, "In Key:  %s\n", p->inkey[0] ? p->inkey : "<None>");
     ctl_printf(o, "Out Key: %s\n", p->outkey[0] ? p->outkey : "<None>");

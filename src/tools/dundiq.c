@@ -126,9 +126,11 @@ static void explain_cause(const struct query *q)
 {
     const struct dundi_ies *ie = &q->ies;
     const char *why = NULL;
-    if (ie->cause != DUNDI_CAUSE_NOAUTH)
+    if (ie->cause == DUNDI_CAUSE_DUPLICATE)
+        why = "the node is already looking this up for our EID; ask again when it is done";
+    else if (ie->cause != DUNDI_CAUSE_NOAUTH)
         return;
-    if (!ie->cause_text[0])
+    else if (!ie->cause_text[0])
         why = "the node does not know our EID, or not from this source address (--eid, -b)";
     else if (!strcmp(ie->cause_text, "Unencrypted responses not permitted"))
         why = "the node has keys for our EID: ask encrypted (--inkey, --outkey)";

@@ -12,6 +12,7 @@ Addresses (the block 127.0.41.0/24, ports 45450-45499):
     127.0.41.1:45450   daemon A: the test configuration, a static peer
                        02:00:00:00:41:05 at 127.0.41.5, control socket
     127.0.41.5:45460   dundiq's source address and port with -b
+    127.0.41.6:45450   a peer of A that never answers (context e164)
     127.0.41.2:45451   daemon B: [*] (dynamic), peers for "show peers"
     127.0.41.3:*       a raw client registering under B's [*]
     127.0.41.4:45452   daemon C, restarted in the middle of a keyed batch
@@ -20,7 +21,9 @@ Addresses (the block 127.0.41.0/24, ports 45450-45499):
 import json
 import os
 import re
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +40,7 @@ B_HOST, B_PORT = "127.0.41.2", 45451
 REG_HOST = "127.0.41.3"
 C_HOST, C_PORT = "127.0.41.4", 45452
 SRC_HOST, SRC_PORT = "127.0.41.5", 45460
+SILENT_HOST, SILENT_EID = "127.0.41.6", "02:00:00:00:41:06"
 STATIC_EID = "02:00:00:00:41:05"   # A's static peer at SRC_HOST
 CLIENT_EID = "02:00:00:00:00:99"   # the template's plain client (priv, e164)
 ALL_EID = "02:00:00:00:00:98"      # the template's client allowed every context
@@ -91,7 +95,13 @@ class DundiqTests(unittest.TestCase):
         cls.sock = os.path.join(cls.tmp.name, "a.ctl")
         text = render_config(A_HOST, A_PORT, general_extra=["control = %s" % cls.sock])
         text += "\n".join(["", "[%s]" % STATIC_EID, "model = inbound", "host = %s" % SRC_HOST,
-                           "permit = priv", ""])
+                           "permit = priv",
+                           "[%s]" % SILENT_EID, "model = outbound", "host = %s" % SILENT_HOST,
+                           "port = %d" % A_PORT, "include = e164", ""])
+        # A peer that never answers: A's lookups in e164 stay running for a while.
+        cls.silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.silent.bind((SILENT_HOST, A_PORT))
+        cls.addClassCleanup(cls.silent.close)
         path = os.path.join(cls.tmp.name, "a.conf")
         with open(path, "w") as f:
             f.write(text)
@@ -261,6 +271,21 @@ class DundiqTests(unittest.TestCase):
         rc, out, err = self.q("-p", A_PORT, A_HOST, "1001@priv")
         self.assertEqual((rc, err), (0, ""))
 
+    def test_duplicate_explained(self):
+        """The same lookup from the same EID while A still waits for its
+        peer: DUPLICATE, and dundiq says what it means."""
+        first = subprocess.Popen([harness.BINARIES["dundiq"], "--timeout", "8000", "--eid", CLIENT_EID, "-p",
+                                  str(A_PORT), A_HOST, "999@e164"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(first.kill)
+        r, _, _ = select.select([self.silent], [], [], 5)
+        self.assertTrue(r, "A did not forward the lookup to its silent peer")
+        rc, out, err = self.q("-p", A_PORT, A_HOST, "999@e164")
+        self.assertEqual((rc, out.splitlines()[0]), (1, "no answers: cause DUPLICATE, Duplicate request pending"),
+                         out + err)
+        self.assertIn("the node is already looking this up for our EID; ask again when it is done", err)
+        first.kill()  # A's lookup runs on, in e164, which no other test asks
+        first.communicate(timeout=30)
+
     def test_encrej_wrong_keys(self):
         rc, out, err = self.keyed("-p", A_PORT, A_HOST, "1001@priv", outkey="other")
         self.assertEqual((rc, out), (2, ""), err)
@@ -368,6 +393,11 @@ class ShowPeersTests(unittest.TestCase):
         self.assertEqual({e: p["cloned"] for e, p in by.items()},
                          {self.STATIC: False, self.DYN: False, self.CLONE: True})
         self.assertEqual((by[self.CLONE]["host"], by[self.CLONE]["port"]), (REG_HOST, self.reg_port))
+        rc, out, err = ctl(self.sock, "show", "peer", self.CLONE)
+        self.assertIn("Dynamic: yes\nCloned:  yes, from [*] when it registered\n", out)
+        self.assertIs(ctl_json(self, self.sock, "show", "peer", self.CLONE)["cloned"], True)
+        self.assertIs(ctl_json(self, self.sock, "show", "peer", self.STATIC)["cloned"], False)
+        self.assertNotIn("Cloned", ctl(self.sock, "show", "peer", self.STATIC)[1])
 
     def test_registered(self):
         eids, total = self.rows("registered")
