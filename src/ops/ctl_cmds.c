@@ -185,7 +185,11 @@ static enum ctl_status cmd_help(struct ctl_call *c, int argc, char **argv)
             cj_str(&c->out, "help", cmds[i].help);
             cj_end(&c->out);
         } else {
-            ctl_printf(&c->out, "%-44s %s\n", usage, cmds[i].help);
+            /* A long usage gets a line of its own, the columns stay. */
+            if (strlen(usage) > 44)
+                ctl_printf(&c->out, "%s\n%-44s %s\n", usage, "", cmds[i].help);
+            else
+                ctl_printf(&c->out, "%-44s %s\n", usage, cmds[i].help);
         }
     }
     if (c->out.json) {

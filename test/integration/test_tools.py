@@ -424,6 +424,9 @@ class ShowPeersTests(unittest.TestCase):
         for args in (("x",), ("include",), ("registered", "x"), ("begin", "a", "b")):
             rc, out, err = ctl(self.sock, "show", "peers", *args)
             self.assertEqual((rc, out, err), (1, "", usage), args)
+        rc, out, err = ctl(self.sock, "help")
+        self.assertIn("\nshow peers [registered|include TEXT|exclude TEXT|begin TEXT]\n%s Show defined DUNDi peers\n"
+                      "show peer EID %s Show info" % (" " * 44, " " * 30), out)
 
 
 class DebugTests(unittest.TestCase):
