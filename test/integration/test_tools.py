@@ -16,6 +16,7 @@ Addresses (the block 127.0.41.0/24, ports 45450-45499):
     127.0.41.2:45451   daemon B: [*] (dynamic), peers for "show peers"
     127.0.41.3:*       a raw client registering under B's [*]
     127.0.41.4:45452   daemon C, restarted in the middle of a keyed batch
+    127.0.41.7:45453   daemon D, forwarding a lookup to C keyed (debug on D)
 """
 
 import json
@@ -39,6 +40,7 @@ A_HOST, A_PORT = "127.0.41.1", 45450
 B_HOST, B_PORT = "127.0.41.2", 45451
 REG_HOST = "127.0.41.3"
 C_HOST, C_PORT = "127.0.41.4", 45452
+D_HOST, D_PORT = "127.0.41.7", 45453
 SRC_HOST, SRC_PORT = "127.0.41.5", 45460
 SILENT_HOST, SILENT_EID = "127.0.41.6", "02:00:00:00:41:06"
 STATIC_EID = "02:00:00:00:41:05"   # A's static peer at SRC_HOST
@@ -468,6 +470,39 @@ class DebugTests(unittest.TestCase):
         self.assertIsNone(re.search(r"[0-9a-fA-F]{32}", log), log)
         d.stop()
         self.assertEqual(d.exit_code, 0, d.log())
+
+    def test_inner_frames_of_our_own_requests(self):
+        """The opener's side: D forwards a lookup to its keyed peer (a daemon
+        with the template, where D's EID is the keyed client 97)."""
+        tmp = harness.make_workdir("dundid-tools-debug-")
+        self.addCleanup(tmp.cleanup)
+        start_daemon(self, tmp.name, "c", render_config(C_HOST, C_PORT))
+        sock = os.path.join(tmp.name, "d.ctl")
+        d = start_daemon(self, tmp.name, "d", "\n".join([
+            "[general]", "bindaddr = %s" % D_HOST, "port = %d" % D_PORT, "entityid = %s" % KEYED_EID,
+            "control = %s" % sock, "keydir = %s" % harness.test_keydir(),
+            "[mappings]", "priv => dlocal,0,SIP,${NUMBER}@%s" % D_HOST, "[context dlocal]", "exten => 9999",
+            "[02:00:00:00:00:0a]", "model = outbound", "host = %s" % C_HOST, "port = %d" % C_PORT,
+            "include = priv", "inkey = dundi", "outkey = dundi", ""]))
+        self.assertEqual(ctl(sock, "set", "debug", "on", "peer", "02:00:00:00:00:0a")[0], 0)
+        mark = len(d.log())
+        j = ctl_json(self, sock, "lookup", "1001@priv", "bypass")
+        self.assertEqual(len(j["answers"]), 1, j)
+        self.assertTrue(d.wait_log("decrypted: DPRESPONSE"), d.log()[mark:])
+        log = d.log()[mark:]
+        self.assertRegex(log, r"packet: Tx-Frame %s:%d decrypted: DPDISCOVER \(Command\) \{VERSION=1, "
+                              r"EID_DIRECT=%s, CALLED_NUMBER=1001, CALLED_CONTEXT=priv, TTL=\d+, CACHEBYPASS=\}"
+                         % (re.escape(C_HOST), C_PORT, KEYED_EID))
+        self.assertRegex(log, r"packet: Tx-Frame %s:%d ENCRYPT \(Command\) .* bytes \{EID=%s, SHAREDKEY=<128 bytes>, "
+                              r"SIGNATURE=<128 bytes>, ENCDATA=<\d+ bytes>\}" % (re.escape(C_HOST), C_PORT, KEYED_EID))
+        self.assertRegex(log, r"packet: Rx-Frame %s:%d decrypted: DPRESPONSE \(Response\) \(Final\) \{ANSWER="
+                              r"\{'eid': '02:00:00:00:00:0a', .*'data': 'priv:\*{24}@%s/1001'\}"
+                         % (re.escape(C_HOST), C_PORT, re.escape(C_HOST)))
+        self.assertIsNone(re.search(SECRET_RE, log), log)
+        self.assertIsNone(re.search(r"[0-9a-fA-F]{32}", log), log)
+        d.stop()
+        self.assertEqual(d.exit_code, 0, d.log())
+
 
 
 COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "completion")
