@@ -84,5 +84,8 @@ struct server {
 /* Operator debugging (debug.c): log the packets to and from addr when
  * debugging is on for everyone or for the peer at addr. */
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
+/* The engine's inner hook: a message inside an envelope, in clear. */
+void server_debug_inner(void *ctx, bool tx, const struct trans *t, const struct dundi_hdr *h, const uint8_t *ies,
+                        size_t len);
 
 #endif

@@ -140,6 +140,11 @@ struct trans_engine {
     struct trans *zombies; /* destroyed during input, freed when it returns */
     unsigned depth;
     struct trans_stats stats;
+    /* Debugging, when set: each message that travels in an envelope, in
+     * clear, as it is sealed (tx) or once opened (rx). */
+    void (*inner)(void *ctx, bool tx, const struct trans *t, const struct dundi_hdr *h, const uint8_t *ies,
+                  size_t len);
+    void *inner_ctx;
 };
 
 /* max = live transaction limit (0 = 32766). Allocated on the heap (it is big). */

@@ -256,5 +256,8 @@ void dundi_ie_put_encdata(struct dundi_ieb *b, const uint8_t iv[16], const uint8
  * "{VERSION=1, EID_DIRECT=02:00:00:00:00:0b, CALLED_NUMBER=1001, ...}".
  * Returns the length written (truncated to outlen-1) or a negative error. */
 int dundi_ies_format(const uint8_t *ies, size_t len, char *out, size_t outlen);
+/* The same; with redact, key material and ciphertext (SHAREDKEY, SIGNATURE,
+ * ENCDATA) only by their size, for logs. */
+int dundi_ies_format_opt(const uint8_t *ies, size_t len, char *out, size_t outlen, bool redact);
 
 #endif

@@ -334,6 +334,8 @@ static int send_pkt(struct trans *t, uint8_t cmd, bool final, const struct dundi
     size_t wirelen = len;
     uint8_t env[DUNDI_MAX_PACKET];
     if (t->encrypted && trans_cmd_encrypted(cmd)) {
+        if (e->inner)
+            e->inner(e->inner_ctx, true, t, &h, ies ? ies->buf : NULL, ieslen);
         int rc = seal(t, plain, len, env, sizeof(env), &wirelen);
         if (rc != DUNDI_OK)
             return rc;
@@ -380,6 +382,8 @@ int trans_open_envelope(struct trans *t, struct dundi_hdr *h, const struct dundi
     h->cmdresp |= ih->cmdresp & DUNDI_FLAG_FINAL; /* so the generic rules ACK and end it */
     *ies = inner + 2;
     *ieslen = n - 2;
+    if (t->eng->inner)
+        t->eng->inner(t->eng->inner_ctx, false, t, ih, *ies, *ieslen);
     return CRYPTO_OK;
 }
 

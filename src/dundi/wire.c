@@ -570,7 +570,7 @@ static void out_hex(struct out *o, const uint8_t *v, size_t len)
     out_put(o, tmp, n);
 }
 
-static void format_one(struct out *o, const struct dundi_ie_raw *ie)
+static void format_one(struct out *o, const struct dundi_ie_raw *ie, bool redact)
 {
     char eidbuf[EID_STR_LEN];
     const char *name = dundi_ie_name(ie->type);
@@ -622,6 +622,12 @@ static void format_one(struct out *o, const struct dundi_ie_raw *ie)
     case DUNDI_IE_ENCDATA:
     case DUNDI_IE_SHAREDKEY:
     case DUNDI_IE_SIGNATURE:
+        if (redact) {
+            outf(o, "<%zu bytes>", ie->len);
+            break;
+        }
+        out_hex(o, v, ie->len);
+        break;
     case DUNDI_IE_PEERSTATUS: out_hex(o, v, ie->len); break;
     case DUNDI_IE_CACHEBYPASS: break;
     default:
@@ -634,6 +640,11 @@ static void format_one(struct out *o, const struct dundi_ie_raw *ie)
 }
 
 int dundi_ies_format(const uint8_t *ies, size_t len, char *buf, size_t buflen)
+{
+    return dundi_ies_format_opt(ies, len, buf, buflen, false);
+}
+
+int dundi_ies_format_opt(const uint8_t *ies, size_t len, char *buf, size_t buflen, bool redact)
 {
     struct out o = {buf, buflen, 0};
     struct dundi_ie_iter it;
@@ -650,7 +661,7 @@ int dundi_ies_format(const uint8_t *ies, size_t len, char *buf, size_t buflen)
             continue; /* full: only the verdict on the rest is still to come */
         if (n++)
             out_put(&o, ", ", 2);
-        format_one(&o, &ie);
+        format_one(&o, &ie, redact);
     }
     out_put(&o, "}", 1);
     if (rc < 0)

@@ -145,7 +145,8 @@ static const struct ctl_cmd {
     ctl_fn fn;
 } cmds[] = {
     {"help", "", 0, 0, "List the commands", cmd_help},
-    {"show peers", "", 0, 0, "Show defined DUNDi peers", show_peers},
+    {"show peers", "[registered|include TEXT|exclude TEXT|begin TEXT]", 0, 2, "Show defined DUNDi peers",
+     show_peers},
     {"show peer", "EID", 1, 1, "Show info on a specific DUNDi peer", show_peer},
     {"show trans", "", 0, 0, "Show active DUNDi transactions", show_trans},
     {"show cache", "", 0, 0, "Show DUNDi cache", show_cache},
@@ -184,7 +185,11 @@ static enum ctl_status cmd_help(struct ctl_call *c, int argc, char **argv)
             cj_str(&c->out, "help", cmds[i].help);
             cj_end(&c->out);
         } else {
-            ctl_printf(&c->out, "%-44s %s\n", usage, cmds[i].help);
+            /* A long usage gets a line of its own, the columns stay. */
+            if (strlen(usage) > 44)
+                ctl_printf(&c->out, "%s\n%-44s %s\n", usage, "", cmds[i].help);
+            else
+                ctl_printf(&c->out, "%-44s %s\n", usage, cmds[i].help);
         }
     }
     if (c->out.json) {

@@ -1,6 +1,7 @@
 /* "show peers", "show peer" and "show trans": Asterisk-like tables, or JSON. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dundid/ctl_cmds.h"
 #include "dundid/server.h"
@@ -56,12 +57,52 @@ static int peer_avg_ms(const struct server *s, const eid_t *eid, int *count)
     return *count ? (int)(sum / *count) : 0;
 }
 
+/* Asterisk's filters of "show peers": "registered" keeps the peers whose
+ * address is known; "include TEXT", "exclude TEXT" and "begin TEXT" keep
+ * the rows that contain, lack or start with TEXT (begin ignores case). */
+struct peer_filter {
+    bool registered;
+    char how; /* 0, 'i', 'x' or 'b' */
+    const char *text;
+};
+
+static int parse_filter(struct ctl_call *c, int argc, char **argv, struct peer_filter *f)
+{
+    static const char usage[] = "usage: show peers [registered|include TEXT|exclude TEXT|begin TEXT]";
+    *f = (struct peer_filter){0};
+    if (argc == 1 && !strcasecmp(argv[0], "registered")) {
+        f->registered = true;
+    } else if (argc == 2 && !strcasecmp(argv[0], "include")) {
+        f->how = 'i';
+    } else if (argc == 2 && !strcasecmp(argv[0], "exclude")) {
+        f->how = 'x';
+    } else if (argc == 2 && !strcasecmp(argv[0], "begin")) {
+        f->how = 'b';
+    } else if (argc) {
+        ctl_fail(c, usage);
+        return -1;
+    }
+    f->text = argc == 2 ? argv[1] : NULL;
+    return 0;
+}
+
+static bool filter_keeps(const struct peer_filter *f, const char *row)
+{
+    switch (f->how) {
+    case 'i': return strstr(row, f->text) != NULL;
+    case 'x': return strstr(row, f->text) == NULL;
+    case 'b': return !strncasecmp(row, f->text, strlen(f->text));
+    default: return true;
+    }
+}
+
 enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
 {
     struct ctl_out *o = &c->out;
     int counts[3] = {0, 0, 0}, total = 0;
-    (void)argc;
-    (void)argv;
+    struct peer_filter f;
+    if (parse_filter(c, argc, argv, &f) < 0)
+        return CTL_DONE;
     if (o->json) {
         cj_obj(o, NULL);
         cj_arr(o, "peers");
@@ -69,19 +110,32 @@ enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
         ctl_printf(o, "%-20.20s %-41.41s     %-6.6s %-10.10s %-8.8s %-15.15s\n", "EID", "Host", "Port", "Model",
                    "AvgTime", "Status");
     }
+    /* The configured peers, then the [*] clones (peers that registered
+     * under [*]): both are in server_peer_at(). */
     for (size_t i = 0; i < server_peer_count(c->s); i++) {
         const struct peer_conf *p = server_peer_at(c->s, i);
         if (p->wildcard)
             continue;
-        char eid[EID_STR_LEN], host[80], status[32], avg[20];
+        const struct dundi_addr *addr = server_peer_addr(c->s, p);
+        if (f.registered && !addr)
+            continue;
+        char eid[EID_STR_LEN], host[80], status[32], avg[20], row[256];
         unsigned port;
         int kind, rtt, n;
-        addr_host(server_peer_addr(c->s, p), host, sizeof(host), &port);
+        addr_host(addr, host, sizeof(host), &port);
         peer_status(c->s, p, status, sizeof(status), &kind, &rtt);
         int avgms = peer_avg_ms(c->s, &p->eid, &n);
+        eid_to_str(&p->eid, eid);
+        if (n)
+            snprintf(avg, sizeof(avg), "%d ms", avgms);
+        else
+            snprintf(avg, sizeof(avg), "Unavail");
+        snprintf(row, sizeof(row), "%-20.20s %-41.41s %s %-6u %-10.10s %-8.8s %-15.15s\n", eid, host,
+                 p->dynamic ? "(D)" : "(S)", port, model_name(p->model), avg, status);
+        if (!filter_keeps(&f, row))
+            continue;
         counts[kind]++;
         total++;
-        eid_to_str(&p->eid, eid);
         if (o->json) {
             cj_obj(o, NULL);
             cj_str(o, "eid", eid);
@@ -91,6 +145,7 @@ enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
                 cj_null(o, "host");
             cj_int(o, "port", port);
             cj_bool(o, "dynamic", p->dynamic);
+            cj_bool(o, "cloned", p->cloned);
             cj_str(o, "model", model_name(p->model));
             if (n)
                 cj_int(o, "avg_ms", avgms);
@@ -103,12 +158,7 @@ enum ctl_status show_peers(struct ctl_call *c, int argc, char **argv)
                 cj_null(o, "rtt_ms");
             cj_end(o);
         } else {
-            if (n)
-                snprintf(avg, sizeof(avg), "%d ms", avgms);
-            else
-                snprintf(avg, sizeof(avg), "Unavail");
-            ctl_printf(o, "%-20.20s %-41.41s %s %-6u %-10.10s %-8.8s %-15.15s\n", eid, host, p->dynamic ? "(D)" : "(S)",
-                       port, model_name(p->model), avg, status);
+            ctl_printf(o, "%s", row);
         }
     }
     if (o->json) {
@@ -177,6 +227,7 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
             cj_null(o, "host");
         cj_int(o, "port", port);
         cj_bool(o, "dynamic", p->dynamic);
+        cj_bool(o, "cloned", p->cloned);
         cj_bool(o, "register", p->reg);
         cj_str(o, "inkey", p->inkey);
         cj_str(o, "outkey", p->outkey);
@@ -208,6 +259,8 @@ enum ctl_status show_peer(struct ctl_call *c, int argc, char **argv)
     ctl_printf(o, "Host:    %s\n", port ? host : "<Unspecified>");
     ctl_printf(o, "Port:    %u\n", port);
     ctl_printf(o, "Dynamic: %s\n", p->dynamic ? "yes" : "no");
+    if (p->cloned)
+        ctl_printf(o, "Cloned:  yes, from [*] when it registered\n");
     ctl_printf(o, "Reg:     %s\n", p->reg ? "Yes" : "No");
     ctl_printf(o, "In Key:  %s\n", p->inkey[0] ? p->inkey : "<None>");
     ctl_printf(o, "Out Key: %s\n", p->outkey[0] ? p->outkey : "<None>");

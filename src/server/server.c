@@ -146,6 +146,8 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     s->eng->send = server_send;
     s->eng->send_ctx = s;
+    s->eng->inner = server_debug_inner;
+    s->eng->inner_ctx = s;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
     if (!(s->rl = malloc(sizeof(*s->rl))) || !(s->rl_keys = malloc(sizeof(*s->rl_keys))) || looplag_start(s) < 0) {
         snprintf(err, errlen, "out of memory");

@@ -98,6 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const from[] = {K_ADDR, U_ADDR, X_ADDR};
     struct sim *w = sim_new(1, keydir);
     struct sim_node *n = sim_node(w, "N", N_ADDR, n_conf);
+    /* "set debug on": every packet and every opened envelope is formatted
+     * (the lines themselves stay below the log level). */
+    server_debug_all(sim_server(n), true);
     sim_run(w, 10);
     for (size_t off = 0; off + 3 <= size;) {
         uint8_t c = data[off];

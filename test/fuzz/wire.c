@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)dundi_ies_format(p, len, text, sizeof(text));
     (void)dundi_ies_format(p, len, small, sizeof(small)); /* truncation path */
+    (void)dundi_ies_format_opt(p, len, text, sizeof(text), true); /* the debug log's */
 
     struct dundi_ie_iter it;
     struct dundi_ie_raw ie;

@@ -3,7 +3,7 @@
 configuration, the systemd unit (naming the installed binary and file) and
 the man pages land in their folders, and the installed dundid runs.
 
-Usage: check_install.py CMAKE BUILD_DIR SBINDIR SYSCONFDIR UNITDIR MANDIR DOCDIR
+Usage: check_install.py CMAKE BUILD_DIR SBINDIR SYSCONFDIR UNITDIR MANDIR DOCDIR DATADIR
 (the full, configured install folders)
 """
 
@@ -14,7 +14,7 @@ import tempfile
 
 
 def main():
-    cmake, build, sbindir, sysconfdir, unitdir, mandir, docdir = sys.argv[1:8]
+    cmake, build, sbindir, sysconfdir, unitdir, mandir, docdir, datadir = sys.argv[1:9]
     failures = []
     with tempfile.TemporaryDirectory(prefix="dundid-install-") as dest:
         env = dict(os.environ, DESTDIR=dest)
@@ -35,6 +35,8 @@ def main():
             docdir + "/dundid-capture.conf": False,
             mandir + "/man8/dundid.8": False, mandir + "/man8/dundid-keygen.8": False,
             mandir + "/man5/dundid.conf.5": False, mandir + "/man1/dundiq.1": False,
+            datadir + "/bash-completion/completions/dundictl": False,
+            datadir + "/bash-completion/completions/dundiq": False,
         }
         for path, executable in expect.items():
             if not os.path.isfile(at(path)):
