@@ -452,7 +452,8 @@ static void take_row(struct realtime *rt, int fetch_rc)
         rt->st.rows_applied++;
         rt->pass_applied++;
         break;
-    case RT_SYNC_NOT_LIVE: rt->st.rows_unregistered++; break;
+    case RT_SYNC_NOT_LIVE: rt->st.rows_not_live++; break;
+    case RT_SYNC_DEPARTED: rt->st.rows_departed++; break;
     case RT_SYNC_NO_REGISTRAR:
         rt->st.rows_no_registrar++;
         if (say)
@@ -856,13 +857,14 @@ void realtime_log_stats(const struct realtime *rt)
     if (!rt->conf.enabled)
         return;
     log_notice("realtime counters: state=%s connects=%llu losses=%llu polls=%llu full_loads=%llu rechecks=%llu "
-               "rows=%llu applied=%llu unregistered=%llu bad=%llu no_registrar=%llu stale_removed=%llu "
+               "rows=%llu applied=%llu not_live=%llu departed=%llu bad=%llu no_registrar=%llu stale_removed=%llu "
                "jobs_dropped=%llu ondemand_asked=%llu ondemand_answered=%llu ondemand_timeouts=%llu "
                "ondemand_skipped=%llu last_query_ms=%llu max_query_ms=%llu",
                realtime_state_name(rt->state), (unsigned long long)v->connects, (unsigned long long)v->losses,
                (unsigned long long)v->polls, (unsigned long long)v->full_loads, (unsigned long long)v->rechecks,
                (unsigned long long)v->rows, (unsigned long long)v->rows_applied,
-               (unsigned long long)v->rows_unregistered, (unsigned long long)v->rows_bad,
+               (unsigned long long)v->rows_not_live, (unsigned long long)v->rows_departed,
+               (unsigned long long)v->rows_bad,
                (unsigned long long)v->rows_no_registrar, (unsigned long long)v->stale_removed,
                (unsigned long long)v->jobs_dropped, (unsigned long long)v->ondemand_asked,
                (unsigned long long)v->ondemand_answered, (unsigned long long)v->ondemand_timeouts,
