@@ -84,7 +84,8 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
     const char *names[REG_FEED_COUNT];
     for (int f = 0; f < REG_FEED_COUNT; f++)
         names[f] = reg_feed_name((enum reg_feed)f);
-    labelled(b, "dundid_registrations", "gauge", "Live phone bindings in the registration table, by feed.", "feed",
+    labelled(b, "dundid_registrations", "gauge",
+             "Live phone bindings in the registration table, by the feeds that vouch for them.", "feed",
              names, rs.by_feed, REG_FEED_COUNT);
     static const char *const changes[] = {"added", "refreshed", "removed", "expired", "moved", "dropped_cap",
                                           "rejected", "refused"};
