@@ -1,9 +1,19 @@
--- chan_sip RealTime peers, with the columns and types Asterisk's
--- contrib/ast-db-manage (alembic, config revision 4da0c5f79a9c) gives the
--- sippeers table. dundid reads name, fullcontact, regseconds, ipaddr, port,
--- regserver and useragent; chan_sip writes them on every REGISTER
--- (regserver only with rtsavesysname = yes in sip.conf, and systemname set
--- in asterisk.conf). The other columns are chan_sip's peer settings.
+-- chan_sip RealTime peers: the sippeers table as Asterisk's alembic
+-- migrations (contrib/ast-db-manage, "config" branch) leave it at their head
+-- 2285f2ace275 (2026-06-03). The table itself last changed in revision
+-- 339a3bdf53fc (2015-11-05); since the first revision 4da0c5f79a9c
+-- (2013-07-28): useragent widened from 20 to 255 characters (1758e8bbf6b,
+-- 2014-07-28), directmedia gained 'outgoing' (10aedae86a32, 2014-09-19),
+-- accountcode widened from 40 to 80 (339a3bdf53fc). With the first
+-- revision's useragent VARCHAR(20), MariaDB's default strict mode makes
+-- chan_sip's whole UPDATE fail for a phone with a longer User-Agent, so that
+-- registration never reaches the table.
+--
+-- dundid reads name, fullcontact and regseconds (needed), ipaddr, port,
+-- regserver and useragent (used when present); chan_sip writes them on every
+-- REGISTER (regserver only with rtsavesysname = yes in sip.conf and
+-- systemname set in asterisk.conf). The other columns are chan_sip's peer
+-- settings; dundid ignores them.
 CREATE TABLE sippeers (
     id INTEGER NOT NULL AUTO_INCREMENT,
     name VARCHAR(40) NOT NULL,
@@ -13,7 +23,7 @@ CREATE TABLE sippeers (
     defaultuser VARCHAR(40),
     fullcontact VARCHAR(80),
     regserver VARCHAR(20),
-    useragent VARCHAR(20),
+    useragent VARCHAR(255),
     lastms INTEGER,
     host VARCHAR(40),
     type ENUM('friend','user','peer'),
@@ -25,7 +35,7 @@ CREATE TABLE sippeers (
     remotesecret VARCHAR(40),
     transport ENUM('udp','tcp','tls','ws','wss','udp,tcp','tcp,udp'),
     dtmfmode ENUM('rfc2833','info','shortinfo','inband','auto'),
-    directmedia ENUM('yes','no','nonat','update'),
+    directmedia ENUM('yes','no','nonat','update','outgoing'),
     nat VARCHAR(29),
     callgroup VARCHAR(40),
     pickupgroup VARCHAR(40),
@@ -37,7 +47,7 @@ CREATE TABLE sippeers (
     progressinband ENUM('yes','no','never'),
     promiscredir ENUM('yes','no'),
     useclientcode ENUM('yes','no'),
-    accountcode VARCHAR(40),
+    accountcode VARCHAR(80),
     setvar VARCHAR(200),
     callerid VARCHAR(40),
     amaflags VARCHAR(40),

@@ -24,7 +24,13 @@ struct realtime_status {
     int64_t connected_since;  /* epoch seconds, 0 when not connected */
     uint64_t connects, losses;
     uint64_t polls, full_loads, rechecks; /* finished queries by kind */
-    uint64_t rows, rows_applied, rows_unregistered;
+    uint64_t rows, rows_applied;
+    /* Rows that are no live registration: regseconds/expiration_time 0 or
+     * past, or an empty contact (what chan_sip writes on unregistration).
+     * Only the one-extension query returns those; the polls ask for live
+     * expiries. */
+    uint64_t rows_not_live;
+    uint64_t rows_departed;     /* a registration the wire saw leave (regtable.h): not taken */
     uint64_t rows_bad;          /* undecodable rows (counted, skipped) */
     uint64_t rows_no_registrar; /* empty regserver and no default_registrar */
     uint64_t stale_removed;     /* bindings the database no longer has */

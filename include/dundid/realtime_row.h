@@ -15,9 +15,28 @@
 #define RT_FIELD_MAX 1024 /* bytes fetched per column; longer is a bad row */
 
 /* chan_sip: name, fullcontact, regseconds, ipaddr, port, regserver, useragent
- * pjsip:    id, endpoint, uri, expiration_time, reg_server, via_addr, via_port, user_agent */
+ * pjsip:    id, endpoint, uri, expiration_time, reg_server, via_addr, via_port, user_agent
+ * The first three of chan_sip's and id, uri and expiration_time of pjsip's
+ * are needed; the others are used when the table has them (Asterisk's older
+ * schema revisions lack some of pjsip's). */
 size_t rt_row_ncols(enum rt_schema s);
 const char *rt_row_column(enum rt_schema s, size_t i);
+bool rt_row_column_needed(enum rt_schema s, size_t i);
+
+/* The columns of ours a table has, found by name. */
+struct rt_columns {
+    size_t n;                 /* how many are selected */
+    uint8_t col[RT_MAX_COLS]; /* our index (rt_row_column) of each, in select order */
+};
+
+/* Match the table's column names (any order, any case; columns of its own
+ * are ignored) with ours. Returns 0, or -1 with err naming the first needed
+ * column the table lacks. */
+int rt_columns_resolve(enum rt_schema s, const char *const *names, size_t n, struct rt_columns *out, char *err,
+                       size_t errlen);
+/* The select list of the resolved columns ("`a`, `b`"). Returns 0, or -1
+ * when it does not fit. */
+int rt_columns_select(enum rt_schema s, const struct rt_columns *c, char *buf, size_t len);
 /* The column holding the extension (for the one-extension query) and the
  * absolute expiry (for the incremental poll). */
 const char *rt_row_key_column(enum rt_schema s);
@@ -52,6 +71,10 @@ enum rt_row_result {
 /* Decode rt_row_ncols(s) fields. Returns RT_ROW_OK, RT_ROW_UNREGISTERED or a
  * negative RT_ROW_BAD_* (out is then unspecified). */
 int rt_row_decode(enum rt_schema s, const struct rt_field *f, size_t nf, struct rt_row *out);
+/* The same for a row of c's columns (nf == c->n); the columns the table
+ * lacks are NULL. */
+int rt_row_decode_cols(enum rt_schema s, const struct rt_columns *c, const struct rt_field *f, size_t nf,
+                       struct rt_row *out);
 const char *rt_row_strerror(int rc);
 
 #endif

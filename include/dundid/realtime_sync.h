@@ -22,7 +22,8 @@
 
 enum rt_pass { RT_PASS_FULL, RT_PASS_INCR, RT_PASS_KEY };
 
-enum rt_sync_result { RT_SYNC_APPLIED, RT_SYNC_NOT_LIVE, RT_SYNC_NO_REGISTRAR, RT_SYNC_REJECTED };
+/* RT_SYNC_DEPARTED: the row is of a registration the wire saw leave (regtable.h). */
+enum rt_sync_result { RT_SYNC_APPLIED, RT_SYNC_NOT_LIVE, RT_SYNC_NO_REGISTRAR, RT_SYNC_REJECTED, RT_SYNC_DEPARTED };
 
 #define RT_SYNC_MAX_SEEN 4000000 /* rows remembered per full pass; beyond, no removals that pass */
 

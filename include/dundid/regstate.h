@@ -1,9 +1,15 @@
 /* The registration table on disk, so a restart does not forget where phones
- * are. A text file, one binding per line, closed by a line that counts them:
- *   # dundid registrations 1
- *   B <ext> <registrar> <contact> <source> <expires> <updated> <feed> <ua>
- *   E <count>
- * fields separated by one TAB (no field may hold a control character).
+ * are, who vouches for them, and what the wire saw leave. A text file, one
+ * binding or departure per line, closed by a line that counts them:
+ *   # dundid registrations 2
+ *   B <ext> <registrar> <contact> <source> <expires> <updated> <feed> <ua> <vouchers>
+ *   D <ext> <registrar> <contact> <until> <at>
+ *   E <bindings> <departures>
+ * fields separated by one TAB (no field may hold a control character);
+ * vouchers are "feed:seen" items separated by commas (e.g.
+ * "hep:1700000000,realtime:1700000003"), feed being the one that confirmed
+ * the binding last; a departure's contact may be empty (not known).
+ * Version 1 files (B lines without vouchers, "E <count>") are still read.
  * A file that does not parse whole is not used at all. */
 #ifndef DUNDID_REGSTATE_H
 #define DUNDID_REGSTATE_H
@@ -19,6 +25,7 @@
 struct regstate_result {
     size_t loaded;  /* bindings put in the table */
     size_t expired; /* well-formed but already expired */
+    size_t departures; /* departures restored */
     size_t line;    /* first bad line (0: none) */
     char err[128];
 };

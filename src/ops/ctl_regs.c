@@ -19,6 +19,11 @@ static void binding_out(struct ctl_out *o, const struct reg_binding *b, int64_t 
         cj_int(o, "updated", b->updated);
         cj_str(o, "feed", reg_feed_name(b->feed));
         cj_str(o, "user_agent", b->user_agent);
+        cj_obj(o, "vouchers"); /* every feed that has it: when it last confirmed it */
+        for (int f = 0; f < REG_FEED_COUNT; f++)
+            if (reg_binding_vouched(b, (enum reg_feed)f))
+                cj_int(o, reg_feed_name((enum reg_feed)f), b->seen[f]);
+        cj_end(o);
         cj_end(o);
         return;
     }

@@ -84,12 +84,13 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
     const char *names[REG_FEED_COUNT];
     for (int f = 0; f < REG_FEED_COUNT; f++)
         names[f] = reg_feed_name((enum reg_feed)f);
-    labelled(b, "dundid_registrations", "gauge", "Live phone bindings in the registration table, by feed.", "feed",
+    labelled(b, "dundid_registrations", "gauge",
+             "Live phone bindings in the registration table, by the feeds that vouch for them.", "feed",
              names, rs.by_feed, REG_FEED_COUNT);
     static const char *const changes[] = {"added", "refreshed", "removed", "expired", "moved", "dropped_cap",
-                                          "rejected"};
+                                          "rejected", "refused"};
     const uint64_t nchanges[] = {rs.added, rs.refreshed, rs.removed, rs.expired, rs.moved, rs.dropped_cap,
-                                 rs.rejected};
+                                 rs.rejected, rs.refused};
     labelled(b, "dundid_registration_changes_total", "counter", "Updates of the registration table, by kind.",
              "change", changes, nchanges, sizeof(changes) / sizeof(changes[0]));
     one(b, "dundid_registration_table_bytes", "gauge", "Memory allocated by the registration table.",
@@ -129,10 +130,11 @@ static void render_realtime(const struct server *s, struct evbuffer *b)
     const uint64_t nkinds[] = {st.polls - st.full_loads, st.full_loads, st.rechecks};
     labelled(b, "dundid_realtime_queries_total", "counter", "RealTime queries finished, by kind.", "kind", kinds,
              nkinds, 3);
-    static const char *const rows[] = {"applied", "not_live", "bad", "no_registrar"};
-    const uint64_t nrows[] = {st.rows_applied, st.rows_unregistered, st.rows_bad, st.rows_no_registrar};
+    static const char *const rows[] = {"applied", "not_live", "bad", "no_registrar", "departed"};
+    const uint64_t nrows[] = {st.rows_applied, st.rows_not_live, st.rows_bad, st.rows_no_registrar,
+                              st.rows_departed};
     labelled(b, "dundid_realtime_rows_total", "counter", "RealTime rows read, by what became of them.", "result",
-             rows, nrows, 4);
+             rows, nrows, 5);
     one(b, "dundid_realtime_stale_removed_total", "counter", "Bindings removed because the database lost them.",
         st.stale_removed);
     static const char *const od[] = {"answered", "timeout", "skipped"};

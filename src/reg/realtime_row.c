@@ -30,6 +30,45 @@ const char *rt_row_column(enum rt_schema s, size_t i)
     return s == RT_SCHEMA_PJSIP ? cols_pjsip[i] : cols_sip[i];
 }
 
+bool rt_row_column_needed(enum rt_schema s, size_t i)
+{
+    if (s == RT_SCHEMA_PJSIP)
+        return i == PJ_ID || i == PJ_URI || i == PJ_EXPIRATION;
+    return i == SIP_NAME || i == SIP_CONTACT || i == SIP_REGSECONDS;
+}
+
+int rt_columns_resolve(enum rt_schema s, const char *const *names, size_t n, struct rt_columns *out, char *err,
+                       size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < rt_row_ncols(s); i++) {
+        bool found = false;
+        for (size_t j = 0; j < n && !found; j++)
+            found = names[j] && !strcasecmp(names[j], rt_row_column(s, i));
+        if (found)
+            out->col[out->n++] = (uint8_t)i;
+        else if (rt_row_column_needed(s, i)) {
+            snprintf(err, errlen, "the table has no column %s (%s needs it)", rt_row_column(s, i),
+                     rt_schema_name(s));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int rt_columns_select(enum rt_schema s, const struct rt_columns *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->n; i++) {
+        int w = snprintf(buf + used, len - used, "%s`%s`", i ? ", " : "", rt_row_column(s, c->col[i]));
+        if (w < 0 || (size_t)w >= len - used)
+            return -1;
+        used += (size_t)w;
+    }
+    return 0;
+}
+
 const char *rt_row_key_column(enum rt_schema s)
 {
     /* A pjsip contact's id is "AOR;@hash": the AOR is the extension. */
@@ -175,6 +214,27 @@ int rt_row_decode(enum rt_schema s, const struct rt_field *f, size_t nf, struct 
         if (!f[i].null && f[i].len && !f[i].data)
             return RT_ROW_BAD_COLUMNS;
     return s == RT_SCHEMA_PJSIP ? decode_pjsip(f, out) : decode_sip(f, out);
+}
+
+int rt_row_decode_cols(enum rt_schema s, const struct rt_columns *c, const struct rt_field *f, size_t nf,
+                       struct rt_row *out)
+{
+    struct rt_field all[RT_MAX_COLS];
+    size_t n = rt_row_ncols(s);
+    if (nf != c->n || c->n > n) {
+        memset(out, 0, sizeof(*out));
+        return RT_ROW_BAD_COLUMNS;
+    }
+    for (size_t i = 0; i < n; i++)
+        all[i] = (struct rt_field){NULL, 0, true};
+    for (size_t i = 0; i < nf; i++) {
+        if (c->col[i] >= n) {
+            memset(out, 0, sizeof(*out));
+            return RT_ROW_BAD_COLUMNS;
+        }
+        all[c->col[i]] = f[i];
+    }
+    return rt_row_decode(s, all, n, out);
 }
 
 const char *rt_row_strerror(int rc)

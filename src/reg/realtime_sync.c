@@ -119,7 +119,8 @@ static void drop_other_contacts(struct regtable *t, const char *ext, const char 
     struct stale v[REG_DEFAULT_MAX_BINDINGS * 4];
     size_t n = regtable_get(t, ext, now, b, sizeof(b) / sizeof(b[0])), k = 0;
     for (size_t i = 0; i < n; i++)
-        if (b[i].feed == REG_FEED_REALTIME && (strcmp(b[i].contact, contact) || strcmp(b[i].registrar, registrar)))
+        if (reg_binding_vouched(&b[i], REG_FEED_REALTIME) &&
+            (strcmp(b[i].contact, contact) || strcmp(b[i].registrar, registrar)))
             stale_copy(&v[k++], &b[i]);
     remove_stale(t, v, k, now);
 }
@@ -143,8 +144,11 @@ int rt_sync_row(struct rt_sync *y, struct regtable *t, const struct realtime_con
                            .user_agent = r->user_agent,
                            .expires = r->expires,
                            .feed = REG_FEED_REALTIME};
-    if (regtable_apply(t, &u, now) < 0)
+    int applied = regtable_apply(t, &u, now);
+    if (applied < 0)
         return RT_SYNC_REJECTED;
+    if (applied == REG_APPLY_REFUSED)
+        return RT_SYNC_DEPARTED;
     if (y->pass != RT_PASS_INCR)
         seen_put(y, binding_hash(r->ext, r->contact, registrar));
     return RT_SYNC_APPLIED;
@@ -160,7 +164,7 @@ struct collect {
 static bool collect_unseen(void *ctx, const struct reg_binding *b)
 {
     struct collect *c = ctx;
-    if (b->feed != REG_FEED_REALTIME || seen_has(c->y, binding_hash(b->ext, b->contact, b->registrar)))
+    if (!reg_binding_vouched(b, REG_FEED_REALTIME) || seen_has(c->y, binding_hash(b->ext, b->contact, b->registrar)))
         return true;
     if (c->n == c->cap) {
         c->more = true;
@@ -182,7 +186,8 @@ size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now)
         struct reg_binding b[SYNC_BATCH];
         size_t n = regtable_get(t, y->key, now, b, SYNC_BATCH), k = 0;
         for (size_t i = 0; i < n; i++)
-            if (b[i].feed == REG_FEED_REALTIME && !seen_has(y, binding_hash(b[i].ext, b[i].contact, b[i].registrar)))
+            if (reg_binding_vouched(&b[i], REG_FEED_REALTIME) &&
+                !seen_has(y, binding_hash(b[i].ext, b[i].contact, b[i].registrar)))
                 stale_copy(&v[k++], &b[i]);
         removed = remove_stale(t, v, k, now);
     } else {
@@ -202,7 +207,7 @@ size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now)
 static bool collect_all(void *ctx, const struct reg_binding *b)
 {
     struct collect *c = ctx;
-    if (b->feed != REG_FEED_REALTIME)
+    if (!reg_binding_vouched(b, REG_FEED_REALTIME))
         return true;
     if (c->n == c->cap) {
         c->more = true;
@@ -246,7 +251,7 @@ struct expiring {
 static bool collect_expiring(void *ctx, const struct reg_binding *b)
 {
     struct expiring *e = ctx;
-    if (b->feed != REG_FEED_REALTIME || b->expires <= e->now || b->expires >= e->before)
+    if (!reg_binding_vouched(b, REG_FEED_REALTIME) || b->expires <= e->now || b->expires >= e->before)
         return true;
     for (size_t i = 0; i < e->n; i++)
         if (!strcmp(e->out[i], b->ext))

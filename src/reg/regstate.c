@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "# dundid registrations 1"
-#define NFIELDS 9 /* B ext registrar contact source expires updated feed ua */
+#define MAGIC_V1 "# dundid registrations 1"
+#define MAGIC "# dundid registrations 2"
+#define NFIELDS 10 /* B ext registrar contact source expires updated feed ua vouchers */
 
 static int fail(struct regstate_result *res, size_t line, const char *why)
 {
@@ -50,13 +51,69 @@ static int split(const char *line, size_t len, char fields[NFIELDS][REG_CONTACT_
     return (int)nf;
 }
 
-/* One pass over the file: validate only, or apply. */
+/* "feed:seen,feed:seen": the feeds that vouch for a binding and when each
+ * last confirmed it, in seen[] (0 = not vouching). The binding's own feed
+ * must be one of them. */
+static bool parse_vouchers(const char *s, size_t n, int feed, int64_t seen[REG_FEED_COUNT])
+{
+    memset(seen, 0, REG_FEED_COUNT * sizeof(*seen));
+    size_t i = 0;
+    while (i < n) {
+        size_t colon = i, end;
+        while (colon < n && s[colon] != ':')
+            colon++;
+        for (end = colon; end < n && s[end] != ','; end++)
+            ;
+        char name[16];
+        int64_t t;
+        if (colon == n || colon - i >= sizeof(name) || !parse_i64(s + colon + 1, end - colon - 1, &t) || t <= 0)
+            return false;
+        memcpy(name, s + i, colon - i);
+        name[colon - i] = '\0';
+        int f = reg_feed_parse(name);
+        if (f < 0 || seen[f])
+            return false;
+        seen[f] = t;
+        i = end + (end < n); /* past the comma; a trailing one is an empty item */
+        if (end < n && i == n)
+            return false;
+    }
+    return seen[feed] != 0;
+}
+
+/* Put one binding in the table as its vouchers say: each feed confirms it at
+ * its time (never later than now), oldest first, its own feed last. */
+static bool restore(struct regtable *rt, const struct reg_update *base, const int64_t seen[REG_FEED_COUNT],
+                    int64_t updated, int64_t now)
+{
+    bool done[REG_FEED_COUNT] = {false};
+    done[base->feed] = true;
+    for (;;) {
+        int next = -1;
+        for (int f = 0; f < REG_FEED_COUNT; f++)
+            if (!done[f] && seen[f] && (next < 0 || seen[f] < seen[next]))
+                next = f;
+        struct reg_update u = *base;
+        int64_t at = next < 0 ? updated : seen[next];
+        if (next >= 0) {
+            u.feed = (enum reg_feed)next;
+            done[next] = true;
+        }
+        if (regtable_apply(rt, &u, at < now ? at : now) != 0)
+            return false;
+        if (next < 0)
+            return true;
+    }
+}
+
+/* One pass over the file: validate only, or apply. Version 1 files (no
+ * vouchers, no departures) are still read: each binding has its one feed. */
 static int pass(const char *buf, size_t len, struct regtable *rt, int64_t now, struct regstate_result *res, bool apply)
 {
     static char f[NFIELDS][REG_CONTACT_MAX + 1];
     size_t flen[NFIELDS];
-    size_t pos = 0, lineno = 0, count = 0;
-    bool ended = false;
+    size_t pos = 0, lineno = 0, count = 0, ndep = 0;
+    bool ended = false, v1 = false;
 
     while (pos < len) {
         const char *line = buf + pos;
@@ -69,22 +126,38 @@ static int pass(const char *buf, size_t len, struct regtable *rt, int64_t now, s
         if (ended)
             return fail(res, lineno, "data after the end line");
         if (lineno == 1) {
-            if (n != strlen(MAGIC) || memcmp(line, MAGIC, n))
-                return fail(res, lineno, "not a dundid registration state file (version 1)");
+            v1 = n == strlen(MAGIC_V1) && !memcmp(line, MAGIC_V1, n);
+            if (!v1 && (n != strlen(MAGIC) || memcmp(line, MAGIC, n)))
+                return fail(res, lineno, "not a dundid registration state file (version 1 or 2)");
             continue;
         }
         int nf = split(line, n, f, flen);
-        if (nf == 2 && !strcmp(f[0], "E")) {
-            int64_t want;
-            if (!parse_i64(f[1], flen[1], &want) || (size_t)want != count)
+        if (nf == (v1 ? 2 : 3) && !strcmp(f[0], "E")) {
+            int64_t want, wantd = 0;
+            if (!parse_i64(f[1], flen[1], &want) || (size_t)want != count ||
+                (!v1 && (!parse_i64(f[2], flen[2], &wantd) || (size_t)wantd != ndep)))
                 return fail(res, lineno, "the end line's count does not match the bindings");
             ended = true;
             continue;
         }
-        int64_t expires, updated;
+        if (!v1 && nf == 6 && !strcmp(f[0], "D")) {
+            int64_t until, at;
+            if (!flen[1] || flen[1] > REG_EXT_MAX || !flen[2] || flen[2] > REG_REGISTRAR_MAX)
+                return fail(res, lineno, "a field is empty or too long");
+            if (!parse_i64(f[4], flen[4], &until) || !parse_i64(f[5], flen[5], &at))
+                return fail(res, lineno, "until and at must be epoch seconds");
+            ndep++;
+            struct reg_departure d = {f[1], f[2], f[3], until, at};
+            if (apply && until > now && regtable_add_departure(rt, &d) == 0)
+                res->departures++;
+            continue;
+        }
+        int64_t expires, updated, seen[REG_FEED_COUNT] = {0};
         int feed;
-        if (nf != NFIELDS || strcmp(f[0], "B"))
-            return fail(res, lineno, "expected a binding (B and 8 fields) or the end line (E count)");
+        if (nf != (v1 ? NFIELDS - 1 : NFIELDS) || strcmp(f[0], "B"))
+            return fail(res, lineno,
+                        v1 ? "expected a binding (B and 8 fields) or the end line (E count)"
+                           : "expected a binding (B and 9 fields), a departure (D and 5) or the end line (E and 2)");
         if (!flen[1] || flen[1] > REG_EXT_MAX || !flen[2] || flen[2] > REG_REGISTRAR_MAX || !flen[3] ||
             flen[4] > REG_SOURCE_MAX || flen[8] > REG_UA_MAX)
             return fail(res, lineno, "a field is empty or too long");
@@ -92,6 +165,8 @@ static int pass(const char *buf, size_t len, struct regtable *rt, int64_t now, s
             return fail(res, lineno, "expires and updated must be epoch seconds");
         if ((feed = reg_feed_parse(f[7])) < 0)
             return fail(res, lineno, "unknown feed");
+        if (!v1 && !parse_vouchers(f[9], flen[9], feed, seen))
+            return fail(res, lineno, "bad vouchers (feed:seen, comma-separated, the binding's feed among them)");
         count++;
         if (!apply)
             continue;
@@ -100,7 +175,7 @@ static int pass(const char *buf, size_t len, struct regtable *rt, int64_t now, s
             continue;
         }
         struct reg_update u = {f[1], f[3], f[2], f[4], f[8], expires, (enum reg_feed)feed};
-        if (regtable_apply(rt, &u, updated < now ? updated : now) == 0)
+        if (restore(rt, &u, seen, updated, now))
             res->loaded++;
     }
     if (!lineno)
@@ -121,24 +196,40 @@ int regstate_parse(const char *buf, size_t len, struct regtable *rt, int64_t now
 
 struct write_ctx {
     FILE *f;
-    long n;
+    long n, nd;
 };
 
 static bool write_one(void *ctx, const struct reg_binding *b)
 {
     struct write_ctx *w = ctx;
-    fprintf(w->f, "B\t%s\t%s\t%s\t%s\t%" PRId64 "\t%" PRId64 "\t%s\t%s\n", b->ext, b->registrar, b->contact,
+    fprintf(w->f, "B\t%s\t%s\t%s\t%s\t%" PRId64 "\t%" PRId64 "\t%s\t%s\t", b->ext, b->registrar, b->contact,
             b->source, b->expires, b->updated, reg_feed_name(b->feed), b->user_agent);
+    const char *sep = "";
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        if (reg_binding_vouched(b, (enum reg_feed)f)) {
+            fprintf(w->f, "%s%s:%" PRId64, sep, reg_feed_name((enum reg_feed)f), b->seen[f] > 0 ? b->seen[f] : 1);
+            sep = ",";
+        }
+    fputc('\n', w->f);
     w->n++;
+    return true;
+}
+
+static bool write_departure(void *ctx, const struct reg_departure *d)
+{
+    struct write_ctx *w = ctx;
+    fprintf(w->f, "D\t%s\t%s\t%s\t%" PRId64 "\t%" PRId64 "\n", d->ext, d->registrar, d->contact, d->until, d->at);
+    w->nd++;
     return true;
 }
 
 long regstate_write(FILE *f, const struct regtable *rt)
 {
-    struct write_ctx w = {f, 0};
+    struct write_ctx w = {f, 0, 0};
     fprintf(f, "%s\n", MAGIC);
     regtable_foreach(rt, write_one, &w);
-    fprintf(f, "E\t%ld\n", w.n);
+    regtable_foreach_departure(rt, write_departure, &w);
+    fprintf(f, "E\t%ld\t%ld\n", w.n, w.nd);
     return ferror(f) ? -1 : w.n;
 }
 

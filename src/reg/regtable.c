@@ -1,6 +1,7 @@
 /* The registration table: a seeded hash of extensions, each with a short list
  * of bindings, and one min-heap of every binding by expiry. Each binding is a
- * single allocation holding its strings, so a million of them stay small. */
+ * single allocation holding its strings, so a million of them stay small.
+ * What the wire saw leave is kept apart (departures.c). */
 #include "dundid/regtable.h"
 #include "dundid/hash.h"
 #include "dundid/heap.h"
@@ -14,7 +15,9 @@ struct bind {
     struct ext *owner;
     struct heap_node exp; /* keyed by the expiry */
     int64_t updated;
-    uint8_t feed;
+    uint32_t seen[REG_FEED_COUNT]; /* epoch seconds each feed last confirmed it (saturated) */
+    uint8_t feed;  /* the last to confirm it */
+    uint8_t feeds; /* 1 << feed for each feed that vouches for it */
     uint16_t off_registrar, off_source, off_ua; /* into strs, after the contact */
     char strs[];
 };
@@ -39,6 +42,7 @@ struct regtable {
     bool keep_other_registrars;
     regtable_change_fn listener;
     void *listener_ctx;
+    struct departures *gone;
     struct regtable_stats st;
 };
 
@@ -131,6 +135,22 @@ static void fill_binding(const struct bind *b, struct reg_binding *out)
     out->expires = b_expires(b);
     out->updated = b->updated;
     out->feed = (enum reg_feed)b->feed;
+    out->feeds = b->feeds;
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        out->seen[f] = b->seen[f];
+}
+
+static uint32_t sat_u32(int64_t t) { return t <= 0 ? 0 : t >= UINT32_MAX ? UINT32_MAX : (uint32_t)t; }
+
+/* Feed f confirms b now; the per-feed counts follow the vouchers. */
+static void vouch(struct regtable *rt, struct bind *b, enum reg_feed f, int64_t now)
+{
+    if (!(b->feeds >> f & 1u))
+        rt->st.by_feed[f]++;
+    b->feeds |= (uint8_t)(1u << f);
+    b->seen[f] = sat_u32(now);
+    b->feed = (uint8_t)f;
+    b->updated = now;
 }
 
 /* An emptied table gives back what it grew (the heap, a bigger hash), so
@@ -162,7 +182,8 @@ static void bind_drop(struct regtable *rt, struct bind *b)
     e->nbinds--;
     heap_remove(&rt->heap, &b->exp);
     rt->st.bindings--;
-    rt->st.by_feed[b->feed]--;
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        rt->st.by_feed[f] -= b->feeds >> f & 1u;
     rt->st.memory_bytes -= bind_bytes(b);
     free(b);
     if (!e->nbinds) {
@@ -226,7 +247,8 @@ struct regtable *regtable_new(unsigned max_bindings_per_ext)
     rt->nbuckets = INITIAL_BUCKETS;
     rt->buckets = calloc(rt->nbuckets, sizeof(*rt->buckets));
     rt->prefixes = calloc(PREFIX_SLOTS, sizeof(*rt->prefixes));
-    if (!rt->buckets || !rt->prefixes || RAND_bytes((unsigned char *)&rt->seed, sizeof(rt->seed)) != 1) {
+    if (!rt->buckets || !rt->prefixes || RAND_bytes((unsigned char *)&rt->seed, sizeof(rt->seed)) != 1 ||
+        !(rt->gone = departures_new(rt->seed ^ 0x9e3779b97f4a7c15ull))) {
         free(rt->buckets);
         free(rt->prefixes);
         free(rt);
@@ -268,6 +290,7 @@ void regtable_clear(struct regtable *rt)
     release_if_empty(rt);
     memset(&rt->st, 0, sizeof(rt->st));
     rt->st.memory_bytes = base_bytes(rt);
+    departures_clear(rt->gone);
 }
 
 void regtable_free(struct regtable *rt)
@@ -276,6 +299,7 @@ void regtable_free(struct regtable *rt)
         return;
     free_all(rt, false);
     heap_free(&rt->heap);
+    departures_free(rt->gone);
     free(rt->buckets);
     free(rt->prefixes);
     free(rt);
@@ -353,10 +377,40 @@ static struct bind *rebuild(struct regtable *rt, struct bind *b, const struct re
     nb->owner = e;
     nb->updated = b->updated;
     nb->feed = b->feed;
+    nb->feeds = b->feeds;
+    memcpy(nb->seen, b->seen, sizeof(nb->seen));
     heap_replace(&rt->heap, &b->exp, &nb->exp);
     rt->st.memory_bytes += bind_bytes(nb) - bind_bytes(b);
     free(b);
     return nb;
+}
+
+/* The wire says the registrar no longer holds b: a record of that
+ * registration says at most b's expiry. */
+static void depart(struct regtable *rt, const struct bind *b, int64_t now)
+{
+    departures_add(rt->gone, b->owner->name, b_registrar(b), b_contact(b), b_expires(b) + REG_DEPARTURE_SLACK_S, now);
+}
+
+/* Take the binding away: all of it on the wire's word, else only the feed's
+ * voucher (the binding with it when no other feed vouches for it). */
+static void unregister(struct regtable *rt, struct bind *b, const struct reg_update *u, int64_t now, const char *name)
+{
+    if (!reg_feed_is_wire(u->feed)) {
+        if (!(b->feeds >> u->feed & 1u))
+            return;
+        if (b->feeds != 1u << u->feed) {
+            b->feeds &= (uint8_t) ~(1u << u->feed);
+            b->seen[u->feed] = 0;
+            rt->st.by_feed[u->feed]--;
+            return;
+        }
+    } else {
+        depart(rt, b, now);
+    }
+    bind_drop(rt, b);
+    rt->st.removed++;
+    notify(rt, name);
 }
 
 int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
@@ -374,27 +428,31 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
     struct ext **ep = ext_slot(rt, name);
     struct ext *e = *ep;
     struct bind *b = e ? find_bind(e, u->contact, u->registrar) : NULL;
+    bool wire = reg_feed_is_wire(u->feed);
 
-    if (u->expires <= now) { /* unregister */
-        if (b) {
-            bind_drop(rt, b);
-            rt->st.removed++;
-            notify(rt, name);
-        }
+    if (u->expires <= now) {
+        if (b)
+            unregister(rt, b, u, now, name);
         return 0;
     }
+    if (wire) /* the registrar holds it again */
+        departures_forget(rt->gone, name, u->registrar);
     if (b) { /* refresh */
         bool changed = strcmp(b_source(b), source) || strncmp(b_ua(b), ua, REG_UA_MAX);
         if (changed && !(b = rebuild(rt, b, u, source, ua)))
             return -1;
-        b->updated = now;
-        rt->st.by_feed[b->feed]--;
-        b->feed = (uint8_t)u->feed;
-        rt->st.by_feed[b->feed]++;
+        vouch(rt, b, u->feed, now);
         heap_update(&rt->heap, &b->exp, heap_key_i64(u->expires));
         move_to_front(e, b);
         rt->st.refreshed++;
         return 0;
+    }
+    if (!wire) {
+        enum departure_verdict v = departures_check(rt->gone, name, u->registrar, u->contact, u->expires);
+        if (v == DEPARTURE_STALE) {
+            rt->st.refused++;
+            return REG_APPLY_REFUSED;
+        }
     }
 
     if (!e) {
@@ -428,22 +486,23 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
         return -1;
     }
     nb->owner = e;
-    nb->updated = now;
-    nb->feed = (uint8_t)u->feed;
+    vouch(rt, nb, u->feed, now);
     nb->next = e->binds;
     e->binds = nb;
     e->nbinds++;
     rt->st.bindings++;
-    rt->st.by_feed[nb->feed]++;
     rt->st.added++;
     rt->st.memory_bytes += bind_bytes(nb);
 
     /* The same contact at another registrar: the phone moved here. Dropped
-     * after the add so the extension itself stays. */
+     * after the add so the extension itself stays. On the wire's word the
+     * old registrar's record of it is stale too. */
     if (!rt->keep_other_registrars)
         for (struct bind *o = nb->next, *on; o; o = on) {
             on = o->next;
             if (!strcmp(b_contact(o), u->contact)) {
+                if (wire)
+                    depart(rt, o, now);
                 bind_drop(rt, o);
                 rt->st.moved++;
             }
@@ -456,29 +515,27 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
     return 0;
 }
 
-size_t regtable_remove(struct regtable *rt, const char *ext, const char *registrar, int feed)
+void regtable_note_departure(struct regtable *rt, const char *ext, const char *registrar, int64_t now)
 {
-    if (!field_ok(ext, REG_EXT_MAX, false))
-        return 0;
+    if (!field_ok(ext, REG_EXT_MAX, false) || !field_ok(registrar, REG_REGISTRAR_MAX, false) ||
+        departures_any(rt->gone, ext, registrar))
+        return;
     struct ext *e = *ext_slot(rt, ext);
-    if (!e)
-        return 0;
-    char name[REG_EXT_MAX + 1];
-    strcpy(name, ext);
-    size_t n = 0;
-    /* bind_drop frees e with its last binding: the walk only reads next
-     * pointers taken before each drop. */
-    for (struct bind *b = e->binds, *bn; b; b = bn) {
-        bn = b->next;
-        if ((!registrar || !strcmp(b_registrar(b), registrar)) && (feed < 0 || b->feed == feed)) {
-            n++;
-            bind_drop(rt, b);
-        }
-    }
-    rt->st.removed += n;
-    if (n)
-        notify(rt, name);
-    return n;
+    for (const struct bind *b = e ? e->binds : NULL; b; b = b->next)
+        if (!strcmp(b_registrar(b), registrar))
+            return;
+    departures_add(rt->gone, ext, registrar, "", now + REG_DEPARTURE_UNKNOWN_S, now);
+}
+
+int regtable_add_departure(struct regtable *rt, const struct reg_departure *d)
+{
+    return departures_add(rt->gone, d->ext, d->registrar, d->contact, d->until, d->at);
+}
+
+void regtable_foreach_departure(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_departure *d),
+                                void *ctx)
+{
+    departures_foreach(rt->gone, fn, ctx);
 }
 
 size_t regtable_get(const struct regtable *rt, const char *ext, int64_t now, struct reg_binding *out, size_t max)
@@ -519,6 +576,7 @@ size_t regtable_expire(struct regtable *rt, int64_t now)
         notify(rt, name);
     }
     rt->st.expired += n;
+    departures_expire(rt->gone, now);
     return n;
 }
 
@@ -541,4 +599,10 @@ void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const str
             }
 }
 
-void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out) { *out = rt->st; }
+void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out)
+{
+    *out = rt->st;
+    out->departures = departures_count(rt->gone);
+    out->departures_dropped = departures_dropped(rt->gone);
+    out->memory_bytes += departures_bytes(rt->gone);
+}

@@ -131,14 +131,19 @@ static void commit(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, c
     else
         snprintf(source, sizeof(source), "%s:%u", hop->dst, hop->dport);
 
-    /* What the registrar dropped: listed bindings are set below. */
+    /* The 2xx lists every contact the registrar now holds for ext: what it
+     * does not list is gone, whichever feed brought it (chan_sip answers an
+     * unregistration with a 200 OK that lists nothing). Listed bindings are
+     * set below. */
     struct reg_binding mine[REG_MAX_BINDINGS_LIMIT];
     size_t nmine = regtable_get(rt, ext, now, mine, REG_MAX_BINDINGS_LIMIT);
     char gone[REG_MAX_BINDINGS_LIMIT][REG_CONTACT_MAX + 1];
     size_t ngone = 0;
+    bool held = false, holds = false;
     for (size_t i = 0; i < nmine; i++) {
-        if (strcmp(mine[i].registrar, hop->src) || mine[i].feed != feed)
+        if (strcmp(mine[i].registrar, hop->src))
             continue;
+        held = true;
         bool listed = false;
         for (unsigned c = 0; c < m->ncontacts && !listed; c++)
             listed = !strcmp(m->contacts[c].uri, mine[i].contact);
@@ -155,6 +160,7 @@ static void commit(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, c
             continue;
         int exp = sip_contact_expires(m, c, default_expires);
         struct reg_update u = {ext, m->contacts[c].uri, hop->src, source, ua, now + (exp > 0 ? exp : 0), feed};
+        holds |= exp > 0;
         if (regtable_apply(rt, &u, now) == 0) {
             if (exp > 0)
                 f->st.bindings_set++;
@@ -162,6 +168,10 @@ static void commit(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, c
                 f->st.bindings_removed++;
         }
     }
+    /* Nothing held there before or now: a row the registrar left behind
+     * must not bring a phone back that the wire saw leave. */
+    if (!held && !holds)
+        regtable_note_departure(rt, ext, hop->src, now);
 }
 
 void sipfeed_input(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, const uint8_t *msg, size_t len,

@@ -12,7 +12,10 @@
  *         always above the highest expiry seen before;
  *   key:  SELECT <cols> FROM <table> WHERE <extension> = ?
  *         for on-demand lookups and for bindings about to expire (a refresh
- *         with a shorter expiry than the mark would otherwise be missed). */
+ *         with a shorter expiry than the mark would otherwise be missed).
+ * <cols> are those of ours the table has: after connecting, the columns of
+ * "SELECT * FROM <table> LIMIT 0" (prepared, never run) are matched by name
+ * (realtime_row.h), so any of Asterisk's schema revisions reads. */
 #include "dundid/realtime.h"
 
 #include <stdio.h>
@@ -60,14 +63,15 @@ struct job {
 };
 
 /* The step of the connection that is in flight. */
-enum op { OP_NONE, OP_CONNECT, OP_PREPARE_POLL, OP_PREPARE_KEY, OP_EXECUTE, OP_FETCH };
+enum op { OP_NONE, OP_CONNECT, OP_PREPARE_COLS, OP_PREPARE_POLL, OP_PREPARE_KEY, OP_EXECUTE, OP_FETCH };
 
 struct realtime {
     struct server *s;
     struct realtime_conf conf; /* copy of the scalar part of the snapshot (registrars: from s->conf) */
     enum realtime_state state;
     MYSQL *db;
-    MYSQL_STMT *st_poll, *st_key, *cur; /* cur: the statement of the running job */
+    MYSQL_STMT *st_cols, *st_poll, *st_key, *cur; /* cur: the statement of the running job */
+    struct rt_columns cols;                       /* of the connected table */
     enum op op;
     struct event *io, *kick;
     struct timer poll_timer, retry_timer, stall_timer;
@@ -242,6 +246,8 @@ static void close_db(struct realtime *rt)
         my_socket fd = mysql_get_socket(rt->db);
         if (fd != (my_socket)-1)
             shutdown(fd, SHUT_RDWR);
+        if (rt->st_cols)
+            mysql_stmt_close(rt->st_cols);
         if (rt->st_poll)
             mysql_stmt_close(rt->st_poll);
         if (rt->st_key)
@@ -249,7 +255,7 @@ static void close_db(struct realtime *rt)
         mysql_close(rt->db);
     }
     rt->db = NULL;
-    rt->st_poll = rt->st_key = rt->cur = NULL;
+    rt->st_cols = rt->st_poll = rt->st_key = rt->cur = NULL;
     rt->op = OP_NONE;
     rt->st.connected = false;
     rt->st.connected_since = 0;
@@ -359,14 +365,11 @@ static void on_retry(void *arg)
 
 /* ---- statements ---- */
 
-static char *build_sql(const struct realtime_conf *c, bool by_key)
+static char *build_sql(const struct realtime_conf *c, const struct rt_columns *tc, bool by_key)
 {
-    char cols[512] = "";
-    size_t n = rt_row_ncols(c->schema);
-    for (size_t i = 0; i < n; i++) {
-        size_t used = strlen(cols);
-        snprintf(cols + used, sizeof(cols) - used, "%s`%s`", i ? ", " : "", rt_row_column(c->schema, i));
-    }
+    char cols[512];
+    if (rt_columns_select(c->schema, tc, cols, sizeof(cols)) < 0)
+        return NULL;
     char *sql;
     int rc = by_key ? asprintf(&sql, "SELECT %s FROM `%s` WHERE %s = ?", cols, c->table, rt_row_key_column(c->schema))
                     : asprintf(&sql, "SELECT %s FROM `%s` WHERE `%s` > ?", cols, c->table,
@@ -377,7 +380,7 @@ static char *build_sql(const struct realtime_conf *c, bool by_key)
 static int bind_results(struct realtime *rt, MYSQL_STMT *st)
 {
     MYSQL_BIND b[RT_MAX_COLS];
-    size_t n = rt_row_ncols(rt->conf.schema);
+    size_t n = rt->cols.n;
     memset(b, 0, sizeof(b));
     for (size_t i = 0; i < n; i++) {
         b[i].buffer_type = MYSQL_TYPE_STRING; /* numbers as text: one checked parser for every column type */
@@ -420,7 +423,7 @@ static void take_row(struct realtime *rt, int fetch_rc)
 {
     struct rt_field f[RT_MAX_COLS];
     struct rt_row r;
-    size_t n = rt_row_ncols(rt->conf.schema);
+    size_t n = rt->cols.n;
     int64_t now = clock_wall_s();
 
     rt->st.rows++;
@@ -432,15 +435,15 @@ static void take_row(struct realtime *rt, int fetch_rc)
         if (fetch_rc == MYSQL_DATA_TRUNCATED && rt->trunc[i]) {
             rt->st.rows_bad++;
             if (say)
-                log_debug("realtime: row skipped: column %s longer than %d bytes", rt_row_column(rt->conf.schema, i),
-                          RT_FIELD_MAX);
+                log_debug("realtime: row skipped: column %s longer than %d bytes",
+                          rt_row_column(rt->conf.schema, rt->cols.col[i]), RT_FIELD_MAX);
             return;
         }
         f[i].data = rt->buf[i];
         f[i].len = rt->len[i] > RT_FIELD_MAX ? RT_FIELD_MAX : rt->len[i];
         f[i].null = rt->isnull[i];
     }
-    int rc = rt_row_decode(rt->conf.schema, f, n, &r);
+    int rc = rt_row_decode_cols(rt->conf.schema, &rt->cols, f, n, &r);
     if (rc < 0) {
         rt->st.rows_bad++;
         if (say)
@@ -452,7 +455,8 @@ static void take_row(struct realtime *rt, int fetch_rc)
         rt->st.rows_applied++;
         rt->pass_applied++;
         break;
-    case RT_SYNC_NOT_LIVE: rt->st.rows_unregistered++; break;
+    case RT_SYNC_NOT_LIVE: rt->st.rows_not_live++; break;
+    case RT_SYNC_DEPARTED: rt->st.rows_departed++; break;
     case RT_SYNC_NO_REGISTRAR:
         rt->st.rows_no_registrar++;
         if (say)
@@ -510,12 +514,19 @@ static int step(struct realtime *rt, int ready)
                                                 c->password, c->database, c->port, c->socket[0] ? c->socket : NULL,
                                                 0)
                      : mysql_real_connect_cont(&rt->ret_db, rt->db, ready);
+    case OP_PREPARE_COLS:
     case OP_PREPARE_POLL:
     case OP_PREPARE_KEY: {
-        MYSQL_STMT *st = rt->op == OP_PREPARE_POLL ? rt->st_poll : rt->st_key;
+        MYSQL_STMT *st = rt->op == OP_PREPARE_COLS ? rt->st_cols : rt->op == OP_PREPARE_POLL ? rt->st_poll : rt->st_key;
         if (!start)
             return mysql_stmt_prepare_cont(&rt->ret_int, st, ready);
-        char *sql = build_sql(c, rt->op == OP_PREPARE_KEY);
+        char *sql = NULL;
+        if (rt->op == OP_PREPARE_COLS) {
+            if (asprintf(&sql, "SELECT * FROM `%s` LIMIT 0", c->table) < 0)
+                sql = NULL;
+        } else {
+            sql = build_sql(c, &rt->cols, rt->op == OP_PREPARE_KEY);
+        }
         if (!sql) {
             rt->ret_int = -1;
             return 0;
@@ -563,12 +574,37 @@ static void on_connected(struct realtime *rt)
     timerq_arm(&rt->s->loop.tq, &rt->poll_timer, clock_now_ms() + (uint64_t)rt->conf.poll_s * 1000u);
 }
 
+/* The table's columns are known: match ours by name. */
+static bool columns_found(struct realtime *rt)
+{
+    const char *names[256];
+    size_t n = 0;
+    char err[200];
+    MYSQL_RES *meta = rt->ret_int ? NULL : mysql_stmt_result_metadata(rt->st_cols);
+    if (!meta) {
+        fail(rt, "columns", rt->ret_int ? mysql_stmt_error(rt->st_cols) : "the table gives no columns");
+        return false;
+    }
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    for (unsigned i = 0; i < mysql_num_fields(meta) && n < sizeof(names) / sizeof(names[0]); i++)
+        names[n++] = fields[i].name;
+    int rc = rt_columns_resolve(rt->conf.schema, names, n, &rt->cols, err, sizeof(err));
+    mysql_free_result(meta);
+    if (rc < 0) {
+        char detail[300];
+        snprintf(detail, sizeof(detail), "table %s: %s", rt->conf.table, err);
+        fail(rt, "columns", detail);
+        return false;
+    }
+    return prepare_next(rt, &rt->st_poll, OP_PREPARE_POLL);
+}
+
 static bool prepared(struct realtime *rt)
 {
     MYSQL_STMT *st = rt->op == OP_PREPARE_POLL ? rt->st_poll : rt->st_key;
     if (rt->ret_int || bind_results(rt, st) < 0) {
         /* Most likely a wrong table or column: say which statement. */
-        char *sql = build_sql(&rt->conf, rt->op == OP_PREPARE_KEY);
+        char *sql = build_sql(&rt->conf, &rt->cols, rt->op == OP_PREPARE_KEY);
         char detail[512];
         snprintf(detail, sizeof(detail), "%s (%s)", mysql_stmt_error(st)[0] ? mysql_stmt_error(st) : "bad columns",
                  sql ? sql : "");
@@ -610,7 +646,8 @@ static bool advance(struct realtime *rt)
             fail(rt, "connect", mysql_error(rt->db));
             return false;
         }
-        return prepare_next(rt, &rt->st_poll, OP_PREPARE_POLL);
+        return prepare_next(rt, &rt->st_cols, OP_PREPARE_COLS);
+    case OP_PREPARE_COLS: return columns_found(rt);
     case OP_PREPARE_POLL:
     case OP_PREPARE_KEY: return prepared(rt);
     case OP_EXECUTE:
@@ -856,13 +893,14 @@ void realtime_log_stats(const struct realtime *rt)
     if (!rt->conf.enabled)
         return;
     log_notice("realtime counters: state=%s connects=%llu losses=%llu polls=%llu full_loads=%llu rechecks=%llu "
-               "rows=%llu applied=%llu unregistered=%llu bad=%llu no_registrar=%llu stale_removed=%llu "
+               "rows=%llu applied=%llu not_live=%llu departed=%llu bad=%llu no_registrar=%llu stale_removed=%llu "
                "jobs_dropped=%llu ondemand_asked=%llu ondemand_answered=%llu ondemand_timeouts=%llu "
                "ondemand_skipped=%llu last_query_ms=%llu max_query_ms=%llu",
                realtime_state_name(rt->state), (unsigned long long)v->connects, (unsigned long long)v->losses,
                (unsigned long long)v->polls, (unsigned long long)v->full_loads, (unsigned long long)v->rechecks,
                (unsigned long long)v->rows, (unsigned long long)v->rows_applied,
-               (unsigned long long)v->rows_unregistered, (unsigned long long)v->rows_bad,
+               (unsigned long long)v->rows_not_live, (unsigned long long)v->rows_departed,
+               (unsigned long long)v->rows_bad,
                (unsigned long long)v->rows_no_registrar, (unsigned long long)v->stale_removed,
                (unsigned long long)v->jobs_dropped, (unsigned long long)v->ondemand_asked,
                (unsigned long long)v->ondemand_answered, (unsigned long long)v->ondemand_timeouts,

@@ -55,9 +55,10 @@ static bool walk_fn(void *ctx, const struct reg_binding *b)
 {
     struct walk *w = ctx;
     w->n++;
-    if ((unsigned)b->feed >= REG_FEED_COUNT)
+    if ((unsigned)b->feed >= REG_FEED_COUNT || !reg_binding_vouched(b, b->feed) || b->feeds >> REG_FEED_COUNT)
         abort();
-    w->by_feed[b->feed]++;
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        w->by_feed[f] += reg_binding_vouched(b, (enum reg_feed)f);
     if (b->expires < w->min_expires)
         w->min_expires = b->expires;
     field(b->ext, REG_EXT_MAX, false);

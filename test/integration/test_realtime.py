@@ -8,7 +8,8 @@ Usage:
 
 Addresses: dundid on 127.0.20.1 port 45220, its metrics on port 45221 (one
 daemon at a time; a second configuration for the reload test on the same
-address). The lookup client binds 127.0.20.2.
+address), its HEP listener (WireAndRealtimeTests) on 127.0.45.1 port 45650.
+The lookup client binds 127.0.20.2; HEP is sent from 127.0.45.2.
 
 When mariadbd is not installed every test is skipped and the driver exits
 with 77, which ctest reports as a skip (SKIP_RETURN_CODE), not a pass.
@@ -17,6 +18,8 @@ with 77, which ctest reports as a skip (SKIP_RETURN_CODE), not a pass.
 import http.client
 import os
 import signal
+import socket
+import struct
 import sys
 import time
 import unittest
@@ -133,13 +136,13 @@ class RealtimeCase(unittest.TestCase):
         return SERVER.sql(text, self.db)
 
     def config(self, realtime=(), registrars=("regpbx1 = 10.0.0.1", "regpbx2 = 10.0.0.2"), database=None,
-               general=()):
+               general=(), registrations=("statefile = none",)):
         rt = ["socket = %s" % SERVER.socket, "user = %s" % DB_USER, "password = %s" % DB_PASSWORD.replace(";", "\\;"),
               "database = %s" % (database or self.db), "schema = %s" % self.SCHEMA, "poll = 1"] + list(realtime)
         return "\n".join([
             "[general]", "bindaddr = %s" % HOST, "port = %d" % PORT, "entityid = %s" % EID,
             "ipaddr = %s" % HOST, "cachetime = 30"] + list(general) + [
-            "[registrations]", "statefile = none",
+            "[registrations]"] + list(registrations) + [
             "[mappings]",
             "priv => sipregistration,0,IAX2,priv:secret@${REGISTRAR}/${NUMBER},nopartial",
             "phone => sipregistration,0,SIP,${CONTACT},nopartial",
@@ -175,6 +178,204 @@ class RealtimeCase(unittest.TestCase):
         self.sql("INSERT INTO ps_contacts (id, uri, expiration_time, qualify_frequency, user_agent, reg_server, "
                  "via_addr, via_port, endpoint, prune_on_boot) VALUES ('%s;@%s', '%s', %d, 60, 'test phone', '%s', "
                  "'10.10.30.21', 5060, '%s', 'no')" % (aor, tag, uri, expires, regserver, endpoint or aor))
+
+
+HEP_ADDR = ("127.0.45.1", 45650)
+HEP_FROM = "127.0.45.2"
+PHONE_IP = "10.10.10.61"
+
+
+def hep3(src, dst, sport, dport, payload):
+    """A HEPv3 packet (our own encoder, independent of dundid's decoder)."""
+    def chunk(ctype, value):
+        return struct.pack("!HHH", 0, ctype, 6 + len(value)) + value
+    body = (chunk(1, b"\x02") + chunk(2, b"\x11") + chunk(3, socket.inet_aton(src)) + chunk(4, socket.inet_aton(dst))
+            + chunk(7, struct.pack("!H", sport)) + chunk(8, struct.pack("!H", dport))
+            + chunk(9, struct.pack("!I", now())) + chunk(10, struct.pack("!I", 0))
+            + chunk(11, b"\x01") + chunk(12, struct.pack("!I", 2001)) + chunk(15, payload))
+    return b"HEP3" + struct.pack("!H", 6 + len(body)) + body
+
+
+def sip_register(user, registrar, expires, call_id, cseq):
+    return ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s%d\r\n"
+            "From: <sip:%s@%s>;tag=f1\r\nTo: <sip:%s@%s>\r\nCall-ID: %s\r\nCSeq: %d REGISTER\r\n"
+            "Contact: <sip:%s@%s:5060>\r\nExpires: %d\r\nUser-Agent: Yealink SIP-T46S 66.86.0.15\r\n"
+            "Content-Length: 0\r\n\r\n" % (registrar, PHONE_IP, call_id, cseq, user, registrar, user, registrar,
+                                           call_id, cseq, user, PHONE_IP, expires)).encode()
+
+
+def sip_ok(user, registrar, expires, call_id, cseq):
+    """chan_sip's 200 OK: the contact with its expiry, or no Contact at all for Expires: 0."""
+    contact = "Contact: <sip:%s@%s:5060>;expires=%d\r\n" % (user, PHONE_IP, expires) if expires else ""
+    return ("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s%d;received=%s;rport=5060\r\n"
+            "From: <sip:%s@%s>;tag=f1\r\nTo: <sip:%s@%s>;tag=as1\r\nCall-ID: %s\r\nCSeq: %d REGISTER\r\n"
+            "Server: Asterisk PBX 20\r\nExpires: %d\r\n%sContent-Length: 0\r\n\r\n"
+            % (PHONE_IP, call_id, cseq, PHONE_IP, user, registrar, user, registrar, call_id, cseq, expires,
+               contact)).encode()
+
+
+def hep_transaction(user, registrar, expires, call_id, cseq):
+    """The REGISTER and its 200 OK as the registrar's res_hep sends them."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((HEP_FROM, 0))
+        s.sendto(hep3(PHONE_IP, registrar, 5060, 5060, sip_register(user, registrar, expires, call_id, cseq)),
+                 HEP_ADDR)
+        s.sendto(hep3(registrar, PHONE_IP, 5060, 5060, sip_ok(user, registrar, expires, call_id, cseq)), HEP_ADDR)
+    finally:
+        s.close()
+
+
+class WireAndRealtimeTests(RealtimeCase):
+    """RealTime (poll 1 s, resync 2 s) and HEP together, as with chan_sip and
+    res_hep: the wire's unregistration wins over the database's rows."""
+
+    def start_both(self, statefile="none"):
+        return self.start(realtime=("resync = 2",),
+                          registrations=("statefile = %s" % statefile, "hep = %s:%d" % HEP_ADDR))
+
+    def test_1_unregistration_beats_stale_row(self):
+        """chan_sip leaves the row of a never-registered peer as it was: the wire's word stands."""
+        contact = "sip:1701@%s:5060" % PHONE_IP
+        self.insert_sip("1701", contact, now() + 3600, ip=PHONE_IP)
+        self.insert_sip("1702", "sip:1702@%s:5060" % PHONE_IP, now() + 3600, ip=PHONE_IP)
+        self.start_both()
+        self.assertEqual(answers("1701"), ["priv:secret@10.0.0.1/1701"])
+        hep_transaction("1701", "10.0.0.1", 3600, "c1701", 1)     # the registration, on the wire too
+        hep_transaction("1702", "10.0.0.1", 3600, "c1702", 1)
+        self.assertEqual(answers("1701", "phone"), ["1701@%s:5060" % PHONE_IP], "one binding, two vouchers")
+        # Expires: 0, answered with a 200 OK without Contact; the row stays.
+        t0 = time.monotonic()
+        hep_transaction("1701", "10.0.0.1", 0, "c1701", 2)
+        wait_for(lambda: answers("1701") == [], 5, "1701 gone after the wire's unregistration")
+        took = time.monotonic() - t0
+        # Several polls and two full reads return the stale row: still gone.
+        deadline = time.monotonic() + 4.5
+        while time.monotonic() < deadline:
+            self.assertEqual(answers("1701"), [], "the stale row brought it back")
+            time.sleep(0.3)
+        print("\n  wire unregistration to no answer: %.1f ms (RealTime poll 1 s, resync 2 s; the row stays)"
+              % (took * 1000))
+        self.assertEqual(answers("1702"), ["priv:secret@10.0.0.1/1702"], "the other phone is untouched")
+        # A real re-registration that only the database shows: newer regseconds.
+        self.sql("UPDATE sippeers SET regseconds = %d WHERE name = '1701'" % (now() + 3700))
+        wait_for(lambda: answers("1701") == ["priv:secret@10.0.0.1/1701"], 6, "re-registration seen in RealTime")
+        c = self.stop()
+        self.assertGreaterEqual(c["departed"], 2)
+
+    def test_2_unregistration_of_a_cleared_row(self):
+        """The usual chan_sip unregistration (row cleared) and one the table never had."""
+        self.insert_sip("1711", "sip:1711@%s:5060" % PHONE_IP, now() + 3600, ip=PHONE_IP)
+        self.start_both()
+        self.assertEqual(answers("1711"), ["priv:secret@10.0.0.1/1711"])
+        hep_transaction("1711", "10.0.0.1", 0, "c1711", 2)
+        self.sql("UPDATE sippeers SET fullcontact = '', regseconds = 0, ipaddr = '', port = 0, regserver = '' "
+                 "WHERE name = '1711'")
+        wait_for(lambda: answers("1711") == [], 5, "1711 gone")
+        # A phone registered before dundid could see it, unregistering on the
+        # wire before its row was ever read: the row that comes later is stale.
+        hep_transaction("1712", "10.0.0.1", 0, "c1712", 2)
+        self.insert_sip("1712", "sip:1712@%s:5060" % PHONE_IP, now() + 3000, ip=PHONE_IP)
+        time.sleep(2.5)  # polls and a full read
+        self.assertEqual(answers("1712"), [])
+        # Registering on the wire again brings it back at once.
+        hep_transaction("1712", "10.0.0.1", 3600, "c1712", 3)
+        wait_for(lambda: answers("1712") == ["priv:secret@10.0.0.1/1712"], 5, "1712 registered again")
+        self.stop()
+
+    def test_3_departure_survives_restart(self):
+        """The state file keeps what the wire saw leave: a restart does not let the stale row back."""
+        state = os.path.join(self.work.name, "registrations.state")
+        self.insert_sip("1721", "sip:1721@%s:5060" % PHONE_IP, now() + 3600, ip=PHONE_IP)
+        self.start_both(state)
+        hep_transaction("1721", "10.0.0.1", 3600, "c1721", 1)
+        hep_transaction("1721", "10.0.0.1", 0, "c1721", 2)
+        wait_for(lambda: answers("1721") == [], 5, "1721 gone")
+        self.stop()
+        with open(state) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("# dundid registrations 2\n"), text)
+        self.assertIn("D\t1721\t10.0.0.1\tsip:1721@%s:5060\t" % PHONE_IP, text)
+        self.start_both(state)
+        self.assertEqual(answers("1721"), [], "the stale row after a restart")
+        c = self.stop()
+        self.assertGreaterEqual(c["departed"], 1)
+
+
+SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "realtime-schemas")
+
+
+class SchemaTests(RealtimeCase):
+    """Asterisk's current tables (contrib/mysql), older revisions, and tables
+    with columns of their own or without some of ours: read by column name."""
+
+    def load(self, path):
+        self.sql("DROP TABLE IF EXISTS sippeers; DROP TABLE IF EXISTS ps_contacts;")
+        SERVER.sql_file(path, self.db)
+
+    def test_1_current_sippeers_takes_a_long_user_agent(self):
+        """The first revision's useragent VARCHAR(20) refuses chan_sip's whole UPDATE in strict mode; the current
+        table takes it, and dundid answers the row."""
+        ua = "Yealink SIP-T46S 66.86.0.15"
+        update = ("UPDATE sippeers SET fullcontact = 'sip:1801@10.10.10.61:5060', regseconds = %d, "
+                  "ipaddr = '10.10.10.61', port = 5060, regserver = 'regpbx1', useragent = '%s' WHERE name = '1801'"
+                  % (now() + 3600, ua))
+        self.load(os.path.join(SCHEMAS, "sippeers-4da0c5f79a9c.sql"))
+        self.sql("INSERT INTO sippeers (name) VALUES ('1801')")
+        with self.assertRaises(Exception, msg="strict mode: the old column is too short") as cm:
+            self.sql(update)
+        self.assertIn("useragent", str(cm.exception))
+        self.load(os.path.join(CONTRIB, "sippeers.sql"))
+        self.sql("INSERT INTO sippeers (name) VALUES ('1801')")
+        self.sql(update)
+        self.start()
+        self.assertEqual(answers("1801"), ["priv:secret@10.0.0.1/1801"])
+        c = self.stop()
+        self.assertEqual(c["bad"], 0)
+
+    def test_2_old_sippeers(self):
+        """The first revision still reads (a user agent that fits)."""
+        self.load(os.path.join(SCHEMAS, "sippeers-4da0c5f79a9c.sql"))
+        self.insert_sip("1811", "sip:1811@10.10.10.61:5060", now() + 3600)
+        self.start()
+        self.assertEqual(answers("1811"), ["priv:secret@10.0.0.1/1811"])
+
+    def test_3_odd_sippeers(self):
+        """Columns in another order and case, extra ones, no ipaddr/port/regserver/useragent."""
+        self.load(os.path.join(SCHEMAS, "sippeers-odd.sql"))
+        self.sql("INSERT INTO sippeers (Notes, RegSeconds, secret, FULLCONTACT, name, lastms) VALUES "
+                 "('desk', %d, 'x', 'sip:1821@10.10.10.62:5062', '1821', 12)" % (now() + 3600))
+        self.start(realtime=("default_registrar = 10.0.0.9",))
+        self.assertEqual(answers("1821"), ["priv:secret@10.0.0.9/1821"])
+        self.assertEqual(answers("1821", "phone"), ["1821@10.10.10.62:5062"])
+
+    def test_4_missing_needed_column(self):
+        """No regseconds: a clear error naming it, nothing loaded, no crash."""
+        self.load(os.path.join(SCHEMAS, "sippeers-no-regseconds.sql"))
+        path = os.path.join(self.work.name, "dundid.conf")
+        with open(path, "w") as f:
+            f.write(self.config())
+        self.daemon = Daemon(path, self.work.name).start()
+        self.assertTrue(self.daemon.wait_log("no column regseconds", timeout=10), self.daemon.log())
+        self.assertIn("table sippeers: the table has no column regseconds (chan_sip needs it)", self.daemon.log())
+        self.assertNotIn("realtime: loaded", self.daemon.log())
+        self.stop()
+
+    def test_5_pjsip_revisions(self):
+        """ps_contacts of 2014 (no reg_server, via_*, endpoint; text expiry), before 2023, and current."""
+        for name, has_via in (("ps_contacts-e96a0b8071c.sql", False), ("ps_contacts-before-dac2b4c328b8.sql", True),
+                              (os.path.join("..", "..", "..", "contrib", "mysql", "ps_contacts.sql"), True)):
+            self.load(os.path.join(SCHEMAS, name))
+            if has_via:
+                self.insert_contact("1831", "t1", "sip:1831@10.10.30.21:5060", now() + 3600)
+            else:
+                self.sql("INSERT INTO ps_contacts (id, uri, expiration_time, qualify_frequency, user_agent) VALUES "
+                         "('1831;@t1', 'sip:1831@10.10.30.21:5060', '%d', 60, 'old phone')" % (now() + 3600))
+            self.start(realtime=("schema = pjsip", "default_registrar = 10.0.0.9"))
+            want = "10.0.0.1" if has_via else "10.0.0.9"  # no reg_server column: the default registrar
+            self.assertEqual(answers("1831"), ["priv:secret@%s/1831" % want], name)
+            c = self.stop()
+            self.assertEqual(c["bad"], 0, name)
 
 
 class ChanSipTests(RealtimeCase):

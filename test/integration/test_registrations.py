@@ -359,8 +359,8 @@ class ReplayAndStateTests(RegBase):
         state = os.path.join(self.work.name, "registrations.state")
         with open(state) as f:
             lines = f.read().splitlines()
-        self.assertEqual(lines[0], "# dundid registrations 1")
-        self.assertEqual(lines[-1], "E\t2000")
+        self.assertEqual(lines[0], "# dundid registrations 2")
+        self.assertEqual(lines[-1], "E\t2000\t0")
         self.assertEqual(os.stat(state).st_mode & 0o777, 0o600)
         self.start_daemon([])
         self.d.wait_log("2000 binding(s) restored")

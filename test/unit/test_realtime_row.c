@@ -221,9 +221,77 @@ static void test_registrar_for(void)
     realtime_conf_free(&rc);
 }
 
+/* Columns found by name (issue 17): Asterisk's schema revisions, tables of
+ * one's own, and a needed column missing. */
+static void test_columns_by_name(void)
+{
+    struct rt_columns c;
+    char err[200] = "", sel[512];
+    /* the current sippeers, in its own order and with its ~80 other columns */
+    const char *sippeers[] = {"id", "name", "ipaddr", "port", "regseconds", "defaultuser", "fullcontact", "regserver",
+                              "useragent", "lastms", "host", "type", "context", "secret", "accountcode"};
+    CHECK_INT(rt_columns_resolve(RT_SCHEMA_CHAN_SIP, sippeers, 15, &c, err, sizeof(err)), 0);
+    CHECK_INT(c.n, 7);
+    CHECK_INT(rt_columns_select(RT_SCHEMA_CHAN_SIP, &c, sel, sizeof(sel)), 0);
+    CHECK_STR(sel, "`name`, `fullcontact`, `regseconds`, `ipaddr`, `port`, `regserver`, `useragent`");
+    /* another case, only the needed ones, extras and a NULL name */
+    const char *odd[] = {"Notes", "RegSeconds", NULL, "FULLCONTACT", "name"};
+    CHECK_INT(rt_columns_resolve(RT_SCHEMA_CHAN_SIP, odd, 5, &c, err, sizeof(err)), 0);
+    CHECK_INT(rt_columns_select(RT_SCHEMA_CHAN_SIP, &c, sel, sizeof(sel)), 0);
+    CHECK_STR(sel, "`name`, `fullcontact`, `regseconds`");
+    /* a row of those three: the missing ones are NULL */
+    struct rt_field f[3] = {{"1821", 4, false}, {"sip:1821@h:5062", 15, false}, {"1700003600", 10, false}};
+    struct rt_row r;
+    CHECK_INT(rt_row_decode_cols(RT_SCHEMA_CHAN_SIP, &c, f, 3, &r), RT_ROW_OK);
+    CHECK_STR(r.ext, "1821");
+    CHECK_STR(r.contact, "sip:1821@h:5062");
+    CHECK_INT(r.expires, 1700003600);
+    CHECK_STR(r.source, "");
+    CHECK_STR(r.regserver, "");
+    CHECK_STR(r.user_agent, "");
+    CHECK_INT(rt_row_decode_cols(RT_SCHEMA_CHAN_SIP, &c, f, 2, &r), RT_ROW_BAD_COLUMNS);
+    struct rt_columns bad = c;
+    bad.col[1] = 200;
+    CHECK_INT(rt_row_decode_cols(RT_SCHEMA_CHAN_SIP, &bad, f, 3, &r), RT_ROW_BAD_COLUMNS);
+    bad.n = RT_MAX_COLS + 1;
+    CHECK_INT(rt_row_decode_cols(RT_SCHEMA_CHAN_SIP, &bad, f, RT_MAX_COLS + 1, &r), RT_ROW_BAD_COLUMNS);
+    /* each needed column missing in turn is named */
+    const char *needed[] = {"name", "fullcontact", "regseconds"};
+    for (int miss = 0; miss < 3; miss++) {
+        const char *names[2];
+        int k = 0;
+        for (int i = 0; i < 3; i++)
+            if (i != miss)
+                names[k++] = needed[i];
+        CHECK_INT(rt_columns_resolve(RT_SCHEMA_CHAN_SIP, names, 2, &c, err, sizeof(err)), -1);
+        char want[120];
+        snprintf(want, sizeof(want), "the table has no column %s (chan_sip needs it)", needed[miss]);
+        CHECK_STR(err, want);
+    }
+    /* ps_contacts of 2014: no endpoint, reg_server, via_addr, via_port */
+    const char *pj2014[] = {"id", "uri", "expiration_time", "qualify_frequency", "outbound_proxy", "path", "user_agent"};
+    CHECK_INT(rt_columns_resolve(RT_SCHEMA_PJSIP, pj2014, 7, &c, err, sizeof(err)), 0);
+    CHECK_INT(rt_columns_select(RT_SCHEMA_PJSIP, &c, sel, sizeof(sel)), 0);
+    CHECK_STR(sel, "`id`, `uri`, `expiration_time`, `user_agent`");
+    struct rt_field g[4] = {{"1831;@t1", 8, false}, {"sip:1831@10.10.30.21", 20, false}, {"1700003600", 10, false},
+                            {"old phone", 9, false}};
+    CHECK_INT(rt_row_decode_cols(RT_SCHEMA_PJSIP, &c, g, 4, &r), RT_ROW_OK);
+    CHECK_STR(r.ext, "1831");
+    CHECK_STR(r.user_agent, "old phone");
+    CHECK_STR(r.regserver, "");
+    const char *nouri[] = {"id", "expiration_time", "endpoint"};
+    CHECK_INT(rt_columns_resolve(RT_SCHEMA_PJSIP, nouri, 3, &c, err, sizeof(err)), -1);
+    CHECK_STR(err, "the table has no column uri (pjsip needs it)");
+    CHECK(rt_row_column_needed(RT_SCHEMA_PJSIP, 0) && !rt_row_column_needed(RT_SCHEMA_PJSIP, 1), "pjsip needs");
+    /* a select list that does not fit is refused, not cut */
+    CHECK_INT(rt_columns_resolve(RT_SCHEMA_CHAN_SIP, sippeers, 15, &c, err, sizeof(err)), 0);
+    CHECK_INT(rt_columns_select(RT_SCHEMA_CHAN_SIP, &c, sel, 20), -1);
+}
+
 int main(void)
 {
     test_columns();
+    test_columns_by_name();
     test_chan_sip();
     test_chan_sip_bad();
     test_pjsip();

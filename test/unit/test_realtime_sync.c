@@ -232,6 +232,49 @@ static void test_many(void)
     regtable_free(t);
 }
 
+/* Issue 17: a binding the wire also vouches for loses only RealTime's
+ * voucher when the rows lose it; a row of a registration the wire saw leave
+ * is not taken (RT_SYNC_DEPARTED), and is no row "seen" by the pass. */
+static void test_vouchers_and_departures(void)
+{
+    struct regtable *t = regtable_new(8);
+    struct rt_sync y;
+    rt_sync_init(&y);
+    rt_sync_begin(&y, RT_PASS_FULL, NULL);
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1101", "sip:1101@a", "regpbx1", NOW + 3600), RT_SYNC_APPLIED);
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1102", "sip:1102@a", "regpbx1", NOW + 3600), RT_SYNC_APPLIED);
+    CHECK_INT(rt_sync_end(&y, t, NOW), 0);
+    /* the wire confirms 1101 at the same registrar */
+    struct reg_update u = {"1101", "sip:1101@a", "10.0.0.1", "", "", NOW + 3600, REG_FEED_HEP};
+    CHECK_INT(regtable_apply(t, &u, NOW), 0);
+    /* the rows lose both: 1101 stays (the wire's), 1102 goes */
+    rt_sync_begin(&y, RT_PASS_FULL, NULL);
+    CHECK_INT(rt_sync_end(&y, t, NOW), 2);
+    CHECK_INT(count(t, "1101"), 1);
+    CHECK_INT(count(t, "1102"), 0);
+    struct reg_binding b[4];
+    if (CHECK(regtable_get(t, "1101", NOW, b, 4) == 1, "1101 kept"))
+        CHECK_INT(b[0].feeds, 1u << REG_FEED_HEP);
+    /* a chan_sip peer's unregistration on the wire; its row stays as it was */
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1102", "sip:1102@a", "regpbx1", NOW + 3600), RT_SYNC_APPLIED);
+    u.ext = "1102", u.contact = "sip:1102@a", u.expires = 0;
+    CHECK_INT(regtable_apply(t, &u, NOW), 0);
+    CHECK_INT(count(t, "1102"), 0);
+    rt_sync_begin(&y, RT_PASS_FULL, NULL);
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1102", "sip:1102@a", "regpbx1", NOW + 3600), RT_SYNC_DEPARTED);
+    CHECK_INT(rt_sync_end(&y, t, NOW), 0); /* nothing of RealTime's left to withdraw */
+    CHECK_INT(count(t, "1102"), 0);
+    rt_sync_begin(&y, RT_PASS_KEY, "1102");
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1102", "sip:1102@a", "regpbx1", NOW + 3600), RT_SYNC_DEPARTED);
+    CHECK_INT(rt_sync_end(&y, t, NOW), 0);
+    /* it registers again: a later regseconds is taken */
+    rt_sync_begin(&y, RT_PASS_INCR, NULL);
+    CHECK_INT(put(&y, t, RT_SCHEMA_CHAN_SIP, "1102", "sip:1102@a", "regpbx1", NOW + 3700), RT_SYNC_APPLIED);
+    CHECK_INT(count(t, "1102"), 1);
+    rt_sync_free(&y);
+    regtable_free(t);
+}
+
 int main(void)
 {
     char err[256];
@@ -243,6 +286,7 @@ int main(void)
     test_pjsip_contacts_and_key_pass();
     test_expiring();
     test_many();
+    test_vouchers_and_departures();
     realtime_conf_free(&rc);
     return test_summary("test_realtime_sync");
 }

@@ -65,8 +65,10 @@ static bool dump_one(void *ctx, const struct reg_binding *b)
     struct dump *d = ctx;
     if (d->n < 256) {
         char line[1024];
-        snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%" PRId64 "|%" PRId64 "|%d", b->ext, b->contact,
-                 b->registrar, b->source, b->user_agent, b->expires, b->updated, (int)b->feed);
+        int n = snprintf(line, sizeof(line), "%s|%s|%s|%s|%s|%" PRId64 "|%" PRId64 "|%d|%x", b->ext, b->contact,
+                         b->registrar, b->source, b->user_agent, b->expires, b->updated, (int)b->feed, b->feeds);
+        for (int f = 0; f < REG_FEED_COUNT && n > 0 && (size_t)n < sizeof(line); f++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "|%" PRId64, b->seen[f]);
         d->lines[d->n++] = strdup(line);
     }
     return true;
@@ -125,6 +127,18 @@ static void fill(struct regtable *rt)
     for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++)
         if (regtable_apply(rt, &ups[i], T0 - 100 + (int64_t)i) != 0)
             CHECK(0, "fill %zu", i);
+    /* 1002's first contact is vouched for by RealTime too, and HEP after it */
+    struct reg_update u = ups[0];
+    u.feed = REG_FEED_REALTIME;
+    CHECK_INT(regtable_apply(rt, &u, T0 - 50), 0);
+    u.feed = REG_FEED_HEP;
+    CHECK_INT(regtable_apply(rt, &u, T0 - 40), 0);
+    /* what the wire saw leave: one known, one of unknown contact */
+    u.contact = "sip:1002@10.10.10.70:5060";
+    CHECK_INT(regtable_apply(rt, &u, T0 - 30), 0);
+    u.expires = 0;
+    CHECK_INT(regtable_apply(rt, &u, T0 - 20), 0);
+    regtable_note_departure(rt, "1009", "10.0.0.5", T0 - 10);
 }
 
 /* regtable_write into memory; returns a malloc'ed buffer */
@@ -161,13 +175,20 @@ static void test_round_trip(void)
     long count;
     char *buf = write_mem(a, &len, &count);
     CHECK_INT(count, 5);
-    CHECK(!strncmp(buf, "# dundid registrations 1\n", 25), "magic first: %.30s", buf);
-    CHECK(len > 2 && !strcmp(buf + len - 4, "E\t5\n"), "end line last");
-    /* one line, exactly */
+    CHECK(!strncmp(buf, "# dundid registrations 2\n", 25), "magic first: %.30s", buf);
+    CHECK(len > 2 && !strcmp(buf + len - 6, "E\t5\t2\n"), "end line last");
+    /* lines, exactly */
     CHECK(strstr(buf, "B\t1003\t2001:db8::5\tsips:1003@[2001:db8::63]:5061\t[2001:db8::63]:5061\t1700000120\t"
-                      "1699999902\trealtime\t\n") != NULL,
+                      "1699999902\trealtime\t\trealtime:1699999902\n") != NULL,
           "the 1003 line as documented:\n%s", buf);
-    CHECK(strstr(buf, "\ttab?here\n") != NULL, "UA cleaned before writing");
+    CHECK(strstr(buf, "B\t1002\t10.0.0.5\tsip:1002@10.10.10.63:5060\t10.10.10.63:5060\t1700003600\t1699999960\thep\t"
+                      "Yealink SIP-T46S 66.86.0.15\tpcap:1699999900,hep:1699999960,realtime:1699999950\n") != NULL,
+          "the vouchers of 1002:\n%s", buf);
+    CHECK(strstr(buf, "D\t1002\t10.0.0.5\tsip:1002@10.10.10.70:5060\t1700003602\t1699999980\n") != NULL,
+          "a departure:\n%s", buf);
+    CHECK(strstr(buf, "D\t1009\t10.0.0.5\t\t1700003590\t1699999990\n") != NULL, "an unknown departure:\n%s",
+          buf);
+    CHECK(strstr(buf, "\ttab?here\tpcap:") != NULL, "UA cleaned before writing");
     seed("valid-5", buf, len);
 
     struct regtable *b = table();
@@ -180,6 +201,8 @@ static void test_round_trip(void)
     CHECK_INT(res.expired, 0);
     CHECK_INT(res.line, 0);
     CHECK(same_tables(a, b), "round trip keeps every field");
+    CHECK_INT(res.departures, 2);
+    CHECK_INT(stats(b).departures, 2);
     CHECK_INT(stats(b).bindings, 5);
     CHECK_INT(stats(b).by_feed[REG_FEED_STATE], 1);
     CHECK_INT(regtable_next_expiry(b), T0 + 5);
@@ -214,7 +237,7 @@ static void test_round_trip(void)
     long ecount;
     char *ebuf = write_mem(e, &elen, &ecount);
     CHECK_INT(ecount, 0);
-    CHECK_STR(ebuf, "# dundid registrations 1\nE\t0\n");
+    CHECK_STR(ebuf, "# dundid registrations 2\nE\t0\t0\n");
     CHECK_INT(parse_exact(ebuf, elen, e, T0, &res), 0);
     CHECK_INT(res.loaded, 0);
     seed("valid-empty", ebuf, elen);
@@ -466,7 +489,7 @@ static void test_corrupt(void)
         {"empty", "", 1},
         {"only magic", HDR, 1},
         {"no end line", HDR GOOD, 2},
-        {"magic v2", "# dundid registrations 2\n" GOOD "E\t1\n", 1},
+        {"magic v3", "# dundid registrations 3\n" GOOD "E\t1\n", 1},
         {"magic with CR", "# dundid registrations 1\r\n" GOOD "E\t1\n", 1},
         {"magic prefix", "# dundid registrations\n" GOOD "E\t1\n", 1},
         {"magic longer", "# dundid registrations 10\n" GOOD "E\t1\n", 1},
@@ -521,6 +544,64 @@ static void test_corrupt(void)
         snprintf(name, sizeof(name), "bad-%02zu", i);
         seed(name, cases[i].text, strlen(cases[i].text));
     }
+    /* version 2: vouchers and departures */
+#define HDR2 "# dundid registrations 2\n"
+#define B2 "B\t1\tr\tsip:a@h\t\t1700000500\t1\tpcap\t\t"
+    struct {
+        const char *name, *text;
+        size_t line;
+    } v2[] = {
+        {"v2 without vouchers", HDR2 "B\t1\tr\tsip:a@h\t\t1700000500\t1\tpcap\t\nE\t1\t0\n", 2},
+        {"v2 v1 end line", HDR2 B2 "pcap:1\nE\t1\n", 3},
+        {"v2 departures counted wrong", HDR2 B2 "pcap:1\nE\t1\t1\n", 3},
+        {"vouchers empty", HDR2 B2 "\nE\t1\t0\n", 2},
+        {"vouchers without the feed", HDR2 B2 "hep:1\nE\t1\t0\n", 2},
+        {"vouchers unknown feed", HDR2 B2 "pcap:1,sip:2\nE\t1\t0\n", 2},
+        {"vouchers twice", HDR2 B2 "pcap:1,pcap:2\nE\t1\t0\n", 2},
+        {"vouchers no time", HDR2 B2 "pcap\nE\t1\t0\n", 2},
+        {"vouchers empty time", HDR2 B2 "pcap:\nE\t1\t0\n", 2},
+        {"vouchers time 0", HDR2 B2 "pcap:0\nE\t1\t0\n", 2},
+        {"vouchers trailing comma", HDR2 B2 "pcap:1,\nE\t1\t0\n", 2},
+        {"vouchers empty item", HDR2 B2 "pcap:1,,hep:2\nE\t1\t0\n", 2},
+        {"vouchers long name", HDR2 B2 "pcappcappcappcappcap:1\nE\t1\t0\n", 2},
+        {"vouchers time text", HDR2 B2 "pcap:x1\nE\t1\t0\n", 2},
+        {"departure short", HDR2 "D\t1\tr\tsip:a@h\t1700000500\nE\t0\t1\n", 2},
+        {"departure long", HDR2 "D\t1\tr\tsip:a@h\t1700000500\t1\t2\nE\t0\t1\n", 2},
+        {"departure empty ext", HDR2 "D\t\tr\tsip:a@h\t1700000500\t1\nE\t0\t1\n", 2},
+        {"departure until text", HDR2 "D\t1\tr\tsip:a@h\tlater\t1\nE\t0\t1\n", 2},
+        {"departure in v1", HDR "D\t1\tr\tsip:a@h\t1700000500\t1\nE\t1\n", 2},
+    };
+    for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++) {
+        expect_bad(v2[i].name, v2[i].text, strlen(v2[i].text), v2[i].line);
+        char name[64];
+        snprintf(name, sizeof(name), "bad-v2-%02zu", i);
+        seed(name, v2[i].text, strlen(v2[i].text));
+    }
+    /* a good v2 file: vouchers restored in time order, the named feed last;
+     * a departure refuses the stale record; an expired one is skipped */
+    const char *good2 = HDR2 "B\t7\tr\tsip:7@h\t\t1700000500\t1699999990\thep\tua\trealtime:1699999980,hep:1699999990,"
+                             "pcap:1699999970\n"
+                             "D\t8\tr\tsip:8@h\t1700000400\t1699999950\n"
+                             "D\t9\tr\t\t1699999999\t1699999950\n"
+                             "E\t1\t2\n";
+    rt = table();
+    CHECK_INT(parse_exact(good2, strlen(good2), rt, T0, &res), 0);
+    CHECK_INT(res.loaded, 1);
+    CHECK_INT(res.departures, 1);
+    struct reg_binding gb;
+    if (CHECK(regtable_get(rt, "7", T0, &gb, 1) == 1, "7 loaded")) {
+        CHECK_INT(gb.feed, REG_FEED_HEP);
+        CHECK_INT(gb.updated, 1699999990);
+        CHECK_INT(gb.seen[REG_FEED_PCAP], 1699999970);
+        CHECK_INT(gb.seen[REG_FEED_REALTIME], 1699999980);
+        CHECK_INT(gb.seen[REG_FEED_STATE], 0);
+    }
+    struct reg_update stale = {.ext = "8", .contact = "sip:8@h", .registrar = "r", .expires = 1700000400,
+                               .feed = REG_FEED_REALTIME};
+    CHECK_INT(regtable_apply(rt, &stale, T0), REG_APPLY_REFUSED);
+    seed("valid-v2", good2, strlen(good2));
+    regtable_free(rt);
+
     /* NUL in a field */
     static const char nul[] = HDR "B\t1\tr\tsip:a\0@h\t\t1700000500\t1\tpcap\t\nE\t1\n";
     expect_bad("NUL", nul, sizeof(nul) - 1, 2);

@@ -161,7 +161,7 @@ static void test_apply_refresh(void)
     CHECK_INT(st.bindings, 2);
     CHECK_INT(st.added, 2);
     CHECK_INT(st.refreshed, 1);
-    CHECK_INT(st.by_feed[REG_FEED_HEP], 0);
+    CHECK_INT(st.by_feed[REG_FEED_HEP], 1); /* its voucher stays beside PCAP's */
     CHECK_INT(st.by_feed[REG_FEED_PCAP], 2);
     /* the heap follows the refreshed expiry */
     CHECK_INT(regtable_next_expiry(rt), T0 + 90);
@@ -324,51 +324,184 @@ static void test_unregister(void)
     regtable_free(rt);
 }
 
-static void test_remove(void)
+static int upd(struct regtable *rt, const char *ext, const char *contact, const char *registrar, enum reg_feed feed,
+               int64_t expires, int64_t now)
+{
+    struct reg_update u = {.ext = ext, .contact = contact, .registrar = registrar, .expires = expires, .feed = feed};
+    return regtable_apply(rt, &u, now);
+}
+
+/* Every feed that has a binding is recorded with its time; a record feed
+ * taking it back only withdraws its own voucher, the wire's word removes it. */
+static void test_vouchers(void)
 {
     struct regtable *rt = fresh(0);
     struct reg_binding b[REG_MAX_BINDINGS_LIMIT];
-    struct reg_update u = {.ext = "5000", .registrar = "r1", .expires = T0 + 100, .feed = REG_FEED_PCAP};
-    const char *contacts[] = {"sip:1@h", "sip:2@h", "sip:3@h", "sip:4@h", "sip:5@h", "sip:6@h"};
-    const char *regs[] = {"r1", "r1", "r2", "r2", "r3", "r1"};
-    const enum reg_feed feeds[] = {REG_FEED_PCAP, REG_FEED_HEP, REG_FEED_PCAP, REG_FEED_HEP, REG_FEED_HEP,
-                                   REG_FEED_PCAP};
-    for (int i = 0; i < 6; i++) {
-        u.contact = contacts[i];
-        u.registrar = regs[i];
-        u.feed = feeds[i];
-        CHECK_INT(regtable_apply(rt, &u, T0), 0);
+    CHECK_INT(upd(rt, "5000", "sip:1@h", "r1", REG_FEED_REALTIME, T0 + 100, T0), 0);
+    CHECK_INT(upd(rt, "5000", "sip:1@h", "r1", REG_FEED_HEP, T0 + 120, T0 + 3), 0);
+    if (CHECK_INT_RET(get(rt, "5000", T0 + 3, b), 1)) {
+        CHECK_INT(b[0].feeds, (1u << REG_FEED_REALTIME) | (1u << REG_FEED_HEP));
+        CHECK(reg_binding_vouched(&b[0], REG_FEED_HEP) && !reg_binding_vouched(&b[0], REG_FEED_PCAP), "vouchers");
+        CHECK_INT(b[0].seen[REG_FEED_REALTIME], T0);
+        CHECK_INT(b[0].seen[REG_FEED_HEP], T0 + 3);
+        CHECK_INT(b[0].seen[REG_FEED_PCAP], 0);
+        CHECK_INT(b[0].feed, REG_FEED_HEP);
+        CHECK_INT(b[0].expires, T0 + 120);
     }
-    CHECK_INT(put(rt, "5001", "sip:1@h", "r1", T0 + 100, T0), 0);
-    notified = 0;
-
-    CHECK_INT(regtable_remove(rt, "5000", "nope", -1), 0);
-    CHECK_INT(regtable_remove(rt, "5009", NULL, -1), 0);
-    CHECK_INT(regtable_remove(rt, "5000", NULL, REG_FEED_REALTIME), 0);
-    CHECK_INT(regtable_remove(rt, "", NULL, -1), 0);
-    CHECK_INT(notified, 0);
-    CHECK_INT(stats(rt).removed, 0);
-
-    /* by registrar and feed */
-    CHECK_INT(regtable_remove(rt, "5000", "r1", REG_FEED_PCAP), 2); /* 1, 6 */
-    CHECK_INT(notified, 1);
-    CHECK_STR(last_ext, "5000");
-    /* by registrar, any feed */
-    CHECK_INT(regtable_remove(rt, "5000", "r2", -1), 2); /* 3, 4 */
-    /* by feed, any registrar */
-    CHECK_INT(regtable_remove(rt, "5000", NULL, REG_FEED_HEP), 2); /* 2, 5 */
-    CHECK_INT(notified, 3);
-    CHECK_INT(get(rt, "5000", T0, b), 0);
-    CHECK_INT(stats(rt).removed, 6);
+    CHECK_INT(stats(rt).by_feed[REG_FEED_REALTIME], 1);
+    CHECK_INT(stats(rt).by_feed[REG_FEED_HEP], 1);
     CHECK_INT(stats(rt).bindings, 1);
-    CHECK_INT(stats(rt).extensions, 1);
-    CHECK_INT(stats(rt).by_feed[REG_FEED_PCAP], 1);
-    CHECK_INT(stats(rt).by_feed[REG_FEED_HEP], 0);
-    /* the other extension is untouched; any/any empties it */
-    CHECK_INT(get(rt, "5001", T0, b), 1);
-    CHECK_INT(regtable_remove(rt, "5001", NULL, -1), 1);
-    CHECK_INT(stats(rt).extensions, 0);
-    CHECK(regtable_next_expiry(rt) == INT64_MAX, "empty");
+    notified = 0;
+    /* RealTime no longer has it: its voucher goes, the wire's keeps it */
+    CHECK_INT(upd(rt, "5000", "sip:1@h", "r1", REG_FEED_REALTIME, 0, T0 + 4), 0);
+    if (CHECK_INT_RET(get(rt, "5000", T0 + 4, b), 1)) {
+        CHECK_INT(b[0].feeds, 1u << REG_FEED_HEP);
+        CHECK_INT(b[0].seen[REG_FEED_REALTIME], 0);
+    }
+    CHECK_INT(stats(rt).by_feed[REG_FEED_REALTIME], 0);
+    CHECK_INT(stats(rt).removed, 0);
+    CHECK_INT(notified, 0);
+    /* a feed that does not vouch for it withdraws nothing */
+    CHECK_INT(upd(rt, "5000", "sip:1@h", "r1", REG_FEED_STATE, 0, T0 + 5), 0);
+    CHECK_INT(get(rt, "5000", T0 + 5, b), 1);
+    /* RealTime's last voucher: the binding goes with it (no departure) */
+    CHECK_INT(upd(rt, "5001", "sip:2@h", "r1", REG_FEED_REALTIME, T0 + 100, T0), 0);
+    CHECK_INT(upd(rt, "5001", "sip:2@h", "r1", REG_FEED_REALTIME, 0, T0 + 5), 0);
+    CHECK_INT(get(rt, "5001", T0 + 5, b), 0);
+    CHECK_INT(stats(rt).departures, 0);
+    CHECK_INT(upd(rt, "5001", "sip:2@h", "r1", REG_FEED_REALTIME, T0 + 100, T0 + 6), 0);
+    CHECK_INT(get(rt, "5001", T0 + 6, b), 1);
+    /* the wire's unregistration removes it whatever vouched for it */
+    CHECK_INT(upd(rt, "5001", "sip:2@h", "r1", REG_FEED_PCAP, 0, T0 + 7), 0);
+    CHECK_INT(get(rt, "5001", T0 + 7, b), 0);
+    CHECK_INT(stats(rt).departures, 1);
+    CHECK_INT(stats(rt).by_feed[REG_FEED_REALTIME], 0);
+    CHECK_INT(stats(rt).by_feed[REG_FEED_HEP], 1);
+    regtable_free(rt);
+}
+
+struct dep_list {
+    char line[8][160];
+    size_t n;
+};
+
+static bool dep_collect(void *ctx, const struct reg_departure *d)
+{
+    struct dep_list *l = ctx;
+    if (l->n < 8)
+        snprintf(l->line[l->n++], sizeof(l->line[0]), "%s %s %s %" PRId64 " %" PRId64, d->ext, d->registrar,
+                 d->contact, d->until - T0, d->at - T0);
+    return true;
+}
+
+/* chan_sip's stale row (item 3 of issue 17): after the wire saw the phone
+ * leave, a RealTime row of that registration does not bring it back; a
+ * newer one (later expiry, or another contact) does. */
+static void test_departures(void)
+{
+    struct regtable *rt = fresh(0);
+    struct reg_binding b[REG_MAX_BINDINGS_LIMIT];
+    struct dep_list l = {.n = 0};
+    /* registered (RealTime row: expiry T0+3600), then unregistered on the wire */
+    CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r1", REG_FEED_REALTIME, T0 + 3600, T0), 0);
+    CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r1", REG_FEED_HEP, 0, T0 + 10), 0);
+    CHECK_INT(get(rt, "6000", T0 + 10, b), 0);
+    regtable_foreach_departure(rt, dep_collect, &l);
+    if (CHECK_INT_RET(l.n, 1))
+        CHECK_STR(l.line[0], "6000 r1 sip:6000@p:5060 3602 10");
+    /* the same row again (next poll, next full read): refused, every time */
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r1", REG_FEED_REALTIME, T0 + 3600, T0 + 11 + i),
+                  REG_APPLY_REFUSED);
+    CHECK_INT(get(rt, "6000", T0 + 20, b), 0);
+    CHECK_INT(stats(rt).refused, 3);
+    /* so is the state file's record of it */
+    CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r1", REG_FEED_STATE, T0 + 3000, T0 + 20), REG_APPLY_REFUSED);
+    /* other registrars and other extensions are not concerned */
+    CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r2", REG_FEED_REALTIME, T0 + 3600, T0 + 20), 0);
+    CHECK_INT(upd(rt, "6001", "sip:6000@p:5060", "r1", REG_FEED_REALTIME, T0 + 3600, T0 + 20), 0);
+    /* a real re-registration: a later expiry */
+    CHECK_INT(upd(rt, "6000", "sip:6000@p:5060", "r1", REG_FEED_REALTIME, T0 + 3630, T0 + 30), 0);
+    CHECK_INT(get(rt, "6000", T0 + 30, b), 1); /* r1; the r2 one moved away */
+    CHECK_INT(stats(rt).departures, 0);
+
+    /* a new contact is a new registration even with an older expiry */
+    CHECK_INT(upd(rt, "6002", "sip:6002@old:5060", "r1", REG_FEED_REALTIME, T0 + 600, T0), 0);
+    CHECK_INT(upd(rt, "6002", "sip:6002@old:5060", "r1", REG_FEED_PCAP, 0, T0 + 5), 0);
+    CHECK_INT(upd(rt, "6002", "sip:6002@new:5060", "r1", REG_FEED_REALTIME, T0 + 300, T0 + 6), 0);
+    CHECK_INT(upd(rt, "6002", "sip:6002@old:5060", "r1", REG_FEED_REALTIME, T0 + 600, T0 + 6), REG_APPLY_REFUSED);
+
+    /* the wire registering again at that registrar forgets what it said left */
+    CHECK_INT(upd(rt, "6002", "sip:6002@old:5060", "r1", REG_FEED_HEP, T0 + 60, T0 + 7), 0);
+    CHECK_INT(stats(rt).departures, 0);
+    CHECK_INT(upd(rt, "6002", "sip:6002@old:5060", "r1", REG_FEED_REALTIME, T0 + 600, T0 + 8), 0);
+
+    /* a binding the table already has (the wire put it back) takes any
+     * feed's voucher, stale or not */
+    CHECK_INT(upd(rt, "6003", "sip:6003@p", "r1", REG_FEED_PCAP, T0 + 60, T0), 0);
+    CHECK_INT(upd(rt, "6003", "sip:6003@p", "r1", REG_FEED_PCAP, 0, T0 + 1), 0);
+    CHECK_INT(upd(rt, "6003", "sip:6003@p", "r1", REG_FEED_PCAP, T0 + 62, T0 + 2), 0);
+    CHECK_INT(upd(rt, "6003", "sip:6003@p", "r1", REG_FEED_REALTIME, T0 + 60, T0 + 3), 0);
+
+    /* the wire moving a phone to another registrar: the old one's record is stale */
+    CHECK_INT(upd(rt, "6004", "sip:6004@p", "r1", REG_FEED_REALTIME, T0 + 600, T0), 0);
+    CHECK_INT(upd(rt, "6004", "sip:6004@p", "r2", REG_FEED_HEP, T0 + 600, T0 + 5), 0);
+    CHECK_INT(upd(rt, "6004", "sip:6004@p", "r1", REG_FEED_REALTIME, T0 + 600, T0 + 6), REG_APPLY_REFUSED);
+    if (CHECK_INT_RET(get(rt, "6004", T0 + 6, b), 1))
+        CHECK_STR(b[0].registrar, "r2");
+
+    /* nothing known at the registrar: the first row offered is learnt as
+     * the stale one, a later expiry or another contact is taken */
+    regtable_note_departure(rt, "6005", "r1", T0);
+    regtable_note_departure(rt, "6003", "r1", T0); /* has a binding there: nothing noted */
+    l.n = 0;
+    regtable_foreach_departure(rt, dep_collect, &l);
+    CHECK_INT(l.n, 2); /* 6004 at r1, 6005 at r1 */
+    CHECK_INT(upd(rt, "6005", "sip:6005@p", "r1", REG_FEED_REALTIME, T0 + 500, T0 + 1), REG_APPLY_REFUSED);
+    CHECK_INT(upd(rt, "6005", "sip:6005@p", "r1", REG_FEED_REALTIME, T0 + 500, T0 + 2), REG_APPLY_REFUSED);
+    CHECK_INT(upd(rt, "6005", "sip:6005@q", "r1", REG_FEED_REALTIME, T0 + 400, T0 + 3), 0);
+    CHECK_INT(upd(rt, "6005", "sip:6005@p", "r1", REG_FEED_REALTIME, T0 + 501, T0 + 4), 0);
+    CHECK_INT(get(rt, "6005", T0 + 4, b), 2);
+    /* departures run out with their until: the expiry pass drops them */
+    CHECK_INT(stats(rt).departures, 1); /* 6004 at r1, until T0+602 */
+    regtable_expire(rt, T0 + 601);
+    CHECK_INT(stats(rt).departures, 1);
+    regtable_expire(rt, T0 + 602);
+    CHECK_INT(stats(rt).departures, 0);
+    /* an unknown one lasts REG_DEPARTURE_UNKNOWN_S */
+    regtable_note_departure(rt, "6006", "r1", T0 + 1000);
+    regtable_expire(rt, T0 + 1000 + REG_DEPARTURE_UNKNOWN_S - 1);
+    CHECK_INT(stats(rt).departures, 1);
+    regtable_expire(rt, T0 + 1000 + REG_DEPARTURE_UNKNOWN_S);
+    CHECK_INT(stats(rt).departures, 0);
+    /* hostile fields are not recorded */
+    regtable_note_departure(rt, "", "r1", T0);
+    regtable_note_departure(rt, "6007", "r\x01", T0);
+    struct reg_departure bad = {"6007", "r1", "sip:a\nb", T0 + 10, T0};
+    CHECK_INT(regtable_add_departure(rt, &bad), -1);
+    CHECK_INT(stats(rt).departures, 0);
+    regtable_free(rt);
+}
+
+/* The bound: at REG_DEPARTURES_MAX the one that runs out first goes. */
+static void test_departures_cap(void)
+{
+    struct regtable *rt = fresh(0);
+    char ext[16];
+    for (int i = 0; i < REG_DEPARTURES_MAX + 10; i++) {
+        snprintf(ext, sizeof(ext), "%d", 100000 + i);
+        regtable_note_departure(rt, ext, "r1", T0 + i);
+    }
+    CHECK_INT(stats(rt).departures, REG_DEPARTURES_MAX);
+    CHECK_INT(stats(rt).departures_dropped, 10);
+    CHECK_INT(upd(rt, "100009", "sip:a@h", "r1", REG_FEED_REALTIME, T0 + 100, T0), 0);    /* dropped: taken */
+    CHECK_INT(upd(rt, "100010", "sip:a@h", "r1", REG_FEED_REALTIME, T0 + 100, T0), REG_APPLY_REFUSED);
+    struct regtable *empty = fresh(0);
+    uint64_t mem0 = stats(empty).memory_bytes;
+    regtable_free(empty);
+    regtable_clear(rt);
+    CHECK_INT(stats(rt).departures, 0);
+    CHECK_INT(stats(rt).memory_bytes, mem0);
     regtable_free(rt);
 }
 
@@ -567,7 +700,8 @@ static void test_rejected(void)
     /* regtable_get with an oversize name finds nothing, harmlessly */
     CHECK_INT(get(rt, big, T0, b), 0);
     CHECK(!regtable_has(rt, big, T0), "oversize name");
-    CHECK_INT(regtable_remove(rt, big, NULL, -1), 0);
+    regtable_note_departure(rt, big, "r1", T0);
+    CHECK_INT(stats(rt).departures, 0);
     regtable_free(rt);
 }
 
@@ -624,7 +758,7 @@ static void test_may_extend(void)
     CHECK(!regtable_may_extend(rt, "12345"), "12345 is not extended");
     CHECK(!regtable_may_extend(rt, "2"), "nothing starts with 2");
     /* one of two names gone: its own prefixes go, the shared ones stay */
-    CHECK_INT(regtable_remove(rt, "12345", NULL, -1), 1);
+    CHECK_INT(put(rt, "12345", "sip:a@h", "r", 0, T0), 0);
     CHECK(regtable_may_extend(rt, "123"), "123 still (12399)");
     CHECK(!regtable_may_extend(rt, "1234"), "1234 gone with 12345");
     CHECK_INT(regtable_expire(rt, T0 + 100), 1);
@@ -710,7 +844,7 @@ static void test_foreach_memory(void)
     CHECK(stats(rt).memory_bytes > mem0, "grown");
     for (int i = 0; i < 5000; i += 2) {
         snprintf(ext, sizeof(ext), "%d", 50000 + i);
-        CHECK_INT_QUIET(regtable_remove(rt, ext, NULL, -1) == 1 ? 0 : -1);
+        CHECK_INT_QUIET(put(rt, ext, "sip:x@h", "r", 0, T0));
     }
     CHECK_INT(regtable_expire(rt, T0 + 1000), 2500);
     CHECK_INT(stats(rt).memory_bytes, mem0);
@@ -749,12 +883,22 @@ static void test_foreach_memory(void)
 
 struct mbind {
     int contact, reg, src, ua, feed;
-    int64_t expires, updated;
+    unsigned feeds;
+    int64_t expires, updated, seen[REG_FEED_COUNT];
+};
+
+#define M_DEPS 512
+
+struct mdep {
+    int e, r, c; /* c -1: contact not known */
+    int64_t until;
 };
 
 struct model {
     struct mbind b[M_EXTS][M_MAXB]; /* newest first */
     int n[M_EXTS];
+    struct mdep d[M_DEPS];
+    int nd;
     unsigned max;
     bool keep;
     struct regtable_stats st; /* counters only */
@@ -787,7 +931,8 @@ static void m_names(void)
 
 static void m_drop(struct model *m, int e, int i)
 {
-    m->st.by_feed[m->b[e][i].feed]--;
+    for (int f = 0; f < REG_FEED_COUNT; f++)
+        m->st.by_feed[f] -= m->b[e][i].feeds >> f & 1u;
     memmove(&m->b[e][i], &m->b[e][i + 1], (size_t)(m->n[e] - i - 1) * sizeof(m->b[e][0]));
     m->n[e]--;
 }
@@ -800,35 +945,113 @@ static int m_find(const struct model *m, int e, int c, int r)
     return -1;
 }
 
-static void m_apply(struct model *m, int e, int c, int r, int src, int ua, int feed, int64_t expires, int64_t now)
+static int m_dep_find(const struct model *m, int e, int r, int c)
+{
+    for (int i = 0; i < m->nd; i++)
+        if (m->d[i].e == e && m->d[i].r == r && m->d[i].c == c)
+            return i;
+    return -1;
+}
+
+static void m_dep_drop(struct model *m, int i) { m->d[i] = m->d[--m->nd]; }
+
+static void m_dep_add(struct model *m, int e, int r, int c, int64_t until)
+{
+    int i = m_dep_find(m, e, r, c);
+    if (i >= 0)
+        m_dep_drop(m, i);
+    if (m->nd < M_DEPS)
+        m->d[m->nd++] = (struct mdep){e, r, c, until};
+}
+
+static void m_dep_forget(struct model *m, int e, int r)
+{
+    for (int i = 0; i < m->nd;)
+        if (m->d[i].e == e && m->d[i].r == r)
+            m_dep_drop(m, i);
+        else
+            i++;
+}
+
+/* The verdict on a record feed's new binding: true = refused. */
+static bool m_dep_refuses(struct model *m, int e, int r, int c, int64_t expires)
+{
+    int k = m_dep_find(m, e, r, c), u = m_dep_find(m, e, r, -1);
+    if (k >= 0) {
+        if (expires <= m->d[k].until)
+            return true;
+        m_dep_drop(m, k);
+        return false;
+    }
+    if (u >= 0) {
+        m_dep_drop(m, u);
+        m_dep_add(m, e, r, c, expires);
+        return true;
+    }
+    return false;
+}
+
+static void m_vouch(struct model *m, struct mbind *b, int feed, int64_t now)
+{
+    if (!(b->feeds >> feed & 1u))
+        m->st.by_feed[feed]++;
+    b->feeds |= 1u << feed;
+    b->seen[feed] = now;
+    b->feed = feed;
+    b->updated = now;
+}
+
+static bool m_wire(int feed) { return feed == REG_FEED_PCAP || feed == REG_FEED_HEP; }
+
+/* Returns what regtable_apply should. */
+static int m_apply(struct model *m, int e, int c, int r, int src, int ua, int feed, int64_t expires, int64_t now)
 {
     int i = m_find(m, e, c, r);
     if (expires <= now) {
-        if (i >= 0) {
-            m_drop(m, e, i);
-            m->st.removed++;
-            m->notified++;
+        if (i < 0)
+            return 0;
+        struct mbind *b = &m->b[e][i];
+        if (!m_wire(feed)) {
+            if (!(b->feeds >> feed & 1u))
+                return 0;
+            if (b->feeds != 1u << feed) {
+                b->feeds &= ~(1u << feed);
+                b->seen[feed] = 0;
+                m->st.by_feed[feed]--;
+                return 0;
+            }
+        } else {
+            m_dep_add(m, e, r, c, b->expires + REG_DEPARTURE_SLACK_S);
         }
-        return;
+        m_drop(m, e, i);
+        m->st.removed++;
+        m->notified++;
+        return 0;
     }
+    if (m_wire(feed))
+        m_dep_forget(m, e, r);
     if (i >= 0) {
         struct mbind b = m->b[e][i];
-        m->st.by_feed[b.feed]--;
-        b.src = src, b.ua = ua, b.feed = feed, b.expires = expires, b.updated = now;
-        m->st.by_feed[feed]++;
+        b.src = src, b.ua = ua, b.expires = expires;
+        m_vouch(m, &b, feed, now);
         memmove(&m->b[e][1], &m->b[e][0], (size_t)i * sizeof(m->b[e][0]));
         m->b[e][0] = b;
         m->st.refreshed++;
-        return;
+        return 0;
+    }
+    if (!m_wire(feed) && m_dep_refuses(m, e, r, c, expires)) {
+        m->st.refused++;
+        return REG_APPLY_REFUSED;
     }
     memmove(&m->b[e][1], &m->b[e][0], (size_t)m->n[e] * sizeof(m->b[e][0]));
-    m->b[e][0] = (struct mbind){.contact = c, .reg = r, .src = src, .ua = ua, .feed = feed, .expires = expires,
-                                .updated = now};
+    m->b[e][0] = (struct mbind){.contact = c, .reg = r, .src = src, .ua = ua, .expires = expires};
+    m_vouch(m, &m->b[e][0], feed, now);
     m->n[e]++;
-    m->st.by_feed[feed]++;
     m->st.added++;
     for (int j = 1; !m->keep && j < m->n[e];) {
         if (m->b[e][j].contact == c) {
+            if (m_wire(feed))
+                m_dep_add(m, e, m->b[e][j].reg, c, m->b[e][j].expires + REG_DEPARTURE_SLACK_S);
             m_drop(m, e, j);
             m->st.moved++;
         } else {
@@ -844,22 +1067,18 @@ static void m_apply(struct model *m, int e, int c, int r, int src, int ua, int f
         m->st.dropped_cap++;
     }
     m->notified++;
+    return 0;
 }
 
-static size_t m_remove(struct model *m, int e, int r, int feed)
+static void m_note_departure(struct model *m, int e, int r, int64_t now)
 {
-    size_t n = 0;
-    for (int i = 0; i < m->n[e];)
-        if ((r < 0 || m->b[e][i].reg == r) && (feed < 0 || m->b[e][i].feed == feed)) {
-            m_drop(m, e, i);
-            n++;
-        } else {
-            i++;
-        }
-    m->st.removed += n;
-    if (n)
-        m->notified++;
-    return n;
+    for (int i = 0; i < m->nd; i++)
+        if (m->d[i].e == e && m->d[i].r == r)
+            return;
+    for (int i = 0; i < m->n[e]; i++)
+        if (m->b[e][i].reg == r)
+            return;
+    m_dep_add(m, e, r, -1, now + REG_DEPARTURE_UNKNOWN_S);
 }
 
 static size_t m_expire(struct model *m, int64_t now)
@@ -875,6 +1094,11 @@ static size_t m_expire(struct model *m, int64_t now)
                 i++;
             }
     m->st.expired += n;
+    for (int i = 0; i < m->nd;)
+        if (m->d[i].until <= now)
+            m_dep_drop(m, i);
+        else
+            i++;
     return n;
 }
 
@@ -925,7 +1149,8 @@ static void m_compare(const struct regtable *rt, const struct model *m, int64_t 
                     M_CHECK(!strcmp(g->ext, m_ext[e]) && !strcmp(g->contact, m_contact[b->contact]) &&
                                 !strcmp(g->registrar, m_reg[b->reg]) && !strcmp(g->source, m_src[b->src]) &&
                                 !strcmp(g->user_agent, m_ua[b->ua]) && g->expires == b->expires &&
-                                g->updated == b->updated && (int)g->feed == b->feed,
+                                g->updated == b->updated && (int)g->feed == b->feed && g->feeds == b->feeds &&
+                                !memcmp(g->seen, b->seen, sizeof(g->seen)),
                             "step %u ext %s binding %zu: got %s %s %" PRId64 ", want %s %s %" PRId64, step,
                             m_ext[e], want, g->contact, g->registrar, g->expires, m_contact[b->contact],
                             m_reg[b->reg], b->expires);
@@ -963,6 +1188,8 @@ static void m_compare(const struct regtable *rt, const struct model *m, int64_t 
     M_STAT(moved);
     M_STAT(dropped_cap);
     M_STAT(rejected);
+    M_STAT(refused);
+    M_CHECK(st.departures == (uint64_t)m->nd, "step %u: departures %" PRIu64 ", want %d", step, st.departures, m->nd);
     M_CHECK(notified == m->notified, "step %u: %u notifications, want %u", step, notified, m->notified);
     M_CHECK(regtable_next_expiry(rt) == m_next_expiry(m), "step %u: next expiry %" PRId64 ", want %" PRId64, step,
             regtable_next_expiry(rt), m_next_expiry(m));
@@ -996,9 +1223,8 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
             struct reg_update u = {.ext = m_ext[e], .contact = m_contact[c], .registrar = m_reg[r],
                                    .source = m_src[src], .user_agent = m_ua[ua], .expires = exp,
                                    .feed = (enum reg_feed)feed};
-            if (regtable_apply(rt, &u, now) != 0)
-                M_CHECK(0, "step %u: apply failed", step);
-            m_apply(&m, e, c, r, src, ua, feed, exp, now);
+            int want = m_apply(&m, e, c, r, src, ua, feed, exp, now), got = regtable_apply(rt, &u, now);
+            M_CHECK(got == want, "step %u: apply %d, want %d", step, got, want);
         } else if (op < 65) { /* unregister (often of something there) */
             int c = (int)rndn(M_CONTACTS), r = (int)rndn(M_REGS);
             if (m.n[e] && rndn(2)) {
@@ -1006,16 +1232,16 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
                 c = m.b[e][i].contact, r = m.b[e][i].reg;
             }
             int64_t exp = now - (int64_t)rndn(3);
+            int feed = (int)rndn(REG_FEED_COUNT);
             struct reg_update u = {.ext = m_ext[e], .contact = m_contact[c], .registrar = m_reg[r],
-                                   .expires = exp, .feed = REG_FEED_HEP};
+                                   .expires = exp, .feed = (enum reg_feed)feed};
             if (regtable_apply(rt, &u, now) != 0)
                 M_CHECK(0, "step %u: unregister failed", step);
-            m_apply(&m, e, c, r, 0, 0, REG_FEED_HEP, exp, now);
-        } else if (op < 73) { /* remove */
-            int r = rndn(2) ? -1 : (int)rndn(M_REGS), feed = rndn(2) ? -1 : (int)rndn(REG_FEED_COUNT);
-            size_t got = regtable_remove(rt, m_ext[e], r < 0 ? NULL : m_reg[r], feed);
-            size_t want = m_remove(&m, e, r, feed);
-            M_CHECK(got == want, "step %u: remove %zu, want %zu", step, got, want);
+            m_apply(&m, e, c, r, 0, 0, feed, exp, now);
+        } else if (op < 73) { /* the wire: the registrar holds nothing there */
+            int r = (int)rndn(M_REGS);
+            regtable_note_departure(rt, m_ext[e], m_reg[r], now);
+            m_note_departure(&m, e, r, now);
         } else if (op < 80) { /* expire */
             size_t got = regtable_expire(rt, now), want = m_expire(&m, now);
             M_CHECK(got == want, "step %u: expired %zu, want %zu", step, got, want);
@@ -1045,7 +1271,7 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
             break;
     }
     /* empty it: the memory goes back to where it started */
-    now += 1000;
+    now += 1000 + REG_DEPARTURE_UNKNOWN_S;
     CHECK_INT(regtable_expire(rt, now), m_expire(&m, now));
     m_compare(rt, &m, now, steps);
     CHECK_INT(stats(rt).bindings, 0);
@@ -1055,11 +1281,12 @@ static void test_model(int mode, unsigned steps, uint64_t seed)
             break;
     CHECK(m_bad == 0, "model mode %d seed %" PRIx64 ": %lu mismatches", mode, seed, m_bad);
     /* the run did exercise every path */
-    CHECK(m.st.added > 500 && m.st.refreshed > 100 && m.st.removed > 100 && m.st.expired > 100 &&
-              m.st.dropped_cap > 10 && m.st.rejected > 50,
+    CHECK(m.st.added > 500 && m.st.refreshed > 100 && m.st.removed > 50 && m.st.expired > 100 &&
+              m.st.dropped_cap > 10 && m.st.rejected > 50 && m.st.refused > 10,
           "model mode %d: added %" PRIu64 " refreshed %" PRIu64 " removed %" PRIu64 " expired %" PRIu64
-          " dropped_cap %" PRIu64 " rejected %" PRIu64,
-          mode, m.st.added, m.st.refreshed, m.st.removed, m.st.expired, m.st.dropped_cap, m.st.rejected);
+          " dropped_cap %" PRIu64 " rejected %" PRIu64 " refused %" PRIu64,
+          mode, m.st.added, m.st.refreshed, m.st.removed, m.st.expired, m.st.dropped_cap, m.st.rejected,
+          m.st.refused);
     CHECK(mode == 1 ? m.st.moved == 0 : m.st.moved > 10, "model mode %d: moved %" PRIu64, mode, m.st.moved);
     regtable_free(rt);
 }
@@ -1119,7 +1346,9 @@ int main(int argc, char **argv)
     test_move_and_keep();
     test_cap();
     test_unregister();
-    test_remove();
+    test_vouchers();
+    test_departures();
+    test_departures_cap();
     test_expiry();
     test_heap_order();
     test_rejected();
