@@ -10,6 +10,7 @@ Addresses (each class is its own ctest entry, so they may run in parallel):
 
     NotifyTests    127.0.22.1          UDP 45240
     ProcessTests   127.0.22.2          UDP 45241, fake peer 127.0.22.9:45241
+    SyslogTests    127.0.40.1          UDP 45400 (a private mount namespace)
     MetricsTests   127.0.22.5-7        UDP 45242, TCP 45250-45252
 
 The notify socket is played by a Python unix datagram socket passed to the
@@ -281,7 +282,7 @@ class NotifyTests(unittest.TestCase):
 # ====================================================================== process
 
 
-class ProcessTests(unittest.TestCase):
+class ProcessBase(unittest.TestCase):
     HOST, PORT = "127.0.22.2", 45241
     PEER = ("127.0.22.9", 45241)
     EID = "02:00:00:00:22:02"
@@ -303,6 +304,8 @@ class ProcessTests(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp.name, name)
 
+
+class ProcessTests(ProcessBase):
     def test_1_daemon_pidfile_logfile(self):
         """Without -f: the command returns once the daemon runs, the pid file
         names it and is locked (a second start fails naming that pid), the
@@ -432,7 +435,18 @@ class ProcessTests(unittest.TestCase):
         self.assertNotIn(m.group(1), d.log())
 
 
-    @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/usr/bin/unshare"), "needs root and unshare")
+class SyslogTests(ProcessBase):
+    """Its own ctest entry (integration_ops_syslog): it needs a private mount
+    namespace and skips, visibly (exit 77), where there is none."""
+    HOST, PORT = "127.0.40.1", 45400
+    EID = "02:00:00:00:40:01"
+
+    def setUp(self):
+        reason = harness.mount_ns_unusable()
+        if reason:
+            self.skipTest(reason)
+        super().setUp()
+
     def test_7_syslog_when_detached(self):
         """Detached without logfile=: the lines go to syslog (facility daemon,
         ident dundid[pid]). /dev/log is played by a socket of ours, in a
