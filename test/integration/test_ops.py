@@ -514,7 +514,7 @@ class MetricsParser:
                 parts = line.split(" ")
                 if len(parts) != 4 or parts[2] != current or self.families[current]["type"]:
                     raise AssertionError("TYPE not right after its HELP, " + where)
-                if parts[3] not in ("counter", "gauge"):
+                if parts[3] not in ("counter", "gauge", "histogram"):
                     raise AssertionError("unexpected type, " + where)
                 self.families[current]["type"] = parts[3]
             elif line.startswith("#") or not line:
@@ -524,6 +524,15 @@ class MetricsParser:
                 if not m:
                     raise AssertionError("bad sample, " + where)
                 name, labels, value = m.groups()
+                if current and self.families[current]["type"] == "histogram":
+                    # a histogram's samples: NAME_bucket{le=...}, NAME_sum, NAME_count
+                    for suffix in ("_bucket", "_sum", "_count"):
+                        if name == current + suffix:
+                            name = current
+                            labels = (labels + "," if labels else "") + '__series__="%s"' % suffix[1:]
+                            break
+                    else:
+                        raise AssertionError("not a histogram sample, " + where)
                 if name != current or not self.families[current]["type"]:
                     raise AssertionError("sample outside its family, " + where)
                 key = frozenset(self.LABEL_RE.findall(labels or ""))
@@ -540,8 +549,27 @@ class MetricsParser:
                 raise AssertionError("%s: counters and only counters end in _total" % name)
             if not fam["type"]:
                 raise AssertionError("%s has no TYPE" % name)
+            if fam["type"] == "histogram":
+                self.check_histogram(name, fam["samples"])
+
+    @staticmethod
+    def check_histogram(name, samples):
+        """Cumulative buckets ending in +Inf, which equals _count."""
+        buckets = sorted((float(dict(k)["le"]), v) for k, v in samples.items()
+                         if dict(k).get("__series__") == "bucket")
+        count = samples.get(frozenset({("__series__", "count")}))
+        if not buckets or buckets[-1][0] != float("inf") or count is None or buckets[-1][1] != count:
+            raise AssertionError("%s: buckets must end in le=\"+Inf\" equal to _count" % name)
+        if any(a[1] > b[1] for a, b in zip(buckets, buckets[1:])):
+            raise AssertionError("%s: buckets are not cumulative" % name)
+        if frozenset({("__series__", "sum")}) not in samples:
+            raise AssertionError("%s: no _sum" % name)
 
     def value(self, name, **labels):
+        for suffix in ("_bucket", "_sum", "_count"):  # a histogram's series
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and self.families.get(base, {}).get("type") == "histogram":
+                name, labels["__series__"] = base, suffix[1:]
         fam = self.families.get(name)
         if fam is None:
             raise AssertionError("no metric %s" % name)
@@ -559,8 +587,23 @@ class ParserSelfTest(unittest.TestCase):
 
     GOOD = "# HELP dundid_x_total X.\n# TYPE dundid_x_total counter\ndundid_x_total{a=\"b\"} 3\n"
 
+    HIST = ("# HELP dundid_h_seconds H.\n# TYPE dundid_h_seconds histogram\n"
+            "dundid_h_seconds_bucket{le=\"0.005\"} 1\ndundid_h_seconds_bucket{le=\"+Inf\"} 2\n"
+            "dundid_h_seconds_sum 0.250\ndundid_h_seconds_count 2\n")
+
     def test_good(self):
         self.assertEqual(MetricsParser(self.GOOD).value("dundid_x_total", a="b"), 3)
+        h = MetricsParser(self.HIST)
+        self.assertEqual(h.value("dundid_h_seconds_count"), 2)
+        self.assertEqual(h.value("dundid_h_seconds_bucket", le="0.005"), 1)
+
+    def test_bad_histogram(self):
+        for text in (self.HIST.replace("} 1\n", "} 3\n"),                      # not cumulative
+                     self.HIST.replace("_count 2", "_count 3"),                  # +Inf != count
+                     self.HIST.replace("dundid_h_seconds_sum 0.250\n", ""),      # no sum
+                     self.HIST.replace("_sum", "_total")):                       # a stranger in the family
+            with self.assertRaises(AssertionError, msg=repr(text)):
+                MetricsParser(text)
 
     def test_bad(self):
         bad = [
@@ -669,6 +712,7 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m0.value("dundid_reloads_total", result="ok"), 0)
         self.assertEqual(m0.value("dundid_peer_state", eid=self.C_EID, state="unknown"), 1)
         self.assertEqual(m0.value("dundid_cache_entries"), 0)
+        self.assertEqual(m0.value("dundid_lookup_duration_seconds_count"), 0)
 
         target = "%s:%d" % (self.A, self.PORT)
         # found locally (weight 0: not forwarded), found at B (forwarded, cached), refused.
@@ -680,6 +724,9 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m1.value("dundid_lookups_total", result="found"), 1)
         self.assertEqual(m1.value("dundid_lookups_total", result="not_found"), 1)
         self.assertEqual(m1.value("dundid_lookups_total", result="refused"), 1)
+        # the two answered lookups are in the latency histogram (refusals are not)
+        self.assertEqual(m1.value("dundid_lookup_duration_seconds_count"), 2)
+        self.assertEqual(m1.value("dundid_lookup_duration_seconds_bucket", le="+Inf"), 2)
         self.assertEqual(m1.value("dundid_answers_sent_total"), 1)
         self.assertEqual(m1.value("dundid_requests_total"), 3)
         self.assertGreaterEqual(m1.value("dundid_packets_received_total"),
