@@ -11,6 +11,7 @@ Addresses (each class is its own ctest entry, so they may run in parallel):
     NotifyTests    127.0.22.1          UDP 45240
     ProcessTests   127.0.22.2          UDP 45241, fake peer 127.0.22.9:45241
     SyslogTests    127.0.40.1          UDP 45400 (a private mount namespace)
+    DashboardTests 127.0.40.4-5        UDP 45403, TCP 45404, HEP 45405
     MetricsTests   127.0.22.5-7        UDP 45242, TCP 45250-45252
 
 The notify socket is played by a Python unix datagram socket passed to the
@@ -22,6 +23,7 @@ NotifyAccess=main). The metrics are scraped over TCP and parsed strictly
 """
 
 import http.client
+import json
 import os
 import pwd
 import re
@@ -847,6 +849,73 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m1.value("dundid_sip_messages_total", kind="request"), 3)
         self.assertEqual(m1.value("dundid_sip_messages_total", kind="committed"), 3)
         self.assertGreater(m1.value("dundid_registration_table_bytes"), 0)
+
+
+class DashboardTests(unittest.TestCase):
+    """contrib/grafana/dundid.json uses only metrics (and labels) that a
+    running dundid exposes: one with a qualified peer, a HEP feed and a
+    [realtime] section (its database absent), so that every family is there."""
+    A, PORT, MPORT, HEP = "127.0.40.4", 45403, 45404, 45405
+    PEER = "127.0.40.5"
+    DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "grafana",
+                             "dundid.json")
+    # labels Grafana or Prometheus add, not dundid
+    OUTSIDE_LABELS = {"instance", "job", "le"}
+
+    def setUp(self):
+        self.tmp = harness.make_workdir("dundid-dashboard-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def exprs(self, dash):
+        for p in dash["panels"]:
+            for t in p.get("targets", []):
+                yield p["title"], t["expr"]
+        for a in dash["annotations"]["list"]:
+            yield "annotation " + a["name"], a["expr"]
+        for v in dash["templating"]["list"]:
+            yield "variable " + v["name"], v["definition"]
+
+    def test_every_metric_exists(self):
+        with open(self.DASHBOARD) as f:
+            dash = json.load(f)
+        conf = config(self.A, self.PORT, "02:00:00:00:40:04", ["metrics = %s:%d" % (self.A, self.MPORT)],
+                      peers="[02:00:00:00:40:05]\nmodel = outbound\nhost = %s\nport = %d\ninclude = priv\n"
+                            "qualify = yes\n" % (self.PEER, self.PORT),
+                      reg_extra=["hep = %s:%d" % (self.A, self.HEP)])
+        conf += ("\n[realtime]\nsocket = %s\nuser = asterisk\npassword = x\ndatabase = asterisk\n"
+                 "schema = pjsip\n[registrars]\nregpbx1 = 10.0.0.1\n" % os.path.join(self.tmp.name, "no.sock"))
+        d = Daemon(write(os.path.join(self.tmp.name, "d.conf"), conf), self.tmp.name).start()
+        self.addCleanup(d.kill)
+        self.assertTrue(d.wait_log("/metrics\n", 5), d.log())
+        status, _, body = http_get(self.A, self.MPORT, "/metrics")
+        self.assertEqual(status, 200)
+        scrape = MetricsParser(body)
+        used = 0
+        for where, expr in self.exprs(dash):
+            for name in re.findall(r"\bdundid_[a-z0-9_]+", expr):
+                family = name
+                for suffix in ("_bucket", "_sum", "_count"):
+                    base = name[:-len(suffix)]
+                    if name.endswith(suffix) and scrape.families.get(base, {}).get("type") == "histogram":
+                        family = base
+                self.assertTrue(family in scrape.families, "%s: %s is not exposed" % (where, name))
+                used += 1
+                # labels in by (...) and {label=...} must be the family's
+                have = {k for key in scrape.series(family) for k, _ in key} - {"__series__"}
+                wanted = set()
+                for m in re.finditer(r"by \(([a-z_, ]+)\) \([a-z_]*\(?%s\b" % name, expr):
+                    wanted.update(x.strip() for x in m.group(1).split(","))
+                wanted.update(re.findall(r"%s\{([a-z_]+)=" % name, expr))
+                wanted -= self.OUTSIDE_LABELS
+                if scrape.series(family):  # a family without samples yet (peer RTT) has no labels to check
+                    self.assertLessEqual(wanted, have, "%s: %s has labels %s, not %s" % (where, name, have, wanted))
+        self.assertGreater(used, 20)
+        for title in ("Lookups by result", "Lookup latency", "Peer state", "Peer round-trip time",
+                      "Registrations by feed", "RealTime connected", "DUNDi packets dropped by reason"):
+            self.assertIn(title, [p["title"] for p in dash["panels"]])
+        ids = [p["id"] for p in dash["panels"]]
+        self.assertEqual(len(ids), len(set(ids)), "panel ids are unique")
+        d.stop()
 
 
 if __name__ == "__main__":
