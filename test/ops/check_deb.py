@@ -6,9 +6,11 @@ apt install ./dundid_V1.deb, check files, modes, user and the enabled unit;
 edit the conffile; upgrade to V2 (the edit survives); remove (configuration,
 state and user stay); purge (all gone).
 
-systemd does not run in the chroot, so nothing is started (the maintainer
-scripts look for /run/systemd/system as dh_installsystemd's do): the unit is
-checked through its enablement symlink.
+systemd does not run in the chroot: the unit is checked through its
+enablement symlink, and a stand-in (/run/systemd/system, and
+deb-systemd-invoke diverted to one that logs: apt runs the maintainer
+scripts with a fixed PATH) records what they ask of systemd: start on install, restart on upgrade,
+stop on removal.
 
 Usage: check_deb.py SOURCE_DIR WORK_DIR
 lintian (pedantic, info tags too) runs on the first package when installed.
@@ -20,6 +22,7 @@ import glob
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -65,13 +68,25 @@ def mirror():
     return "http://deb.debian.org/debian"
 
 
+def mirror_unreachable():
+    """Why the mirror cannot be reached (None if it can): apt in the chroot
+    fetches the package's dependencies from it."""
+    host = re.sub(r"^[a-z]+://([^/:]+).*", r"\1", mirror())
+    port = 443 if mirror().startswith("https") else 80
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as e:
+        return "Debian's mirror %s is not reachable from here (%s)" % (mirror(), e)
+    return None
+
+
 def skip_reason():
     if os.geteuid() != 0:
         return "needs root (debootstrap, chroot)"
     for tool in ("debootstrap", "cpack", "dpkg-deb", "dpkg-buildflags", "chroot"):
         if not shutil.which(tool):
             return "%s is not installed (contrib/scripts/deps.sh test)" % tool
-    return None
+    return mirror_unreachable()
 
 
 def base_tarball(work):
@@ -145,6 +160,26 @@ class Chroot:
         rc, out = self.run("stat", "-c", "%U:%G %a", p, check=False)
         return out.strip() if rc == 0 else None
 
+    def fake_systemd(self):
+        """What the maintainer scripts would ask of a running systemd."""
+        os.makedirs(self.path("/run/systemd/system"), exist_ok=True)
+        self.run("dpkg-divert", "--local", "--rename", "--add", "/usr/bin/deb-systemd-invoke")
+        # (no systemctl: deb-systemd-helper would hand enabling to it)
+        path = self.path("/usr/bin/deb-systemd-invoke")
+        with open(path, "w") as f:
+            f.write('#!/bin/sh\necho "deb-systemd-invoke $*" >>/tmp/systemd-calls\n')
+        os.chmod(path, 0o755)
+
+    def systemd_calls(self):
+        """The calls since the last time asked."""
+        try:
+            with open(self.path("/tmp/systemd-calls")) as f:
+                calls = f.read().splitlines()
+            os.unlink(self.path("/tmp/systemd-calls"))
+            return calls
+        except FileNotFoundError:
+            return []
+
     def read(self, p):
         with open(self.path(p)) as f:
             return f.read()
@@ -211,9 +246,11 @@ def scenario(c, debs):
     c.run("apt-get", "update", "-qq", timeout=900)
     log("apt-get update: %.0f s" % (time.monotonic() - t0))
     t0 = time.monotonic()
+    c.fake_systemd()
     c.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", v1, timeout=900)
     log("apt install %s: %.0f s" % (os.path.basename(v1), time.monotonic() - t0))
-    check(c.stat("/run/systemd/system") is None, "no systemd running in the chroot: nothing started")
+    calls = c.systemd_calls()
+    check(calls == ["deb-systemd-invoke start dundid.service"], "install: started: %s" % calls)
     after_install(c, "0.0.1-1")
     uid = c.passwd("dundid")[2]
 
@@ -223,6 +260,9 @@ def scenario(c, debs):
         f.write("# dundid registrations 1\nE\t0\n")
     c.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", v2, timeout=900)
     log("upgraded to %s" % os.path.basename(v2))
+    calls = c.systemd_calls()
+    check(calls == ["deb-systemd-invoke restart dundid.service"],
+          "upgrade: not stopped by the old prerm, restarted by the new postinst: %s" % calls)
     after_install(c, "0.0.1-2")
     check(c.read(CONF).endswith(EDIT), "the edited conffile survived the upgrade")
     check(not glob.glob(c.path("/etc/dundid/*.dpkg-*")), "no .dpkg-new/.dpkg-dist beside it")
@@ -230,6 +270,8 @@ def scenario(c, debs):
     check(c.stat("/var/lib/dundid/registrations.state") is not None, "state kept across the upgrade")
 
     c.run("apt-get", "remove", "-y", "-qq", "dundid")
+    calls = c.systemd_calls()
+    check(calls == ["deb-systemd-invoke stop dundid.service"], "remove: stopped: %s" % calls)
     for p in ("/usr/sbin/dundid", "/usr/bin/dundictl", "/lib/systemd/system/dundid.service"):
         check(c.stat(p) is None, "remove: %s gone" % p)
     check(c.read(CONF).endswith(EDIT), "remove: the configuration stays")
