@@ -1,10 +1,11 @@
 #!/bin/sh
-# Install dependencies, build three times (plain; ASan+UBSan with clang; the
+# Install the build and test dependencies (deps.sh test; as root, or with
+# sudo), build three times (plain; ASan+UBSan with clang; the
 # libFuzzer targets), run the whole ctest suite on the first two and the
 # bounded fuzz runs on the third. The last line is the verdict.
 set -eu
 cd "$(dirname "$0")/../.."
-contrib/scripts/deps.sh
+contrib/scripts/deps.sh test
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -19,6 +19,7 @@
 #define CONF_STR_MAX 256
 #define DUNDID_DEFAULT_KEYDIR "/etc/dundid/keys"
 #define DUNDID_DEFAULT_CONTROL "/run/dundid/dundid.ctl"
+#define DUNDID_CONTROL_GROUP "dundid" /* the control socket's group, when it exists */
 #define CONF_CONTROL_MAX 108 /* sun_path, NUL included */
 #define SESSION_KEY_LIFETIME_S 3600 /* fixed in the reference */
 
@@ -123,6 +124,7 @@ struct reg_conf {
     struct cidr *hep_allow; /* none = any source */
     size_t nhep_allow;
     char statefile[CONF_STR_MAX]; /* "" = none */
+    bool statefile_set;           /* given in the file (else the default, used only with a feed) */
     int state_interval_s;
     int max_bindings;
     bool keep_other_registrars;
@@ -170,6 +172,7 @@ struct config {
     uint16_t metrics_port;
     char control[CONF_CONTROL_MAX]; /* control socket; "" = none */
     bool control_set;               /* given in the file (a failure to bind is then fatal) */
+    char control_group[CONF_NAME_MAX]; /* the socket's group; "" = "dundid" if it exists */
 
     struct mapping *maps; /* in file order */
     size_t nmaps;

@@ -1,4 +1,5 @@
-/* Logging: stderr in the foreground, syslog otherwise, or a log file.
+/* Logging: stderr in the foreground (the journal under systemd), syslog
+ * otherwise, or a log file.
  * A message repeated identically more than LOG_REPEAT_BURST times within
  * LOG_REPEAT_WINDOW_MS is suppressed; "last message repeated K times" is
  * logged when a different message comes or the window has passed. Debug
@@ -16,7 +17,12 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARNING, LOG_LVL_NOTICE, LOG_LVL_INFO, L
 /* Longer messages are cut (the stats line is the longest: test_counters). */
 #define LOG_LINE_MAX 4096
 
+/* to_stderr: lines go to stderr; when stderr is the journal (JOURNAL_STREAM
+ * names it) each line gets the sd-daemon "<N>" priority prefix instead of a
+ * timestamp. Otherwise syslog. */
 void log_init(const char *ident, bool to_stderr, enum log_level level);
+/* True when env ("DEV:INO", from JOURNAL_STREAM) names the file open on fd. */
+bool log_journal_stream_matches(const char *env, int fd);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parse "error|warning|notice|info|debug"; -1 if unknown. */

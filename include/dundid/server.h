@@ -70,6 +70,15 @@ enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUT
     X(lag_last_ms, gauge, "lag_last_ms", "loop_lag_last_milliseconds", NULL,                                          \
       "Last lateness of the 100 ms event-loop probe.")
 
+/* Answered lookups by the time from the request to the DPRESPONSE: upper
+ * bounds in ms of the histogram's buckets, the last bucket being +Inf. */
+#define LOOKUP_LATENCY_BOUNDS_MS 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
+#define LOOKUP_LATENCY_BUCKETS 11
+struct lookup_latency {
+    uint64_t bucket[LOOKUP_LATENCY_BUCKETS]; /* counts per bucket, not cumulative */
+    uint64_t sum_ms;
+};
+
 struct server_stats {
 #define SERVER_STATS_MEMBER(member, ...) uint64_t member;
     union { /* lookups[enum lookup_outcome] names the same three */
@@ -114,6 +123,8 @@ struct cache *server_cache(const struct server *s);
 const struct regtable *server_regtable(const struct server *s);
 struct realtime *server_realtime(const struct server *s);
 const struct server_stats *server_stats(const struct server *s);
+/* metrics: dundid_lookup_duration_seconds */
+const struct lookup_latency *server_lookup_latency(const struct server *s);
 const struct trans_engine *server_engine(const struct server *s);
 /* dundictl flush stats: counters and lookup histories back to 0. */
 void server_flush_stats(struct server *s);

@@ -55,6 +55,7 @@ struct server {
     struct cache *cache;
     struct timer cache_sweep;
     struct server_stats stats;
+    struct lookup_latency lookup_latency;
     struct server_scratch *scratch;
     struct regtable *regtable; /* where phones are registered; survives reloads */
     struct evdns_base *dns;    /* for peer host names */

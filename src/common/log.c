@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static bool use_stderr = true;
+static bool stderr_is_journal; /* lines get "<N>" and no timestamp */
 static enum log_level cur_level = LOG_LVL_NOTICE;
 static FILE *log_file;
 static char *log_path;
@@ -30,9 +32,22 @@ static struct {
     uint64_t total_suppressed;
 } rep = {.burst = LOG_REPEAT_BURST, .window_ms = LOG_REPEAT_WINDOW_MS};
 
+bool log_journal_stream_matches(const char *env, int fd)
+{
+    struct stat st;
+    unsigned long long dev, ino;
+    int end = 0;
+    if (!env || sscanf(env, "%llu:%llu%n", &dev, &ino, &end) != 2 || env[end] != '\0')
+        return false;
+    return fstat(fd, &st) == 0 && (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *ident, bool to_stderr, enum log_level level)
 {
     use_stderr = to_stderr;
+    /* systemd sets JOURNAL_STREAM to the dev:ino of the stream it connected;
+     * a stderr redirected elsewhere by the user does not match it. */
+    stderr_is_journal = to_stderr && log_journal_stream_matches(getenv("JOURNAL_STREAM"), STDERR_FILENO);
     cur_level = level;
     if (!to_stderr)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
@@ -60,7 +75,12 @@ static uint64_t mono_ms(void)
 static void emit(enum log_level level, const char *line)
 {
     FILE *f = log_file ? log_file : use_stderr ? stderr : NULL;
-    if (f) {
+    if (f == stderr && stderr_is_journal) {
+        /* sd-daemon(3) prefix: the journal takes the priority from it and
+         * stamps the time itself. */
+        fprintf(f, "<%d>%s: %s\n", prio[level], names[level], line);
+        fflush(f);
+    } else if (f) {
         struct timespec ts;
         struct tm tm;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -93,7 +93,7 @@ static bool parse_listen(const char *v, char *host, size_t hostlen, uint16_t *po
     return true;
 }
 
-/* pidfile, logfile, metrics, control: the process side, read at start. */
+/* pidfile, logfile, metrics, control, control_group: the process side, read at start. */
 static bool ops_key(struct loader *ld, const char *k, const char *v, int line)
 {
     struct config *c = ld->c;
@@ -113,6 +113,11 @@ static bool ops_key(struct loader *ld, const char *k, const char *v, int line)
         else if (v[0] != '/' || !conf_copy(c->control, sizeof(c->control), v))
             ERR(ld, line, "control: '%s' must be none or an absolute path of at most %d characters", v,
                 CONF_CONTROL_MAX - 1);
+    } else if (!strcasecmp(k, "control_group")) {
+        /* a name or a number; whether it exists is checked at start */
+        if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(v) ||
+            v[0] == '-' || !conf_copy(c->control_group, sizeof(c->control_group), v))
+            ERR(ld, line, "control_group: '%s' is not a group name", v);
     } else {
         return false;
     }

@@ -60,6 +60,7 @@ void registrations_key(struct loader *ld, const char *k, const char *v, int line
             ERR(ld, line, "statefile: must be 1..%zu characters", sizeof(r->statefile) - 1);
         else if (!strcasecmp(v, "none"))
             r->statefile[0] = '\0';
+        r->statefile_set = true;
     } else if (!strcasecmp(k, "hep")) {
         if (!conf_copy(r->hep_text.text, sizeof(r->hep_text.text), v) || !*v)
             ERR(ld, line, "hep: '%s' is not ADDRESS:PORT", v);

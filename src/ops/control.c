@@ -3,6 +3,7 @@
 #include "dundid/control.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,41 @@ static int bind_socket(const char *path, char *err, size_t errlen)
     return fd;
 }
 
+/* The socket's group: control_group, else "dundid" when that group exists,
+ * else left as created (our own group). Members of the group may connect. */
+static int set_group(const char *path, const struct config *conf, char *note, size_t notelen, char *err,
+                     size_t errlen)
+{
+    const char *name = conf->control_group[0] ? conf->control_group : DUNDID_CONTROL_GROUP;
+    struct group *gr = getgrnam(name);
+    char *end;
+    unsigned long num = strtoul(name, &end, 10);
+    gid_t gid = gr ? gr->gr_gid : (gid_t)num;
+    if (!gr && (*end || !conf->control_group[0])) {
+        if (conf->control_group[0]) {
+            snprintf(err, errlen, "control_group: no group named %s", name);
+            return -1;
+        }
+        gr = getgrgid(getegid());
+        snprintf(note, notelen, "group %s: there is no group %s (set control_group)",
+                 gr ? gr->gr_name : "of the daemon", name);
+        return 0;
+    }
+    /* Under the unit (Group=dundid) it is ours already: no chown, which its
+     * system call filter (~@privileged) forbids. */
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_gid == gid) {
+        snprintf(note, notelen, "group %s", name);
+        return 0;
+    }
+    if (chown(path, (uid_t)-1, gid) < 0) {
+        snprintf(err, errlen, "control socket %s: cannot give it to group %s: %s", path, name, strerror(errno));
+        return -1;
+    }
+    snprintf(note, notelen, "group %s", name);
+    return 0;
+}
+
 int control_open(struct control **out, struct server *s, const struct config *conf, char *err, size_t errlen)
 {
     *out = NULL;
@@ -293,6 +329,14 @@ int control_open(struct control **out, struct server *s, const struct config *co
         snprintf(err, errlen, "control socket: %s", strerror(errno ? errno : ENOMEM));
         return -1;
     }
+    char note[256];
+    if (set_group(conf->control, conf, note, sizeof(note), why, sizeof(why)) < 0) {
+        free(ctl);
+        close(fd);
+        unlink(conf->control);
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
     ctl->s = s;
     ctl->dev = st.st_dev;
     ctl->ino = st.st_ino;
@@ -305,7 +349,7 @@ int control_open(struct control **out, struct server *s, const struct config *co
         snprintf(err, errlen, "control socket: cannot watch it");
         return -1;
     }
-    log_notice("control socket %s", ctl->path);
+    log_notice("control socket %s (%s)", ctl->path, note);
     *out = ctl;
     return 0;
 }

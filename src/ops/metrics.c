@@ -147,6 +147,25 @@ static void render_realtime(const struct server *s, struct evbuffer *b)
         (uint64_t)st.last_poll);
 }
 
+/* The lookup latency histogram: cumulative buckets, sum, count. */
+static void render_latency(const struct lookup_latency *h, struct evbuffer *b)
+{
+    static const unsigned bounds[] = {LOOKUP_LATENCY_BOUNDS_MS};
+    const char *name = "dundid_lookup_duration_seconds";
+    uint64_t n = 0;
+    family(b, name, "histogram", "Lookups answered, by time from the request to the answer (forwarding included).");
+    for (size_t i = 0; i < LOOKUP_LATENCY_BUCKETS; i++) {
+        n += h->bucket[i];
+        if (i < LOOKUP_LATENCY_BUCKETS - 1)
+            evbuffer_add_printf(b, "%s_bucket{le=\"%u.%03u\"} %llu\n", name, bounds[i] / 1000, bounds[i] % 1000,
+                                (unsigned long long)n);
+        else
+            evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)n);
+    }
+    evbuffer_add_printf(b, "%s_sum %llu.%03u\n%s_count %llu\n", name, (unsigned long long)(h->sum_ms / 1000),
+                        (unsigned)(h->sum_ms % 1000), name, (unsigned long long)n);
+}
+
 void metrics_render(const struct metrics *m, struct evbuffer *b)
 {
     const struct server *s = m->srv;
@@ -164,6 +183,7 @@ void metrics_render(const struct metrics *m, struct evbuffer *b)
     counters_rows(&src, rows);
     counters_prometheus(rows, b);
 
+    render_latency(server_lookup_latency(s), b);
     render_peers(s, b);
     render_registrations(s, b);
     render_realtime(s, b);

@@ -15,11 +15,13 @@ struct cache *server_cache(const struct server *s) { return s->cache; }
 const struct regtable *server_regtable(const struct server *s) { return s->regtable; }
 struct realtime *server_realtime(const struct server *s) { return s->realtime; }
 const struct server_stats *server_stats(const struct server *s) { return &s->stats; }
+const struct lookup_latency *server_lookup_latency(const struct server *s) { return &s->lookup_latency; }
 const struct trans_engine *server_engine(const struct server *s) { return s->eng; }
 
 void server_flush_stats(struct server *s)
 {
     memset(&s->stats, 0, sizeof(s->stats));
+    memset(&s->lookup_latency, 0, sizeof(s->lookup_latency));
     memset(&s->eng->stats, 0, sizeof(s->eng->stats));
     for (struct peer_state *ps = s->peers.states; ps; ps = ps->next)
         memset(ps->history, 0, sizeof(ps->history));

@@ -60,10 +60,21 @@ static void on_tick(void *arg)
     timerq_arm(&rr->s->loop.tq, &rr->tick, clock_now_ms() + TICK_MS);
 }
 
+/* The default state file only serves a table that a feed fills: a dundid
+ * without one has nothing to keep (and often no /var/lib/dundid). A file
+ * named in the configuration is always used (a restart without feeds
+ * answers from it). */
+static const char *state_path(const struct config *c)
+{
+    const struct reg_conf *rc = &c->reg;
+    bool feed = rc->capture[0] || rc->capture_file[0] || rc->has_hep || c->realtime.enabled;
+    return rc->statefile_set || feed ? rc->statefile : "";
+}
+
 int registrations_save(struct server *s)
 {
     struct reg_runtime *rr = s->regrt;
-    const char *path = s->conf->reg.statefile;
+    const char *path = state_path(s->conf);
     char err[256];
     if (!rr || !path[0])
         return 0;
@@ -308,15 +319,19 @@ static int open_hep(struct reg_runtime *rr, const struct reg_conf *rc, char *err
 
 static void load_state(struct server *s)
 {
-    const char *path = s->conf->reg.statefile;
+    const char *path = state_path(s->conf);
     struct regstate_result res;
     if (!path[0])
         return;
     char dir[CONF_STR_MAX];
     snprintf(dir, sizeof(dir), "%s", path);
-    if (access(dirname(dir), W_OK) < 0)
-        log_warning("registration state file %s: cannot write its folder (%s); registrations will not survive a "
-                    "restart", path, strerror(errno));
+    const char *folder = dirname(dir);
+    if (access(folder, W_OK) < 0) {
+        /* Said once, now: saving at stop would only fail again. */
+        log_error("registration state file %s: its folder %s cannot be written (%s); registrations will not "
+                  "survive a restart", path, folder, strerror(errno));
+        s->regrt->save_failing = true;
+    }
     uint64_t t0 = clock_now_ms();
     if (regstate_load(path, s->regtable, clock_wall_s(), &res) < 0) {
         log_warning("registration state file %s not used: %s; starting with an empty table", path, res.err);

@@ -25,7 +25,7 @@ int server_reload_file(struct server *s, struct config_diag *diag)
         log_set_level((enum log_level)c->loglevel);
     if (strcmp(c->pidfile, s->conf->pidfile) || strcmp(c->logfile, s->conf->logfile))
         log_warning("pidfile/logfile changes take effect at the next restart");
-    if (strcmp(c->control, s->conf->control))
+    if (strcmp(c->control, s->conf->control) || strcmp(c->control_group, s->conf->control_group))
         log_warning("control socket changes take effect at the next restart");
     server_reload(s, c);
     s->stats.reloads_ok++;

@@ -92,10 +92,24 @@ struct pending {
     struct lookup_request rq; /* the request as received (ie is scratch) */
     char number[DUNDI_MAX_NUMBER + 1], context[DUNDI_MAX_NUMBER + 1];
     struct local_result lr;
+    uint64_t started_ms; /* the request came: for the latency histogram */
 };
 
+static void count_latency(struct lookup_latency *h, uint64_t started_ms)
+{
+    static const uint64_t bounds[] = {LOOKUP_LATENCY_BOUNDS_MS};
+    _Static_assert(sizeof(bounds) / sizeof(bounds[0]) + 1 == LOOKUP_LATENCY_BUCKETS, "one bucket per bound, +Inf");
+    uint64_t now = clock_now_ms(), ms = now > started_ms ? now - started_ms : 0;
+    size_t i = 0;
+    while (i < LOOKUP_LATENCY_BUCKETS - 1 && ms > bounds[i])
+        i++;
+    h->bucket[i]++;
+    h->sum_ms += ms;
+}
+
 /* DPRESPONSE (4.3.3 step 6): local answers, then forwarded ones, HINT, EXPIRATION. */
-static void send_dpresponse(struct server *s, struct trans *t, const char *number, const char *ctx,
+static void send_dpresponse(struct server *s, struct trans *t, uint64_t started_ms, const char *number,
+                            const char *ctx,
                             const struct local_result *lr, const struct lookup_result *fr)
 {
     struct dundi_ieb *b = &s->scratch->req;
@@ -136,6 +150,7 @@ static void send_dpresponse(struct server *s, struct trans *t, const char *numbe
     unsigned nanswers = lr->n + (fr ? fr->res.n : 0);
     s->stats.answers_sent += nanswers;
     s->stats.lookups[nanswers ? LOOKUP_FOUND : LOOKUP_NOT_FOUND]++;
+    count_latency(&s->lookup_latency, started_ms);
 }
 
 static void forward_done(void *ctx, const struct lookup_result *r)
@@ -143,7 +158,7 @@ static void forward_done(void *ctx, const struct lookup_result *r)
     struct pending *pd = ctx;
     struct trans *t = pd->t;
     t->owner = NULL;
-    send_dpresponse(t->eng->send_ctx, t, pd->number, pd->context, &pd->lr, r);
+    send_dpresponse(t->eng->send_ctx, t, pd->started_ms, pd->number, pd->context, &pd->lr, r);
     free(pd);
 }
 
@@ -179,7 +194,7 @@ static void answer_local(void *arg)
         canonical |= pd->lr.answers[i].weight == 0;
     if (canonical) { /* a weight-0 local answer settles it: no forwarding */
         t->owner = NULL;
-        send_dpresponse(s, t, pd->number, pd->context, &pd->lr, NULL);
+        send_dpresponse(s, t, pd->started_ms, pd->number, pd->context, &pd->lr, NULL);
         free(pd);
         return;
     }
@@ -188,7 +203,7 @@ static void answer_local(void *arg)
     pd->lk = lookup_start(s, &pd->rq, forward_done, pd);
     if (!pd->lk) { /* out of memory: our own answers only */
         t->owner = NULL;
-        send_dpresponse(s, t, pd->number, pd->context, &pd->lr, NULL);
+        send_dpresponse(s, t, pd->started_ms, pd->number, pd->context, &pd->lr, NULL);
         free(pd);
     }
 }
@@ -210,6 +225,7 @@ static int answer_query(struct server *s, struct trans *t, const eid_t *us, cons
     memcpy(pd->context, pd->rq.context, sizeof(pd->context));
     pd->us = *us;
     pd->t = t;
+    pd->started_ms = clock_now_ms();
     t->owner = pd;
     /* RealTime on demand: a number of the registration context that the
      * table lacks is asked from the database first, for at most

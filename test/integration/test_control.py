@@ -739,18 +739,6 @@ class SocketTests(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot start: control socket: %s: No such file or directory" % bad, p.stderr.decode())
 
-    def test_default_path_unusable_is_a_warning(self):
-        if os.path.exists("/run/dundid"):
-            self.skipTest("/run/dundid exists on this machine")
-        self.write(self.config(control=False))
-        d = self.start()
-        self.assertTrue(d.wait_log("warning: control socket: /run/dundid/dundid.ctl: No such file or directory; "
-                                   "running without it"), d.log())
-        rc, out, err = self.dundiq("1001@priv")
-        self.assertEqual(rc, 0, out + err)
-        d.stop()
-        self.assertEqual(d.exit_code, 0)
-
     def test_none_stale_and_busy(self):
         self.write(self.config(control="none"))
         d = self.start()

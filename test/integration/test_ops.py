@@ -10,6 +10,8 @@ Addresses (each class is its own ctest entry, so they may run in parallel):
 
     NotifyTests    127.0.22.1          UDP 45240
     ProcessTests   127.0.22.2          UDP 45241, fake peer 127.0.22.9:45241
+    SyslogTests    127.0.40.1          UDP 45400 (a private mount namespace)
+    DashboardTests 127.0.40.4-5        UDP 45403, TCP 45404, HEP 45405
     MetricsTests   127.0.22.5-7        UDP 45242, TCP 45250-45252
 
 The notify socket is played by a Python unix datagram socket passed to the
@@ -21,6 +23,7 @@ NotifyAccess=main). The metrics are scraped over TCP and parsed strictly
 """
 
 import http.client
+import json
 import os
 import pwd
 import re
@@ -281,7 +284,7 @@ class NotifyTests(unittest.TestCase):
 # ====================================================================== process
 
 
-class ProcessTests(unittest.TestCase):
+class ProcessBase(unittest.TestCase):
     HOST, PORT = "127.0.22.2", 45241
     PEER = ("127.0.22.9", 45241)
     EID = "02:00:00:00:22:02"
@@ -303,6 +306,8 @@ class ProcessTests(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp.name, name)
 
+
+class ProcessTests(ProcessBase):
     def test_1_daemon_pidfile_logfile(self):
         """Without -f: the command returns once the daemon runs, the pid file
         names it and is locked (a second start fails naming that pid), the
@@ -432,7 +437,18 @@ class ProcessTests(unittest.TestCase):
         self.assertNotIn(m.group(1), d.log())
 
 
-    @unittest.skipUnless(os.geteuid() == 0 and os.path.exists("/usr/bin/unshare"), "needs root and unshare")
+class SyslogTests(ProcessBase):
+    """Its own ctest entry (integration_ops_syslog): it needs a private mount
+    namespace and skips, visibly (exit 77), where there is none."""
+    HOST, PORT = "127.0.40.1", 45400
+    EID = "02:00:00:00:40:01"
+
+    def setUp(self):
+        reason = harness.mount_ns_unusable()
+        if reason:
+            self.skipTest(reason)
+        super().setUp()
+
     def test_7_syslog_when_detached(self):
         """Detached without logfile=: the lines go to syslog (facility daemon,
         ident dundid[pid]). /dev/log is played by a socket of ours, in a
@@ -500,7 +516,7 @@ class MetricsParser:
                 parts = line.split(" ")
                 if len(parts) != 4 or parts[2] != current or self.families[current]["type"]:
                     raise AssertionError("TYPE not right after its HELP, " + where)
-                if parts[3] not in ("counter", "gauge"):
+                if parts[3] not in ("counter", "gauge", "histogram"):
                     raise AssertionError("unexpected type, " + where)
                 self.families[current]["type"] = parts[3]
             elif line.startswith("#") or not line:
@@ -510,6 +526,15 @@ class MetricsParser:
                 if not m:
                     raise AssertionError("bad sample, " + where)
                 name, labels, value = m.groups()
+                if current and self.families[current]["type"] == "histogram":
+                    # a histogram's samples: NAME_bucket{le=...}, NAME_sum, NAME_count
+                    for suffix in ("_bucket", "_sum", "_count"):
+                        if name == current + suffix:
+                            name = current
+                            labels = (labels + "," if labels else "") + '__series__="%s"' % suffix[1:]
+                            break
+                    else:
+                        raise AssertionError("not a histogram sample, " + where)
                 if name != current or not self.families[current]["type"]:
                     raise AssertionError("sample outside its family, " + where)
                 key = frozenset(self.LABEL_RE.findall(labels or ""))
@@ -526,8 +551,27 @@ class MetricsParser:
                 raise AssertionError("%s: counters and only counters end in _total" % name)
             if not fam["type"]:
                 raise AssertionError("%s has no TYPE" % name)
+            if fam["type"] == "histogram":
+                self.check_histogram(name, fam["samples"])
+
+    @staticmethod
+    def check_histogram(name, samples):
+        """Cumulative buckets ending in +Inf, which equals _count."""
+        buckets = sorted((float(dict(k)["le"]), v) for k, v in samples.items()
+                         if dict(k).get("__series__") == "bucket")
+        count = samples.get(frozenset({("__series__", "count")}))
+        if not buckets or buckets[-1][0] != float("inf") or count is None or buckets[-1][1] != count:
+            raise AssertionError("%s: buckets must end in le=\"+Inf\" equal to _count" % name)
+        if any(a[1] > b[1] for a, b in zip(buckets, buckets[1:])):
+            raise AssertionError("%s: buckets are not cumulative" % name)
+        if frozenset({("__series__", "sum")}) not in samples:
+            raise AssertionError("%s: no _sum" % name)
 
     def value(self, name, **labels):
+        for suffix in ("_bucket", "_sum", "_count"):  # a histogram's series
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and self.families.get(base, {}).get("type") == "histogram":
+                name, labels["__series__"] = base, suffix[1:]
         fam = self.families.get(name)
         if fam is None:
             raise AssertionError("no metric %s" % name)
@@ -545,8 +589,23 @@ class ParserSelfTest(unittest.TestCase):
 
     GOOD = "# HELP dundid_x_total X.\n# TYPE dundid_x_total counter\ndundid_x_total{a=\"b\"} 3\n"
 
+    HIST = ("# HELP dundid_h_seconds H.\n# TYPE dundid_h_seconds histogram\n"
+            "dundid_h_seconds_bucket{le=\"0.005\"} 1\ndundid_h_seconds_bucket{le=\"+Inf\"} 2\n"
+            "dundid_h_seconds_sum 0.250\ndundid_h_seconds_count 2\n")
+
     def test_good(self):
         self.assertEqual(MetricsParser(self.GOOD).value("dundid_x_total", a="b"), 3)
+        h = MetricsParser(self.HIST)
+        self.assertEqual(h.value("dundid_h_seconds_count"), 2)
+        self.assertEqual(h.value("dundid_h_seconds_bucket", le="0.005"), 1)
+
+    def test_bad_histogram(self):
+        for text in (self.HIST.replace("} 1\n", "} 3\n"),                      # not cumulative
+                     self.HIST.replace("_count 2", "_count 3"),                  # +Inf != count
+                     self.HIST.replace("dundid_h_seconds_sum 0.250\n", ""),      # no sum
+                     self.HIST.replace("_sum", "_total")):                       # a stranger in the family
+            with self.assertRaises(AssertionError, msg=repr(text)):
+                MetricsParser(text)
 
     def test_bad(self):
         bad = [
@@ -655,6 +714,7 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m0.value("dundid_reloads_total", result="ok"), 0)
         self.assertEqual(m0.value("dundid_peer_state", eid=self.C_EID, state="unknown"), 1)
         self.assertEqual(m0.value("dundid_cache_entries"), 0)
+        self.assertEqual(m0.value("dundid_lookup_duration_seconds_count"), 0)
 
         target = "%s:%d" % (self.A, self.PORT)
         # found locally (weight 0: not forwarded), found at B (forwarded, cached), refused.
@@ -666,6 +726,9 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m1.value("dundid_lookups_total", result="found"), 1)
         self.assertEqual(m1.value("dundid_lookups_total", result="not_found"), 1)
         self.assertEqual(m1.value("dundid_lookups_total", result="refused"), 1)
+        # the two answered lookups are in the latency histogram (refusals are not)
+        self.assertEqual(m1.value("dundid_lookup_duration_seconds_count"), 2)
+        self.assertEqual(m1.value("dundid_lookup_duration_seconds_bucket", le="+Inf"), 2)
         self.assertEqual(m1.value("dundid_answers_sent_total"), 1)
         self.assertEqual(m1.value("dundid_requests_total"), 3)
         self.assertGreaterEqual(m1.value("dundid_packets_received_total"),
@@ -786,6 +849,73 @@ class MetricsTests(unittest.TestCase):
         self.assertEqual(m1.value("dundid_sip_messages_total", kind="request"), 3)
         self.assertEqual(m1.value("dundid_sip_messages_total", kind="committed"), 3)
         self.assertGreater(m1.value("dundid_registration_table_bytes"), 0)
+
+
+class DashboardTests(unittest.TestCase):
+    """contrib/grafana/dundid.json uses only metrics (and labels) that a
+    running dundid exposes: one with a qualified peer, a HEP feed and a
+    [realtime] section (its database absent), so that every family is there."""
+    A, PORT, MPORT, HEP = "127.0.40.4", 45403, 45404, 45405
+    PEER = "127.0.40.5"
+    DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "grafana",
+                             "dundid.json")
+    # labels Grafana or Prometheus add, not dundid
+    OUTSIDE_LABELS = {"instance", "job", "le"}
+
+    def setUp(self):
+        self.tmp = harness.make_workdir("dundid-dashboard-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def exprs(self, dash):
+        for p in dash["panels"]:
+            for t in p.get("targets", []):
+                yield p["title"], t["expr"]
+        for a in dash["annotations"]["list"]:
+            yield "annotation " + a["name"], a["expr"]
+        for v in dash["templating"]["list"]:
+            yield "variable " + v["name"], v["definition"]
+
+    def test_every_metric_exists(self):
+        with open(self.DASHBOARD) as f:
+            dash = json.load(f)
+        conf = config(self.A, self.PORT, "02:00:00:00:40:04", ["metrics = %s:%d" % (self.A, self.MPORT)],
+                      peers="[02:00:00:00:40:05]\nmodel = outbound\nhost = %s\nport = %d\ninclude = priv\n"
+                            "qualify = yes\n" % (self.PEER, self.PORT),
+                      reg_extra=["hep = %s:%d" % (self.A, self.HEP)])
+        conf += ("\n[realtime]\nsocket = %s\nuser = asterisk\npassword = x\ndatabase = asterisk\n"
+                 "schema = pjsip\n[registrars]\nregpbx1 = 10.0.0.1\n" % os.path.join(self.tmp.name, "no.sock"))
+        d = Daemon(write(os.path.join(self.tmp.name, "d.conf"), conf), self.tmp.name).start()
+        self.addCleanup(d.kill)
+        self.assertTrue(d.wait_log("/metrics\n", 5), d.log())
+        status, _, body = http_get(self.A, self.MPORT, "/metrics")
+        self.assertEqual(status, 200)
+        scrape = MetricsParser(body)
+        used = 0
+        for where, expr in self.exprs(dash):
+            for name in re.findall(r"\bdundid_[a-z0-9_]+", expr):
+                family = name
+                for suffix in ("_bucket", "_sum", "_count"):
+                    base = name[:-len(suffix)]
+                    if name.endswith(suffix) and scrape.families.get(base, {}).get("type") == "histogram":
+                        family = base
+                self.assertTrue(family in scrape.families, "%s: %s is not exposed" % (where, name))
+                used += 1
+                # labels in by (...) and {label=...} must be the family's
+                have = {k for key in scrape.series(family) for k, _ in key} - {"__series__"}
+                wanted = set()
+                for m in re.finditer(r"by \(([a-z_, ]+)\) \([a-z_]*\(?%s\b" % name, expr):
+                    wanted.update(x.strip() for x in m.group(1).split(","))
+                wanted.update(re.findall(r"%s\{([a-z_]+)=" % name, expr))
+                wanted -= self.OUTSIDE_LABELS
+                if scrape.series(family):  # a family without samples yet (peer RTT) has no labels to check
+                    self.assertLessEqual(wanted, have, "%s: %s has labels %s, not %s" % (where, name, have, wanted))
+        self.assertGreater(used, 20)
+        for title in ("Lookups by result", "Lookup latency", "Peer state", "Peer round-trip time",
+                      "Registrations by feed", "RealTime connected", "DUNDi packets dropped by reason"):
+            self.assertIn(title, [p["title"] for p in dash["panels"]])
+        ids = [p["id"] for p in dash["panels"]]
+        self.assertEqual(len(ids), len(set(ids)), "panel ids are unique")
+        d.stop()
 
 
 if __name__ == "__main__":

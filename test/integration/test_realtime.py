@@ -393,7 +393,7 @@ class ChanSipTests(RealtimeCase):
         for line in body.splitlines():
             if line and not line.startswith("#"):
                 k, _, v = line.rpartition(" ")
-                out[k] = int(v)
+                out[k] = float(v) if "." in v else int(v)  # a histogram's _sum is in seconds
         return out
 
     def test_1_load_and_answer(self):

@@ -388,5 +388,35 @@ class ReplayAndStateTests(RegBase):
             self.d.kill()
 
 
+class StateFileFolderTests(RegBase):
+    """Issue 15: the default state file is not used without a feed (no error
+    at stop); a configured one whose folder is missing is an error at start,
+    said once."""
+
+    def start_with_statefile(self, statefile, reg_lines):
+        text = config(self.work.name, reg_lines).replace(
+            "statefile = %s" % os.path.join(self.work.name, "registrations.state"), statefile)
+        path = os.path.join(self.work.name, "dundid.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        self.d = harness.Daemon(path, self.work.name)
+        self.d.start()
+
+    def test_no_feed_no_state_file_lines(self):
+        self.start_with_statefile("", [])  # the default file, no feed
+        self.assertEqual(lookup("8001")[0], [])
+        self.d.stop()
+        self.assertNotIn("state file", self.d.log())
+
+    def test_missing_folder_is_an_error_at_start(self):
+        missing = os.path.join(self.work.name, "absent", "registrations.state")
+        self.start_with_statefile("statefile = %s" % missing, ["hep = %s:%d" % (HOST, HEP_PORT)])
+        self.d.wait_log("listening for HEP")
+        self.assertIn("error: registration state file %s: its folder %s cannot be written" %
+                      (missing, os.path.dirname(missing)), self.d.log())
+        self.d.stop()
+        self.assertEqual(self.d.log().count("state file"), 1, self.d.log())
+
+
 if __name__ == "__main__":
     harness.run_tests()[1]()

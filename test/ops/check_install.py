@@ -3,7 +3,7 @@
 configuration, the systemd unit (naming the installed binary and file) and
 the man pages land in their folders, and the installed dundid runs.
 
-Usage: check_install.py CMAKE BUILD_DIR SBINDIR SYSCONFDIR UNITDIR MANDIR DOCDIR DATADIR
+Usage: check_install.py CMAKE BUILD_DIR SBINDIR SYSCONFDIR UNITDIR MANDIR DOCDIR BINDIR
 (the full, configured install folders)
 """
 
@@ -14,7 +14,7 @@ import tempfile
 
 
 def main():
-    cmake, build, sbindir, sysconfdir, unitdir, mandir, docdir, datadir = sys.argv[1:9]
+    cmake, build, sbindir, sysconfdir, unitdir, mandir, docdir, bindir = sys.argv[1:9]
     failures = []
     with tempfile.TemporaryDirectory(prefix="dundid-install-") as dest:
         env = dict(os.environ, DESTDIR=dest)
@@ -28,21 +28,23 @@ def main():
             return dest + path
 
         expect = {
-            sbindir + "/dundid": True, sbindir + "/dundiq": True, sbindir + "/dundid-keygen": True,
-            sbindir + "/dundictl": True, mandir + "/man8/dundictl.8": False,
+            sbindir + "/dundid": True, bindir + "/dundiq": True, bindir + "/dundid-keygen": True,
+            bindir + "/dundictl": True, mandir + "/man8/dundictl.8": False,
             sysconfdir + "/dundid/dundid.conf": False,
             unitdir + "/dundid.service": False,
             docdir + "/dundid-capture.conf": False,
             mandir + "/man8/dundid.8": False, mandir + "/man8/dundid-keygen.8": False,
             mandir + "/man5/dundid.conf.5": False, mandir + "/man1/dundiq.1": False,
-            datadir + "/bash-completion/completions/dundictl": False,
-            datadir + "/bash-completion/completions/dundiq": False,
         }
         for path, executable in expect.items():
             if not os.path.isfile(at(path)):
                 failures.append("missing %s" % path)
             elif executable and not os.access(at(path), os.X_OK):
                 failures.append("not executable: %s" % path)
+        # bash completion files, when the tree has some
+        completion = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "completion")
+        for name in os.listdir(completion) if os.path.isdir(completion) else []:
+            expect[os.path.dirname(mandir) + "/bash-completion/completions/" + name] = False
         installed = set()
         for root, _, files in os.walk(dest):
             installed.update(os.path.join(root, f)[len(dest):] for f in files)

@@ -520,6 +520,21 @@ static void test_general_values(void)
     if (c)
         CHECK(c->control[0] == '\0' && c->control_set, "control = none disables the socket");
     config_free(c);
+    c = load_ok(GEN "control_group = voip-ops\n", "control_group");
+    if (c)
+        CHECK_STR(c->control_group, "voip-ops");
+    config_free(c);
+    {
+        struct config_diag dc;
+        char cpath[64], cwant[200];
+        c = load_text(GEN "control_group = a b\n", &dc, cpath, sizeof(cpath));
+        CHECK(c == NULL, "control_group with a space refused");
+        snprintf(cwant, sizeof(cwant), "%s:3: control_group: 'a b' is not a group name", cpath);
+        if (CHECK_INT_OK(dc.n, 1))
+            CHECK_STR(dc.msg[0], cwant);
+        config_free(c);
+        config_diag_free(&dc);
+    }
     {
         char ctl[400];
         struct config_diag dc;

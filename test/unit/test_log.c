@@ -1,8 +1,10 @@
 /* Logging to a file: levels, folding of identical repeats, reopen after a
- * rename (SIGUSR1 with logrotate). */
+ * rename (SIGUSR1 with logrotate); stderr to the journal (JOURNAL_STREAM). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,12 +124,55 @@ static void test_reopen(void)
     CHECK(strstr(slurp(path), "still here") != NULL, "kept the file after a failed open");
 }
 
+/* stderr goes to a file; JOURNAL_STREAM names it (or not): the journal gets
+ * "<N>level: msg" with no timestamp, anything else today's format. */
+static void test_journal_stream(void)
+{
+    char jpath[300], env[64];
+    snprintf(jpath, sizeof(jpath), "%s/stderr", dir);
+    int fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(STDERR_FILENO);
+    struct stat st;
+    if (!CHECK(fd >= 0 && saved >= 0 && fstat(fd, &st) == 0, "stderr file"))
+        return;
+    dup2(fd, STDERR_FILENO);
+    snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    CHECK(log_journal_stream_matches(env, STDERR_FILENO), "matches %s", env);
+    CHECK(!log_journal_stream_matches("1:2", STDERR_FILENO), "another stream");
+    CHECK(!log_journal_stream_matches("12", STDERR_FILENO) && !log_journal_stream_matches(NULL, STDERR_FILENO),
+          "malformed");
+    char trailing[80];
+    snprintf(trailing, sizeof(trailing), "%sx", env);
+    CHECK(!log_journal_stream_matches(trailing, STDERR_FILENO), "trailing garbage");
+
+    setenv("JOURNAL_STREAM", env, 1);
+    log_init("test", true, LOG_LVL_INFO);
+    log_error("e1");
+    log_warning("w1");
+    log_notice("n1");
+    log_info("i1");
+    setenv("JOURNAL_STREAM", "1:2", 1); /* stderr is no longer the journal */
+    log_init("test", true, LOG_LVL_NOTICE);
+    log_notice("n2");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    unsetenv("JOURNAL_STREAM");
+    const char *t = slurp(jpath);
+    CHECK(!strncmp(t, "<3>error: e1\n<4>warning: w1\n<5>notice: n1\n<6>info: i1\n", 54), "journal lines: %s", t);
+    int h, mi, s, ms;
+    const char *last = strstr(t, "i1\n");
+    CHECK(last && sscanf(last + 3, "%2d:%2d:%2d.%3d notice: n2", &h, &mi, &s, &ms) == 4, "terminal format: %s", t);
+    unlink(jpath);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
         return 1;
     snprintf(path, sizeof(path), "%s/dundid.log", dir);
     snprintf(rotated, sizeof(rotated), "%s/dundid.log.1", dir);
+    test_journal_stream();
     log_init("test", true, LOG_LVL_NOTICE);
     CHECK(log_reopen() == 0, "reopen without a file is a no-op");
     if (!CHECK(log_open_file(path) == 0, "open %s", path))
