@@ -7,7 +7,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
       libevent-dev libssl-dev zlib1g-dev libinih-dev libpcap-dev libmariadb-dev
-      mariadb-server python3 openssl sip-tester systemd man-db groff-base nftables iproute2"
+      mariadb-server python3 openssl sip-tester systemd man-db groff-base nftables iproute2
+      galera-4 rsync"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

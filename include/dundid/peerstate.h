@@ -77,6 +77,7 @@ struct peer_state {
     /* passive failure detection: a request went unanswered */
     bool suspect;
     unsigned probe_ms; /* the next fast probe's delay (doubles up to the unreachable interval) */
+    bool remeasure;    /* an unreachable peer answered late: the next ping's time counts */
     /* our registration with this peer (register = yes) */
     struct timer register_timer;
     struct outreq *regtrans;

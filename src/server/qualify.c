@@ -71,6 +71,17 @@ static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
     if (why == OUTREQ_DONE) {
         uint64_t rtt = clock_now_ms() - sent;
         bool was_suspect = ps->suspect;
+        /* An unreachable peer that answers a ping late most likely answered a
+         * retransmission sent while it was coming up: that time is its
+         * downtime, not its lag. It is alive; measure again at once instead
+         * of holding it LAGGED (and not asked) until the next minute. */
+        if (p->qualify_ms && ps->rtt_ms < 0 && rtt > (uint64_t)p->qualify_ms && !ps->remeasure) {
+            ps->remeasure = true;
+            peer_heard(s, &ps->eid);
+            timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms());
+            return;
+        }
+        ps->remeasure = false;
         if (p->qualify_ms)
             set_rtt(s, ps, p, rtt < 1 ? 1 : (int)rtt);
         peer_heard(s, &ps->eid);
