@@ -110,8 +110,9 @@ static void qualify_fire(void *arg)
         return;
     uint64_t in = interval_ms(ps, p);
     if (ps->ping && p->qualify_ms) {
-        /* Still in flight: its autokill (the qualify limit) decides soon;
-         * dropping it for a new one could put the decision off for ever. */
+        /* Still in flight: a probe ends at its deadline (the qualify limit),
+         * a regular ping when its retransmissions run out, before the next
+         * is due. Dropping it for a new one could put the decision off for ever. */
         timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + in);
         return;
     }

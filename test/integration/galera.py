@@ -39,6 +39,9 @@ class Node:
         self.datadir = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysql.sock")
         self.errlog = os.path.join(self.dir, "mariadbd.err")
+        # Its own: a starting server deletes the "#sql" files it finds in its tmpdir, so two
+        # servers (or installs) sharing /tmp at the same time break each other's temporary tables.
+        self.tmpdir = os.path.join(self.dir, "tmp")
         self.proc = None
 
     def gcomm(self):
@@ -80,6 +83,7 @@ class Cluster:
     def _args(self, n, bootstrap):
         peers = ",".join(m.gcomm() for m in self.nodes)
         args = [self.mariadbd, "--no-defaults", "--datadir=" + n.datadir, "--socket=" + n.socket,
+                "--tmpdir=" + n.tmpdir,
                 "--bind-address=" + n.host, "--port=%d" % n.port, "--log-error=" + n.errlog,
                 "--pid-file=" + os.path.join(n.dir, "mariadbd.pid"),
                 "--skip-name-resolve", "--performance-schema=off", "--innodb-buffer-pool-size=16M",
@@ -98,7 +102,8 @@ class Cluster:
 
     def _install(self, n):
         os.makedirs(n.dir, exist_ok=True)
-        p = subprocess.run([self.install_db, "--no-defaults", "--datadir=" + n.datadir,
+        os.makedirs(n.tmpdir, exist_ok=True)
+        p = subprocess.run([self.install_db, "--no-defaults", "--datadir=" + n.datadir, "--tmpdir=" + n.tmpdir,
                             "--auth-root-authentication-method=normal", "--skip-test-db"] + self._user(),
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=self.START_TIMEOUT)
@@ -143,6 +148,7 @@ class Cluster:
         first.proc.wait(self.START_TIMEOUT)
         for n in self.nodes[1:]:
             shutil.copytree(first.datadir, n.datadir, symlinks=True)
+            os.makedirs(n.tmpdir, exist_ok=True)
         self._open_to_rsync()
         self._launch(first, True)
         why = self._wait_synced(first, self.START_TIMEOUT)

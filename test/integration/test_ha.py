@@ -145,6 +145,18 @@ def ask(server, number, timeout=6.0, ttl=3):
         c.close()
 
 
+def expiration_of(server, number):
+    """The EXPIRATION a server gives its answer for number (asked directly, TTL 0)."""
+    c = Client(CLIENT_HOST, (server, PORT))
+    try:
+        st = Client.new_trans()
+        _, resp = c.transact(dr.dpdiscover(st, number, "priv", CLIENT_EID, ttl=0), 3.0)
+        c.send(dr.ack(st, resp.hdr.strans, 1, 1, True))
+        return resp.u16(dr.IE_EXPIRATION)
+    finally:
+        c.close()
+
+
 class LookupLoad:
     """Lookups from registration server R1 for registered numbers, one after another every
     `gap` seconds, in a thread; bounded by count and time. Each record: (start time, seconds,
@@ -296,6 +308,10 @@ class HaTests(harness.DaemonsCase):
             d2 = ["2%03d" % k for k in range(240, 250)]
             ph.rows(d2, 3)
             site.wait(lambda: site.answers_all(LA[0], d2), 10, "LA sees rows written while node 1 is down")
+            # LB, without its database, says "not registered" for them, but for 1 s only: a PBX
+            # must not keep that stale "no" (60 s otherwise) in case LA dies meanwhile.
+            self.assertEqual(expiration_of(LB[0], d2[0]), 1)
+            self.assertEqual(expiration_of(LA[0], "2999"), 5)  # its cachetime (< negative_cachetime)
             ph.pool.extend(d2)
             time.sleep(1.0)
             site.db.restart(1)
@@ -347,6 +363,10 @@ class HaTests(harness.DaemonsCase):
 
         # No lookup lost at any time: both lookup servers are asked, one alone answers.
         lost = [r for r in load.records if not r[2]]
+        for r in lost[:3]:  # what the servers logged about it
+            for name in ("R1", "LA", "LB"):
+                lines = [x for x in self.daemons[name].log().splitlines() if r[3] in x]
+                print("  %s about lost %s: %s" % (name, r[3], "\n    ".join(lines[-12:])), file=sys.stderr)
         self.assertEqual(lost, [], "lost lookups (number, s after start, seconds taken): %r; marks: %r"
                          % ([(r[3], round(r[0] - start, 2), round(r[1], 3)) for r in lost],
                             [(m, round(t - start, 2)) for m, t in marks]))
