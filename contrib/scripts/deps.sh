@@ -15,7 +15,7 @@ run="build-essential cmake pkg-config
 # the package test (cpack -G DEB needs dpkg-dev of build-essential; lintian;
 # debootstrap of a Debian 12 root).
 test="clang libclang-rt-14-dev mariadb-server python3 openssl sip-tester systemd man-db groff-base
-      nftables iproute2 util-linux passwd lintian debootstrap"
+      nftables iproute2 util-linux passwd lintian debootstrap galera-4 rsync"
 case "${1:-all}" in
 run) pkgs=$run ;;
 test | all) pkgs="$run $test" ;;

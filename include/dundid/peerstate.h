@@ -77,6 +77,8 @@ struct peer_state {
     /* passive failure detection: a request went unanswered */
     bool suspect;
     unsigned probe_ms; /* the next fast probe's delay (doubles up to the unreachable interval) */
+    bool remeasure;    /* an unreachable peer answered late: the next ping's time counts */
+    uint64_t heard_ms; /* when it last answered or sent us something authenticated */
     /* our registration with this peer (register = yes) */
     struct timer register_timer;
     struct outreq *regtrans;
@@ -127,9 +129,10 @@ bool peer_unreachable(const struct server *s, const struct peer_conf *p); /* qua
 bool peer_suspect(const struct server *s, const struct peer_conf *p);
 /* How long a lookup waits for a suspect peer: twice its last RTT, 50..500 ms. */
 unsigned peer_suspect_wait_ms(const struct server *s, const struct peer_conf *p);
-/* A request to eid ended unanswered (timeout or autokill): suspect it and
- * have it probed (s->peer_hooks.suspect). */
-void peer_went_silent(struct server *s, const eid_t *eid);
+/* A request to eid sent at sent_ms ended unanswered (timeout or autokill):
+ * suspect it and have it probed (s->peer_hooks.suspect), unless the peer
+ * was heard from since that request left. */
+void peer_went_silent(struct server *s, const eid_t *eid, uint64_t sent_ms);
 /* eid answered or sent us something authenticated: no longer suspect, and
  * an unreachable peer is pinged at once (s->peer_hooks.heard). */
 void peer_heard(struct server *s, const eid_t *eid);

@@ -48,6 +48,8 @@ void realtime_free(struct realtime *rt);
  * database keeps its connection; a changed one reconnects and reloads. */
 void realtime_configure(struct realtime *rt, const struct config *old, const struct config *conf);
 void realtime_get_status(const struct realtime *rt, struct realtime_status *out);
+/* Configured but not connected: the table may miss what the database has. */
+bool realtime_behind(const struct realtime *rt);
 void realtime_log_stats(const struct realtime *rt);
 
 /* On-demand lookup of a number asked in DUNDi context dcontext, when a

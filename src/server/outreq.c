@@ -195,7 +195,7 @@ static void on_end(struct trans *t, enum trans_end why)
     /* Passive failure detection: an unanswered request makes its peer
      * suspect (qualify's pings decide for themselves). */
     if ((e == OUTREQ_TIMEOUT || e == OUTREQ_AUTOKILL) && r->cmd != DUNDI_CMD_NULL)
-        peer_went_silent(r->s, &r->peer);
+        peer_went_silent(r->s, &r->peer, r->sent_ms);
     if (r->ops && r->ops->on_end)
         r->ops->on_end(r->ctx, r, e);
     free(r);

@@ -237,13 +237,17 @@ unsigned peer_suspect_wait_ms(const struct server *s, const struct peer_conf *p)
     return ms < 50 ? 50 : ms > 500 ? 500 : ms;
 }
 
-void peer_went_silent(struct server *s, const eid_t *eid)
+void peer_went_silent(struct server *s, const eid_t *eid, uint64_t sent_ms)
 {
     const struct peer_conf *p = server_find_peer(s, eid);
     struct peer_state *ps = p && !p->wildcard ? server_peer_state(s, eid, p) : NULL;
     char e[EID_STR_LEN];
     if (!ps || ps->suspect || (p->qualify_ms && ps->rtt_ms < 0))
         return; /* already suspected, or known unreachable */
+    /* Heard from since: a request sent while it was down (or restarting)
+     * that ends now says nothing new; suspecting it again would flap. */
+    if (ps->heard_ms && ps->heard_ms >= sent_ms)
+        return;
     ps->suspect = true;
     s->stats.peer_suspects++;
     log_notice("peer %s is now SUSPECT (a request went unanswered); probing it", eid_to_str(eid, e));
@@ -257,6 +261,7 @@ void peer_heard(struct server *s, const eid_t *eid)
     char e[EID_STR_LEN];
     if (!ps)
         return;
+    ps->heard_ms = clock_now_ms();
     if (ps->suspect) {
         ps->suspect = false;
         ps->probe_ms = 0;

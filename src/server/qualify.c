@@ -71,6 +71,17 @@ static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
     if (why == OUTREQ_DONE) {
         uint64_t rtt = clock_now_ms() - sent;
         bool was_suspect = ps->suspect;
+        /* An unreachable peer that answers a ping late most likely answered a
+         * retransmission sent while it was coming up: that time is its
+         * downtime, not its lag. It is alive; measure again at once instead
+         * of holding it LAGGED (and not asked) until the next minute. */
+        if (p->qualify_ms && ps->rtt_ms < 0 && rtt > (uint64_t)p->qualify_ms && !ps->remeasure) {
+            ps->remeasure = true;
+            peer_heard(s, &ps->eid);
+            timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms());
+            return;
+        }
+        ps->remeasure = false;
         if (p->qualify_ms)
             set_rtt(s, ps, p, rtt < 1 ? 1 : (int)rtt);
         peer_heard(s, &ps->eid);
@@ -79,7 +90,8 @@ static void ping_end(void *ctx, struct outreq *r, enum outreq_end why)
             timerq_arm(&s->loop.tq, &ps->qualify_timer, sent + QUALIFY_EVERY_MS);
         else if (was_suspect)
             timerq_cancel(&s->loop.tq, &ps->qualify_timer);
-    } else if (why == OUTREQ_TIMEOUT && p->qualify_ms) {
+    } else if ((why == OUTREQ_TIMEOUT || why == OUTREQ_DEADLINE) && p->qualify_ms) {
+        /* A probe of a suspect peer has the qualify limit as its deadline. */
         ps->suspect = false; /* no longer a suspicion: it is unreachable */
         ps->probe_ms = 0;
         set_rtt(s, ps, p, -1);
@@ -96,9 +108,21 @@ static void qualify_fire(void *arg)
     const struct peer_conf *p = server_find_peer(s, &ps->eid);
     if (!p || p->wildcard || (!p->qualify_ms && !ps->suspect))
         return;
-    outreq_drop(ps->ping); /* still pending: abandoned, the new one counts */
-    ps->ping = outreq_send(s, p, DUNDI_CMD_NULL, NULL, &ping_ops, ps);
     uint64_t in = interval_ms(ps, p);
+    if (ps->ping && p->qualify_ms) {
+        /* Still in flight: a probe ends at its deadline (the qualify limit),
+         * a regular ping when its retransmissions run out, before the next
+         * is due. Dropping it for a new one could put the decision off for ever. */
+        timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + in);
+        return;
+    }
+    outreq_drop(ps->ping); /* unqualified: abandoned, the new one counts */
+    ps->ping = outreq_send(s, p, DUNDI_CMD_NULL, NULL, &ping_ops, ps);
+    /* A probe decides within the qualify limit: with a round trip under
+     * 2 ms retransmissions are 1 s apart, and a dead peer would otherwise
+     * stay SUSPECT (and cost every lookup its short wait) for many seconds. */
+    if (ps->ping && ps->suspect && p->qualify_ms)
+        outreq_set_deadline(ps->ping, clock_now_ms() + (uint64_t)p->qualify_ms);
     if (in)
         timerq_arm(&s->loop.tq, &ps->qualify_timer, clock_now_ms() + in);
 }

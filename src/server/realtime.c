@@ -887,6 +887,8 @@ void realtime_get_status(const struct realtime *rt, struct realtime_status *out)
     out->state = rt->state;
 }
 
+bool realtime_behind(const struct realtime *rt) { return rt && rt->state != RT_OFF && rt->state != RT_CONNECTED; }
+
 void realtime_log_stats(const struct realtime *rt)
 {
     const struct realtime_status *v = &rt->st;

@@ -138,6 +138,11 @@ static void send_dpresponse(struct server *s, struct trans *t, uint64_t started_
     /* Not registered now may be registered in a minute: cache that briefly. */
     if (lr->consulted_regs && !lr->n && !(fr && fr->res.n) && c->reg.negative_cachetime < expiration)
         expiration = c->reg.negative_cachetime;
+    /* Without our database we may be behind: a miss is worth a second (0
+     * would mean the asker's own cachetime), or a PBX asking both lookup
+     * servers keeps our stale "no" when the other one dies. */
+    if (lr->consulted_regs && !lr->n && !(fr && fr->res.n) && realtime_behind(s->realtime) && expiration > 1)
+        expiration = 1;
     if (!(hint & DUNDI_HINT_DONT_ASK))
         hint_data = "";
     dundi_ie_put_hint(b, hint, hint_data);

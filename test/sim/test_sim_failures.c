@@ -121,6 +121,34 @@ static void lost_packet_is_not_death(void)
     sim_free(w);
 }
 
+/* R2 comes back at any moment of L's ping rhythm (some while a ping of it
+ * is in flight): L never holds it LAGGED (an answer to a ping sent while it
+ * was down is no measure of its lag; pings end at the qualify limit), and
+ * holds it OK within the 10 s unreachable interval. */
+static void comes_back_ok_not_lagged(void)
+{
+    for (int offset = 0; offset < 3000; offset += 250) {
+        struct sim *w = sim_new(14, NULL);
+        struct sim_node *l = sim_node(w, "L", L_ADDR, L_CONF);
+        sim_node(w, "R1", R1_ADDR, R1_CONF);
+        struct sim_node *r2 = sim_node(w, "R2", R2_ADDR, R2_CONF);
+        sim_run(w, 6000);
+        sim_down(r2, true);
+        sim_run(w, 70000 + (uint64_t)offset); /* the next minute's ping finds it dead */
+        CHECK_INT(reach(l, R2_EID), PEER_UNREACHABLE);
+        sim_down(r2, false);
+        bool lagged = false, ok = false;
+        for (int i = 0; i < 240 && !ok; i++) {
+            sim_run(w, 50);
+            lagged |= reach(l, R2_EID) == PEER_LAGGED;
+            ok = reach(l, R2_EID) == PEER_OK;
+        }
+        CHECK(!lagged, "never LAGGED");
+        CHECK(ok, "OK within 12 s of coming back");
+        sim_free(w);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -128,5 +156,6 @@ int main(int argc, char **argv)
     late_start();
     dead_peer_costs_one_wait();
     lost_packet_is_not_death();
+    comes_back_ok_not_lagged();
     return test_summary("test_sim_failures");
 }
