@@ -64,6 +64,9 @@ struct server {
     struct event *lag_ev;      /* loop-lag probe */
     uint64_t lag_due_ms;
     struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
+    struct udp_batch *batch;   /* recvmmsg/sendmmsg buffers of the DUNDi sockets */
+    bool batching;             /* replies are queued until the received batch is handled */
+    bool prio;                 /* the base has two priorities: lookups first, feeds after */
     /* Operator switches (dundictl); storehistory follows the file on reload. */
     bool storehistory;
     bool debug_all;
@@ -80,6 +83,9 @@ struct server {
 
 /* Operator debugging (debug.c): log the packets to and from addr when
  * debugging is on for everyone or for the peer at addr. */
+/* Feed work (capture, HEP, RealTime) runs only when no lookup is waiting:
+ * give ev the lower priority. Call before event_add. */
+void server_feed_event(struct server *s, struct event *ev);
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
 
 #endif

@@ -541,4 +541,27 @@ void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const str
             }
 }
 
+bool regtable_walk(const struct regtable *rt, size_t *cursor, size_t max_buckets,
+                   bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx)
+{
+    struct reg_binding rb;
+    size_t i = *cursor, end = max_buckets < rt->nbuckets - (i < rt->nbuckets ? i : rt->nbuckets)
+                                  ? i + max_buckets
+                                  : rt->nbuckets;
+    for (; i < end; i++)
+        for (const struct ext *e = rt->buckets[i]; e; e = e->next)
+            for (const struct bind *b = e->binds; b; b = b->next) {
+                fill_binding(b, &rb);
+                if (!fn(ctx, &rb)) {
+                    *cursor = i; /* this bucket again next time */
+                    return true;
+                }
+            }
+    *cursor = i;
+    if (i < rt->nbuckets)
+        return true;
+    *cursor = 0;
+    return false;
+}
+
 void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out) { *out = rt->st; }

@@ -35,6 +35,8 @@ int looplag_start(struct server *s)
     s->lag_ev = evtimer_new(s->base, on_probe, s);
     if (!s->lag_ev)
         return -1;
+    if (s->prio)
+        event_priority_set(s->lag_ev, 0);
     arm(s);
     return 0;
 }

@@ -40,6 +40,7 @@
 #define RT_BACKOFF_MAX_MS 30000
 #define RT_NET_TIMEOUT_S 10       /* libmariadb's own read/write timeout */
 #define RT_CONNECT_TIMEOUT_S 5
+#define RT_WALK_BUCKETS 16384     /* table buckets walked per loop turn (end of a full pass, rechecks) */
 
 enum job_kind { JOB_FULL, JOB_INCR, JOB_KEY };
 
@@ -70,6 +71,13 @@ struct realtime {
     MYSQL_STMT *st_poll, *st_key, *cur; /* cur: the statement of the running job */
     enum op op;
     struct event *io, *kick;
+    struct event *walk_ev;   /* the bounded table walks below, one step a loop turn */
+    bool sweeping;           /* the running FULL job is removing what it did not see */
+    size_t sweep_removed;
+    bool rechecking;         /* looking for bindings about to expire (after a poll) */
+    size_t recheck_cursor, recheck_n;
+    int64_t recheck_now;
+    char recheck[RT_RECHECK_PER_POLL][REG_EXT_MAX + 1];
     struct timer poll_timer, retry_timer, stall_timer;
     unsigned backoff_ms;
     bool quiet_failures; /* the failure was logged once: retries stay quiet until connected */
@@ -215,6 +223,7 @@ static struct job *add_job(struct realtime *rt, enum job_kind kind, const char *
 
 static void drop_jobs(struct realtime *rt)
 {
+    rt->sweeping = false;
     if (rt->running) {
         job_free(rt, rt->running, false);
         rt->running = NULL;
@@ -467,7 +476,7 @@ static void job_done(struct realtime *rt)
     struct job *j = rt->running;
     int64_t now = clock_wall_s();
     uint64_t ms = clock_now_ms() - rt->query_started_ms;
-    size_t removed = rt_sync_end(&rt->sync, rt->s->regtable, now);
+    size_t removed = rt->sweep_removed;
 
     rt->st.stale_removed += removed;
     rt->st.last_query_ms = ms;
@@ -584,6 +593,23 @@ static bool prepared(struct realtime *rt)
     return rt->op != OP_NONE;
 }
 
+/* The result is in: a KEY pass ends at once; a FULL pass walks the table
+ * for what it did not see in steps (on_walk), the job still running. */
+static void result_done(struct realtime *rt)
+{
+    rt->sweep_removed = 0;
+    if (rt->running->kind == JOB_FULL && rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(),
+                                                         RT_WALK_BUCKETS, &rt->sweep_removed)) {
+        rt->sweeping = true;
+        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    if (rt->running->kind != JOB_FULL)
+        rt->sweep_removed = rt_sync_end(&rt->sync, rt->s->regtable, clock_wall_s());
+    job_done(rt);
+    run_next(rt);
+}
+
 static bool fetched(struct realtime *rt)
 {
     if (rt->ret_int == 0 || rt->ret_int == MYSQL_DATA_TRUNCATED) {
@@ -595,8 +621,7 @@ static bool fetched(struct realtime *rt)
         return false;
     }
     rt->op = OP_NONE;
-    job_done(rt);
-    run_next(rt);
+    result_done(rt);
     return rt->op != OP_NONE;
 }
 
@@ -690,11 +715,48 @@ static void on_poll(void *arg)
     /* One poll at a time: a slow server gets fewer polls, not a queue of them. */
     if (!find_job(rt, JOB_FULL, NULL) && !find_job(rt, JOB_INCR, NULL))
         add_job(rt, now - rt->last_full >= rt->conf.resync_s ? JOB_FULL : JOB_INCR, NULL, false);
-    char exts[RT_RECHECK_PER_POLL][REG_EXT_MAX + 1];
-    size_t n = rt_sync_expiring(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, exts, RT_RECHECK_PER_POLL);
-    for (size_t i = 0; i < n; i++)
-        if (!find_job(rt, JOB_KEY, exts[i]))
-            add_job(rt, JOB_KEY, exts[i], false);
+    /* Bindings about to expire: found by a walk in steps (on_walk). */
+    if (!rt->rechecking) {
+        rt->rechecking = true;
+        rt->recheck_cursor = rt->recheck_n = 0;
+        rt->recheck_now = now;
+        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+    }
+}
+
+/* One bounded step of the table walks, then back to the loop. */
+static void on_walk(evutil_socket_t fd, short what, void *arg)
+{
+    struct realtime *rt = arg;
+    (void)fd;
+    (void)what;
+    if (rt->sweeping && rt->running) {
+        rt->st.walk_steps++;
+        if (rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(), RT_WALK_BUCKETS, &rt->sweep_removed)) {
+            event_active(rt->walk_ev, EV_TIMEOUT, 0);
+            return;
+        }
+        rt->sweeping = false;
+        job_done(rt);
+        run_next(rt);
+        if (rt->op != OP_NONE)
+            drive(rt, -1);
+    }
+    if (!rt->rechecking)
+        return;
+    rt->st.walk_steps++;
+    int64_t now = rt->recheck_now;
+    if (rt_sync_expiring_step(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, &rt->recheck_cursor,
+                              RT_WALK_BUCKETS, rt->recheck, &rt->recheck_n, RT_RECHECK_PER_POLL)) {
+        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    rt->rechecking = false;
+    if (rt->state != RT_CONNECTED)
+        return;
+    for (size_t i = 0; i < rt->recheck_n; i++)
+        if (!find_job(rt, JOB_KEY, rt->recheck[i]))
+            add_job(rt, JOB_KEY, rt->recheck[i], false);
 }
 
 /* ---- on-demand ---- */
@@ -762,10 +824,15 @@ struct realtime *realtime_new(struct server *s)
         return NULL;
     rt->s = s;
     rt->kick = event_new(s->base, -1, 0, on_kick, rt);
-    if (!rt->kick) {
+    rt->walk_ev = event_new(s->base, -1, 0, on_walk, rt);
+    if (!rt->kick || !rt->walk_ev) {
+        if (rt->kick)
+            event_free(rt->kick);
         free(rt);
         return NULL;
     }
+    server_feed_event(s, rt->kick);
+    server_feed_event(s, rt->walk_ev);
     timer_init(&rt->poll_timer, on_poll, rt);
     timer_init(&rt->retry_timer, on_retry, rt);
     timer_init(&rt->stall_timer, on_stall, rt);
@@ -781,6 +848,8 @@ static void stop(struct realtime *rt)
     timerq_cancel(&rt->s->loop.tq, &rt->poll_timer);
     timerq_cancel(&rt->s->loop.tq, &rt->retry_timer);
     event_del(rt->kick);
+    event_del(rt->walk_ev);
+    rt->rechecking = false;
     rt->state = RT_OFF;
 }
 
@@ -791,6 +860,7 @@ void realtime_free(struct realtime *rt)
     stop(rt);
     rt_sync_free(&rt->sync);
     event_free(rt->kick);
+    event_free(rt->walk_ev);
     free(rt);
 }
 
@@ -848,6 +918,7 @@ void realtime_get_status(const struct realtime *rt, struct realtime_status *out)
 {
     *out = rt->st;
     out->state = rt->state;
+    out->backlog = rt->njobs + (rt->running != NULL) + rt->rechecking;
 }
 
 void realtime_log_stats(const struct realtime *rt)
