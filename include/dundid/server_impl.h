@@ -86,6 +86,10 @@ struct server {
 /* Feed work (capture, HEP, RealTime) runs only when no lookup is waiting:
  * give ev the lower priority. Call before event_add. */
 void server_feed_event(struct server *s, struct event *ev);
+/* Run ev (a timer event) on a later loop turn, after the loop looked for
+ * input: event_active would run it again within the same turn, so a feed
+ * continuing itself that way would hold the loop until it is done. */
+void server_yield(struct server *s, struct event *ev);
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <mysql.h>
@@ -31,6 +32,7 @@
 #include "dundid/server_impl.h"
 
 #define RT_ROWS_PER_TURN 256      /* then yield to the loop, so answers go out */
+#define RT_TURN_US 1000           /* or sooner: the feed's work per loop turn */
 #define RT_MAX_JOBS 256           /* queued queries */
 #define RT_MAX_WAITERS 128        /* on-demand lookups waiting at once */
 #define RT_RECHECK_PER_POLL 32    /* expiring extensions re-asked per poll */
@@ -40,7 +42,7 @@
 #define RT_BACKOFF_MAX_MS 30000
 #define RT_NET_TIMEOUT_S 10       /* libmariadb's own read/write timeout */
 #define RT_CONNECT_TIMEOUT_S 5
-#define RT_WALK_BUCKETS 16384     /* table buckets walked per loop turn (end of a full pass, rechecks) */
+#define RT_WALK_BUCKETS 1024      /* table buckets per walk step (end of a full pass, rechecks) */
 
 enum job_kind { JOB_FULL, JOB_INCR, JOB_KEY };
 
@@ -105,6 +107,13 @@ struct realtime {
 };
 
 static void drive(struct realtime *rt, int ready);
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 static void run_next(struct realtime *rt);
 
 const char *realtime_state_name(enum realtime_state s)
@@ -217,7 +226,7 @@ static struct job *add_job(struct realtime *rt, enum job_kind kind, const char *
     *pp = j;
     rt->njobs++;
     if (rt->state == RT_CONNECTED && !rt->running && rt->op == OP_NONE)
-        event_active(rt->kick, EV_TIMEOUT, 0);
+        server_yield(rt->s, rt->kick);
     return j;
 }
 
@@ -601,7 +610,7 @@ static void result_done(struct realtime *rt)
     if (rt->running->kind == JOB_FULL && rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(),
                                                          RT_WALK_BUCKETS, &rt->sweep_removed)) {
         rt->sweeping = true;
-        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+        server_yield(rt->s, rt->walk_ev);
         return;
     }
     if (rt->running->kind != JOB_FULL)
@@ -675,7 +684,8 @@ static void run_next(struct realtime *rt)
  * the event loop (kick) so that a big result never holds up answers. */
 static void drive(struct realtime *rt, int ready)
 {
-    for (unsigned n = 0; n < RT_ROWS_PER_TURN; n++) {
+    uint64_t until = mono_us() + RT_TURN_US;
+    for (unsigned n = 0; n < RT_ROWS_PER_TURN && (n % 16 || !n || mono_us() < until); n++) {
         if (rt->op == OP_NONE)
             return;
         int status = step(rt, ready);
@@ -688,7 +698,7 @@ static void drive(struct realtime *rt, int ready)
         if (!advance(rt))
             return;
     }
-    event_active(rt->kick, EV_TIMEOUT, 0);
+    server_yield(rt->s, rt->kick);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -720,7 +730,7 @@ static void on_poll(void *arg)
         rt->rechecking = true;
         rt->recheck_cursor = rt->recheck_n = 0;
         rt->recheck_now = now;
-        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+        server_yield(rt->s, rt->walk_ev);
     }
 }
 
@@ -730,10 +740,16 @@ static void on_walk(evutil_socket_t fd, short what, void *arg)
     struct realtime *rt = arg;
     (void)fd;
     (void)what;
+    uint64_t until = mono_us() + RT_TURN_US;
     if (rt->sweeping && rt->running) {
-        rt->st.walk_steps++;
-        if (rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(), RT_WALK_BUCKETS, &rt->sweep_removed)) {
-            event_active(rt->walk_ev, EV_TIMEOUT, 0);
+        bool more;
+        do
+            rt->st.walk_steps++;
+        while ((more = rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(), RT_WALK_BUCKETS,
+                                        &rt->sweep_removed)) &&
+               mono_us() < until);
+        if (more) {
+            server_yield(rt->s, rt->walk_ev);
             return;
         }
         rt->sweeping = false;
@@ -744,11 +760,15 @@ static void on_walk(evutil_socket_t fd, short what, void *arg)
     }
     if (!rt->rechecking)
         return;
-    rt->st.walk_steps++;
     int64_t now = rt->recheck_now;
-    if (rt_sync_expiring_step(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, &rt->recheck_cursor,
-                              RT_WALK_BUCKETS, rt->recheck, &rt->recheck_n, RT_RECHECK_PER_POLL)) {
-        event_active(rt->walk_ev, EV_TIMEOUT, 0);
+    bool more;
+    do
+        rt->st.walk_steps++;
+    while ((more = rt_sync_expiring_step(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, &rt->recheck_cursor,
+                                         RT_WALK_BUCKETS, rt->recheck, &rt->recheck_n, RT_RECHECK_PER_POLL)) &&
+           mono_us() < until);
+    if (more) {
+        server_yield(rt->s, rt->walk_ev);
         return;
     }
     rt->rechecking = false;

@@ -22,7 +22,7 @@
 
 #define TICK_MS 1000
 #define CAPTURE_BATCH 256  /* frames per readiness event */
-#define REPLAY_BATCH 4096  /* frames of a capture file per loop turn */
+#define REPLAY_BATCH 512   /* frames of a capture file per loop turn (about 1 ms) */
 #define HEP_BATCH 64
 
 struct reg_runtime {
@@ -135,7 +135,7 @@ static void on_capture(evutil_socket_t fd, short what, void *arg)
     }
     int n = pcap_dispatch(rr->pcap, REPLAY_BATCH, on_frame, (u_char *)rr);
     if (n > 0) { /* more to come: let the loop answer lookups between batches */
-        event_active(rr->pcap_ev, EV_TIMEOUT, 0);
+        server_yield(rr->s, rr->pcap_ev);
         return;
     }
     if (n < 0)
@@ -201,7 +201,7 @@ static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char 
         rr->replaying = true;
         rr->pcap_ev = event_new(rr->s->base, -1, 0, on_capture, rr);
     }
-    if (!rr->pcap_ev || (live ? event_add(rr->pcap_ev, NULL) : (event_active(rr->pcap_ev, EV_TIMEOUT, 0), 0)) < 0) {
+    if (!rr->pcap_ev || (live ? event_add(rr->pcap_ev, NULL) : (server_yield(rr->s, rr->pcap_ev), 0)) < 0) {
         snprintf(err, errlen, "capture %s: cannot watch it", what);
         close_capture(rr);
         return -1;
