@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #define CAPTURE_BATCH 256  /* frames per readiness event */
 #define REPLAY_BATCH 512   /* frames of a capture file per loop turn (about 1 ms) */
 #define HEP_BATCH 64
+#define CAPTURE_TIMEOUT_MS 10 /* without immediate mode: the longest a captured packet waits */
 
 struct reg_runtime {
     struct server *s;
@@ -37,6 +39,7 @@ struct reg_runtime {
     int dlt;
     bool replaying;
     struct event *pcap_ev; /* live: readable; file: the next batch */
+    uint64_t capture_drops, capture_ifdrops; /* last pcap_stats (kept after a reload closes it) */
     /* HEP */
     int hep_fd;
     struct event *hep_ev;
@@ -159,8 +162,13 @@ static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char 
         return 0;
     if (live) {
         rr->pcap = pcap_create(rc->capture, pe);
+        /* Immediate mode hands over each packet at once (TPACKET_V2); without
+         * it the kernel fills blocks (TPACKET_V3) handed over when full or
+         * after CAPTURE_TIMEOUT_MS: fewer wakeups at high rates. */
         if (rr->pcap && (pcap_set_snaplen(rr->pcap, 65535) || pcap_set_promisc(rr->pcap, 1) ||
-                         pcap_set_immediate_mode(rr->pcap, 1) || pcap_set_buffer_size(rr->pcap, 8 << 20))) {
+                         pcap_set_immediate_mode(rr->pcap, rc->capture_immediate) ||
+                         pcap_set_timeout(rr->pcap, CAPTURE_TIMEOUT_MS) ||
+                         pcap_set_buffer_size(rr->pcap, rc->capture_buffer_kb * 1024))) {
             snprintf(pe, sizeof(pe), "cannot set capture options");
         } else if (rr->pcap) {
             int rc2 = pcap_activate(rr->pcap);
@@ -206,8 +214,13 @@ static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char 
         close_capture(rr);
         return -1;
     }
-    log_notice("%s %s (filter '%s', link type %s)", live ? "capturing SIP on" : "replaying capture file", what,
-               rc->capture_filter, pcap_datalink_val_to_name(rr->dlt));
+    if (live)
+        log_notice("capturing SIP on %s (filter '%s', link type %s, buffer %d KiB%s)", what, rc->capture_filter,
+                   pcap_datalink_val_to_name(rr->dlt), rc->capture_buffer_kb,
+                   rc->capture_immediate ? ", immediate" : "");
+    else
+        log_notice("replaying capture file %s (filter '%s', link type %s)", what, rc->capture_filter,
+                   pcap_datalink_val_to_name(rr->dlt));
     return 0;
 }
 
@@ -372,6 +385,7 @@ void registrations_reload(struct server *s, const struct config *old)
     regtable_set_max_bindings(s->regtable, (unsigned)rc->max_bindings);
     regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
     if (strcmp(rc->capture, oc->capture) || strcmp(rc->capture_filter, oc->capture_filter) ||
+        rc->capture_buffer_kb != oc->capture_buffer_kb || rc->capture_immediate != oc->capture_immediate ||
         (strcmp(rc->capture_file, oc->capture_file) && rc->capture_file[0])) {
         close_capture(rr);
         if (open_capture(rr, rc, err, sizeof(err)) < 0)
@@ -401,6 +415,27 @@ void registrations_stop(struct server *s)
     }
     regtable_free(s->regtable);
     s->regtable = NULL;
+}
+
+void registrations_backlog(const struct server *s, struct feed_backlog *out)
+{
+    struct reg_runtime *rr = s->regrt;
+    memset(out, 0, sizeof(*out));
+    if (!rr)
+        return;
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof(mem);
+    if (rr->hep_fd >= 0 && getsockopt(rr->hep_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0) {
+        out->hep_queued_bytes = mem[SK_MEMINFO_RMEM_ALLOC];
+        out->hep_drops = mem[SK_MEMINFO_DROPS];
+    }
+    struct pcap_stat ps;
+    if (rr->pcap && !rr->replaying && pcap_stats(rr->pcap, &ps) == 0) {
+        rr->capture_drops = ps.ps_drop;
+        rr->capture_ifdrops = ps.ps_ifdrop;
+    }
+    out->capture_drops = rr->capture_drops;
+    out->capture_ifdrops = rr->capture_ifdrops;
 }
 
 const struct feed_stats *registrations_feed_stats(const struct server *s)
