@@ -14,6 +14,8 @@ struct loop {
     struct event *tick;
     struct timerq tq;
     uint64_t armed_for;
+    void (*around)(void *ctx, bool before); /* optional: told before and after running timers */
+    void *around_ctx;
 };
 
 int loop_init(struct loop *l, struct event_base *base);
@@ -22,6 +24,8 @@ void loop_free(struct loop *l);
 /* Bind a UDP socket (non-blocking, close-on-exec, TOS set). Returns fd or -1
  * with errno; errbuf gets a readable reason. */
 int udp_bind(const struct dundi_addr *addr, int tos, char *errbuf, size_t errlen);
+/* The receive buffer, past net.core.rmem_max when privileged. */
+void udp_set_rcvbuf(int fd, int bytes);
 /* Send one datagram, from to->local when it is set. Returns 0 or -1 (errno). */
 int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len);
 /* Receive one datagram; fills from (and from->local on wildcard sockets).

@@ -63,6 +63,8 @@ struct server {
     struct ratelimit *rl_keys; /* RSA checks of offered session keys (CPU) */
     struct event *lag_ev;      /* loop-lag probe */
     uint64_t lag_due_ms;
+    uint64_t work_t0_ns; /* thread CPU time at looplag_work_begin */
+    unsigned work_depth;
     struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
     struct udp_batch *batch;   /* recvmmsg/sendmmsg buffers of the DUNDi sockets */
     bool batching;             /* replies are queued until the received batch is handled */

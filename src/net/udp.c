@@ -38,8 +38,7 @@ int udp_bind(const struct dundi_addr *addr, int tos, char *errbuf, size_t errlen
             setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
     }
     /* Room for bursts of lookups while the loop is busy. */
-    int rcvbuf = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    udp_set_rcvbuf(fd, 4 << 20);
     if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
         int e = errno;
         snprintf(errbuf, errlen, "cannot bind %s: %s", dundi_addr_str(addr, where, sizeof(where)), strerror(e));
@@ -82,6 +81,14 @@ static void send_msg(struct msghdr *msg, struct iovec *iov, union send_ctl *ctlu
             msg->msg_controllen = CMSG_SPACE(sizeof(pi));
         }
     }
+}
+
+void udp_set_rcvbuf(int fd, int bytes)
+{
+    /* FORCE goes past net.core.rmem_max (root or CAP_NET_ADMIN; sockets are
+     * opened before privileges are dropped); otherwise as much as allowed. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
 int udp_send(int fd, const struct dundi_addr *to, const uint8_t *pkt, size_t len)

@@ -27,6 +27,7 @@
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/looplag.h"
 #include "dundid/realtime_row.h"
 #include "dundid/realtime_sync.h"
 #include "dundid/server_impl.h"
@@ -306,7 +307,18 @@ static void fail(struct realtime *rt, const char *what, const char *detail)
     rt->backoff_ms = rt->backoff_ms * 2 > RT_BACKOFF_MAX_MS ? RT_BACKOFF_MAX_MS : rt->backoff_ms * 2;
 }
 
+static void on_io_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
 static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_io_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_io_work(evutil_socket_t fd, short what, void *arg)
 {
     struct realtime *rt = arg;
     int ready = 0;
@@ -701,7 +713,18 @@ static void drive(struct realtime *rt, int ready)
     server_yield(rt->s, rt->kick);
 }
 
+static void on_kick_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_kick_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_kick_work(evutil_socket_t fd, short what, void *arg)
 {
     struct realtime *rt = arg;
     (void)fd;
@@ -735,7 +758,18 @@ static void on_poll(void *arg)
 }
 
 /* One bounded step of the table walks, then back to the loop. */
+static void on_walk_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
 static void on_walk(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_walk_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_walk_work(evutil_socket_t fd, short what, void *arg)
 {
     struct realtime *rt = arg;
     (void)fd;

@@ -16,6 +16,7 @@
 #include "dundid/clock.h"
 #include "dundid/hep.h"
 #include "dundid/log.h"
+#include "dundid/looplag.h"
 #include "dundid/pktdecode.h"
 #include "dundid/regstate.h"
 #include "dundid/sip.h"
@@ -25,6 +26,7 @@
 #define CAPTURE_BATCH 256  /* frames per readiness event */
 #define REPLAY_BATCH 512   /* frames of a capture file per loop turn (about 1 ms) */
 #define HEP_BATCH 64
+#define HEP_RCVBUF (32 << 20) /* a storm's datagrams wait here while lookups go first (~25 k of them) */
 #define CAPTURE_TIMEOUT_MS 10 /* without immediate mode: the longest a captured packet waits */
 
 struct reg_runtime {
@@ -126,11 +128,21 @@ static void close_capture(struct reg_runtime *rr)
     rr->replaying = false;
 }
 
+static void capture_work(struct reg_runtime *rr);
+
 static void on_capture(evutil_socket_t fd, short what, void *arg)
 {
     struct reg_runtime *rr = arg;
+    struct server *s = rr->s;
     (void)fd;
     (void)what;
+    looplag_work_begin(s);
+    capture_work(rr); /* may close the capture (rr stays) */
+    looplag_work_end(s);
+}
+
+static void capture_work(struct reg_runtime *rr)
+{
     if (!rr->replaying) {
         if (pcap_dispatch(rr->pcap, CAPTURE_BATCH, on_frame, (u_char *)rr) < 0)
             log_warning("capture: %s", pcap_geterr(rr->pcap));
@@ -277,6 +289,7 @@ static void on_hep(evutil_socket_t fd, short what, void *arg)
     struct reg_runtime *rr = arg;
     uint8_t *buf = rr->hep_buf;
     (void)what;
+    looplag_work_begin(rr->s);
     for (int i = 0; i < HEP_BATCH; i++) {
         struct dundi_addr from;
         ssize_t n = udp_recv(fd, buf, sizeof(rr->hep_buf), &from);
@@ -284,6 +297,7 @@ static void on_hep(evutil_socket_t fd, short what, void *arg)
             break;
         hep_datagram(rr, buf, (size_t)n, &from);
     }
+    looplag_work_end(rr->s);
 }
 
 static void close_hep(struct reg_runtime *rr)
@@ -307,6 +321,7 @@ static int open_hep(struct reg_runtime *rr, const struct reg_conf *rc, char *err
         snprintf(err, errlen, "hep %s: %s", where, why);
         return -1;
     }
+    udp_set_rcvbuf(rr->hep_fd, HEP_RCVBUF);
     rr->hep_ev = event_new(rr->s->base, rr->hep_fd, EV_READ | EV_PERSIST, on_hep, rr);
     if (!rr->hep_ev || event_add(rr->hep_ev, NULL) < 0) {
         snprintf(err, errlen, "hep %s: cannot watch the socket", where);

@@ -55,6 +55,14 @@ void server_yield(struct server *s, struct event *ev)
     event_add(ev, &now);
 }
 
+static void around_timers(void *ctx, bool before)
+{
+    if (before)
+        looplag_work_begin(ctx);
+    else
+        looplag_work_end(ctx);
+}
+
 void server_feed_event(struct server *s, struct event *ev)
 {
     if (s->prio)
@@ -81,6 +89,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct server *s = arg;
     (void)what;
 
+    looplag_work_begin(s);
     for (int round = 0; round < RECV_BATCHES; round++) {
         int n = udp_recv_batch(fd, s->batch);
         s->batching = true;
@@ -95,6 +104,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         if (n < UDP_BATCH)
             break;
     }
+    looplag_work_end(s);
 }
 
 /* Expired cache entries go in small batches, so a big cache never stalls the loop. */
@@ -173,6 +183,8 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     }
     if (s->prio)
         event_priority_set(s->loop.tick, 0);
+    s->loop.around = around_timers;
+    s->loop.around_ctx = s;
     s->eng->send = server_send;
     s->eng->send_ctx = s;
     s->eng->max_per_source = (uint32_t)conf->max_per_source;
