@@ -42,8 +42,8 @@ struct udp_batch;
 struct udp_batch *udp_batch_new(void);
 void udp_batch_free(struct udp_batch *b);
 /* Read up to UDP_BATCH datagrams; returns how many (0 when drained or on
- * error). A datagram longer than cap - 1 bytes shows with a length over cap
- * (MSG_TRUNC), as with udp_recv. */
+ * error). A datagram longer than DUNDI_MAX_PACKET shows with the length
+ * DUNDI_MAX_PACKET + 1 (dropped as oversize by the engine). */
 int udp_recv_batch(int fd, struct udp_batch *b);
 /* Datagram i of the last udp_recv_batch: its bytes, length and sender. */
 const uint8_t *udp_batch_msg(const struct udp_batch *b, int i, size_t *len, struct dundi_addr *from);

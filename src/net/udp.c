@@ -207,9 +207,10 @@ int udp_recv_batch(int fd, struct udp_batch *b)
 
 const uint8_t *udp_batch_msg(const struct udp_batch *b, int i, size_t *len, struct dundi_addr *from)
 {
-    /* With MSG_TRUNC in the flags of the datagram, msg_len is its real length. */
+    /* MSG_TRUNC makes msg_len the real length; anything longer than a DUNDi
+     * packet shows as one byte too many (the buffer holds no more). */
     *len = b->rx[i].msg_len;
-    if (b->rx[i].msg_hdr.msg_flags & MSG_TRUNC && *len <= DUNDI_MAX_PACKET)
+    if (*len > DUNDI_MAX_PACKET || b->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
         *len = DUNDI_MAX_PACKET + 1;
     *from = b->from[i];
     return b->in[i];

@@ -89,7 +89,7 @@ class StormTests(unittest.TestCase):
         if os.geteuid() != 0:
             SKIPPED.append("capture")
             self.skipTest("needs root for libpcap on lo")
-        d = S.Dundid(BUILD, self.tmp.name, "cap", reg="capture = lo\ncapture_filter = %s\ncapture_buffer = 65536"
+        d = S.Dundid(BUILD, self.tmp.name, "cap", reg="capture = lo\ncapture_filter = %s\ncapture_buffer = 65536\ncapture_immediate = no"
                      % S.CAPTURE_FILTER)
         try:
             self.assertTrue(S.wait_until(lambda: d.answers(S.PRELOAD_FIRST), 30, "first answer"), d.log())
