@@ -61,6 +61,12 @@ class StormTests(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+    def check_exit(self, d):
+        """A clean exit: sanitizer reports (the ASan tree) make the status non-zero."""
+        self.assertEqual(d.p.returncode, 0, d.log()[-4000:])
+        self.assertNotIn("Sanitizer", d.log())
+        self.assertNotIn("runtime error", d.log())
+
     def check_lookups(self, res):
         self.assertGreater(res["lookups"], 0)
         self.assertEqual(res["timeouts"], 0, res)
@@ -83,6 +89,7 @@ class StormTests(unittest.TestCase):
             self.assertTrue(d.answers(3004999) and d.answers(5004999))
         finally:
             d.stop()
+        self.check_exit(d)
 
     def test_capture_storm(self):
         """3000 phones as plain SIP on lo, captured by libpcap with the REGISTER filter."""
@@ -100,6 +107,7 @@ class StormTests(unittest.TestCase):
             self.assertTrue(d.answers(6002999))
         finally:
             d.stop()
+        self.check_exit(d)
 
     def test_realtime_rows(self):
         """10 000 rows in sippeers and in ps_contacts: all loaded, again after a reconnect;
@@ -137,7 +145,7 @@ class StormTests(unittest.TestCase):
                     self.assertTrue(d.answers(1000000) and not d.answers(1000000 + rows - 1))
                 finally:
                     d.stop()
-                self.assertEqual(d.p.returncode, 0, d.log())
+                self.check_exit(d)
         finally:
             db.stop()
             db.cleanup()
