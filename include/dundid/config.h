@@ -116,6 +116,8 @@ struct reg_conf {
     char capture[CONF_STR_MAX]; /* interface; "" = no live capture */
     char capture_filter[CONF_STR_MAX];
     char capture_file[CONF_STR_MAX]; /* a pcap file replayed at start */
+    int capture_buffer_kb;           /* pcap_set_buffer_size, in KiB */
+    bool capture_immediate;          /* pcap immediate mode; no: TPACKET_V3 blocks, fewer wakeups */
     bool has_hep;
     struct dundi_addr hep;
     struct conf_addr_text hep_text; /* the host part of hep = */

@@ -38,6 +38,16 @@ struct evbuffer;
       "Live phone bindings in the registration table.")                                                               \
     X(reg_extensions, gauge, "reg_extensions", "registration_extensions", NULL,                                       \
       "Extensions with at least one binding.")                                                                        \
+    X(hep_queued_bytes, gauge, "hep_queued_bytes", "hep_queued_bytes", NULL,                                          \
+      "Bytes waiting in the HEP socket's receive queue (the HEP feed's backlog).")                                   \
+    X(hep_drops, counter, "hep_drops", "hep_kernel_drops", NULL,                                                      \
+      "HEP datagrams the kernel dropped because the receive queue was full.")                                         \
+    X(capture_drops, counter, "capture_drops", "capture_kernel_drops", NULL,                                          \
+      "Packets the capture lost for want of buffer space (pcap_stats ps_drop).")                                      \
+    X(capture_ifdrops, counter, "capture_ifdrops", "capture_interface_drops", NULL,                                   \
+      "Packets the interface dropped (pcap_stats ps_ifdrop).")                                                        \
+    X(realtime_backlog, gauge, "realtime_backlog", "realtime_backlog", NULL,                                          \
+      "RealTime queries queued or running and table walks under way (the RealTime feed's backlog).")                 \
     X(log_suppressed, counter, "log_suppressed", "log_suppressed", NULL, "Log lines suppressed as repeats.")
 
 enum counter_derived {

@@ -38,6 +38,8 @@ struct realtime_status {
     uint64_t ondemand_asked, ondemand_answered, ondemand_timeouts, ondemand_skipped;
     uint64_t last_query_ms, max_query_ms; /* query latency: execute to last row */
     int64_t last_poll;                    /* epoch seconds of the last finished poll */
+    uint64_t walk_steps;                  /* bounded table-walk steps (end of full passes, rechecks) */
+    uint64_t backlog;                     /* queries queued or running, and walks under way */
 };
 
 const char *realtime_state_name(enum realtime_state s);

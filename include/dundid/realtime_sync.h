@@ -32,6 +32,10 @@ struct rt_sync {
     char key[REG_EXT_MAX + 1];
     uint64_t *seen; /* open addressing, 0 = empty */
     size_t seen_n, seen_cap;
+    uint64_t *old; /* the set before it last grew, moved into seen a few entries per insert */
+    size_t old_cap, old_pos;
+    size_t full_n; /* rows the last FULL pass saw: the next one's set starts that big */
+    size_t cursor; /* of the walk that ends a FULL pass (rt_sync_end_step) */
     bool seen_overflow;
     int64_t hwm; /* highest expiry seen in FULL/INCR passes */
 };
@@ -46,6 +50,10 @@ int rt_sync_row(struct rt_sync *y, struct regtable *t, const struct realtime_con
 /* End of the pass: removes what a FULL or KEY pass did not see. Returns
  * how many bindings were removed. */
 size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now);
+/* The same in bounded steps, one a loop turn: each walks at most max_buckets
+ * buckets of the table and removes at most a batch; adds to *removed.
+ * Returns true while more steps are needed. */
+bool rt_sync_end_step(struct rt_sync *y, struct regtable *t, int64_t now, size_t max_buckets, size_t *removed);
 /* Remove every RealTime binding (the feed was turned off). */
 size_t rt_sync_remove_all(struct regtable *t, int64_t now);
 /* The expiry threshold of the next incremental query: rows with an expiry
@@ -56,5 +64,9 @@ int64_t rt_sync_incr_after(const struct rt_sync *y, int64_t now);
  * high-water mark escapes the incremental query. At most max, no repeats. */
 size_t rt_sync_expiring(const struct regtable *t, int64_t now, int64_t before, char (*out)[REG_EXT_MAX + 1],
                         size_t max);
+/* The same in bounded steps over *cursor (0 to begin), *n extensions found so
+ * far: returns true while more steps are needed. */
+bool rt_sync_expiring_step(const struct regtable *t, int64_t now, int64_t before, size_t *cursor, size_t max_buckets,
+                           char (*out)[REG_EXT_MAX + 1], size_t *n, size_t max);
 
 #endif

@@ -29,6 +29,16 @@ void registrations_reload(struct server *s, const struct config *old);
 int registrations_save(struct server *s);
 void registrations_stop(struct server *s);
 
+/* What the feeds have not handled yet, and what the kernel dropped before
+ * they could (read when asked: the counters and metrics). */
+struct feed_backlog {
+    uint64_t hep_queued_bytes; /* in the HEP socket's receive queue */
+    uint64_t hep_drops;        /* datagrams the kernel dropped: the queue was full */
+    uint64_t capture_drops;    /* pcap_stats ps_drop: no room in the capture buffer */
+    uint64_t capture_ifdrops;  /* pcap_stats ps_ifdrop: dropped by the interface */
+};
+void registrations_backlog(const struct server *s, struct feed_backlog *out);
+
 const struct feed_stats *registrations_feed_stats(const struct server *s);
 void registrations_sip_stats(const struct server *s, struct sipfeed_stats *out);
 

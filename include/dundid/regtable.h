@@ -134,6 +134,15 @@ int64_t regtable_next_expiry(const struct regtable *rt);
 /* Every binding, in no particular order. Stop early by returning false. */
 void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx);
 
+/* A walk in bounded steps (a loop turn each): the bindings of at most
+ * max_buckets hash buckets from *cursor (0 to begin). Returns true while
+ * there is more (call again with the same cursor), false when the walk is
+ * over (*cursor back to 0). fn returning false ends the step early; the next
+ * step starts again at that bucket. Changes between steps are allowed: a
+ * binding added or moved by a growing table may be missed or seen twice. */
+bool regtable_walk(const struct regtable *rt, size_t *cursor, size_t max_buckets,
+                   bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx);
+
 void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out);
 
 #endif

@@ -68,7 +68,9 @@ enum lookup_outcome { LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_REFUSED, LOOKUP_OUT
     X(lag_max_ms, gauge, "lag_max_ms", "loop_lag_max_milliseconds", NULL,                                             \
       "Largest lateness of the 100 ms event-loop probe.")                                                             \
     X(lag_last_ms, gauge, "lag_last_ms", "loop_lag_last_milliseconds", NULL,                                          \
-      "Last lateness of the 100 ms event-loop probe.")
+      "Last lateness of the 100 ms event-loop probe.")                                                                \
+    X(work_max_us, gauge, "work_max_us", "loop_work_max_microseconds", NULL,                                          \
+      "Longest single piece of loop work: CPU time of one socket, feed or timer callback.")
 
 /* Answered lookups by the time from the request to the DPRESPONSE: upper
  * bounds in ms of the histogram's buckets, the last bucket being +Inf. */

@@ -67,7 +67,12 @@ struct server {
     struct ratelimit *rl_keys; /* RSA checks of offered session keys (CPU) */
     struct event *lag_ev;      /* loop-lag probe */
     uint64_t lag_due_ms;
+    uint64_t work_t0_ns; /* thread CPU time at looplag_work_begin */
+    unsigned work_depth;
     struct realtime *realtime; /* the Asterisk RealTime feed (reg/realtime.c) */
+    struct udp_batch *batch;   /* recvmmsg/sendmmsg buffers of the DUNDi sockets */
+    bool batching;             /* replies are queued until the received batch is handled */
+    bool prio;                 /* the base has two priorities: lookups first, feeds after */
     /* Operator switches (dundictl); storehistory follows the file on reload. */
     bool storehistory;
     bool debug_all;
@@ -84,6 +89,13 @@ struct server {
 
 /* Operator debugging (debug.c): log the packets to and from addr when
  * debugging is on for everyone or for the peer at addr. */
+/* Feed work (capture, HEP, RealTime) runs only when no lookup is waiting:
+ * give ev the lower priority. Call before event_add. */
+void server_feed_event(struct server *s, struct event *ev);
+/* Run ev (a timer event) on a later loop turn, after the loop looked for
+ * input: event_active would run it again within the same turn, so a feed
+ * continuing itself that way would hold the loop until it is done. */
+void server_yield(struct server *s, struct event *ev);
 void server_debug_packet(struct server *s, bool tx, const struct dundi_addr *addr, const uint8_t *pkt, size_t len);
 /* The engine's inner hook: a message inside an envelope, in clear. */
 void server_debug_inner(void *ctx, bool tx, const struct trans *t, const struct dundi_hdr *h, const uint8_t *ies,

@@ -264,6 +264,8 @@ static void set_defaults(struct config *c)
     snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
     snprintf(c->reg.regcontext, sizeof(c->reg.regcontext), "%s", REG_DEFAULT_CONTEXT);
     snprintf(c->reg.capture_filter, sizeof(c->reg.capture_filter), "udp port 5060");
+    c->reg.capture_buffer_kb = 8192;
+    c->reg.capture_immediate = true; /* each REGISTER at once; "no" for storms (see the manual) */
     snprintf(c->reg.statefile, sizeof(c->reg.statefile), "%s", REG_DEFAULT_STATEFILE);
     c->reg.state_interval_s = 60;
     c->reg.max_bindings = 8;

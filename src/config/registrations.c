@@ -17,6 +17,8 @@ static const struct opt reg_opts[] = {
     {"capture", OPT_WORD, 0, CONF_STR_MAX, NULL, F(reg.capture)},
     {"capture_filter", OPT_WORD, 0, CONF_STR_MAX, NULL, F(reg.capture_filter)},
     {"capture_file", OPT_WORD, 0, CONF_STR_MAX, NULL, F(reg.capture_file)},
+    {"capture_buffer", OPT_INT, 64, 1048576, "KiB", F(reg.capture_buffer_kb)},
+    {"capture_immediate", OPT_BOOL, 0, 0, NULL, F(reg.capture_immediate)},
     {"hep_password", OPT_WORD, 0, CONF_STR_MAX, NULL, F(reg.hep_password)},
     {"max_bindings", OPT_INT, 1, REG_MAX_BINDINGS_LIMIT, "bindings", F(reg.max_bindings)},
     {"state_interval", OPT_INT, 1, 86400, "seconds", F(reg.state_interval_s)},

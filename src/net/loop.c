@@ -25,7 +25,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     l->armed_for = UINT64_MAX;
+    if (l->around)
+        l->around(l->around_ctx, true);
     timerq_run(&l->tq, clock_now_ms());
+    if (l->around)
+        l->around(l->around_ctx, false);
     /* Timers armed while running were reported already; this covers a
      * deadline that was there before (or one whose earlier timer was cancelled). */
     uint64_t next = timerq_next(&l->tq);

@@ -11,6 +11,7 @@
 #include "dundid/ctl_out.h"
 #include "dundid/log.h"
 #include "dundid/realtime.h"
+#include "dundid/registrations.h"
 #include "dundid/regtable.h"
 
 /* lookups[] and the three named members are the same memory. */
@@ -67,6 +68,17 @@ void counters_snapshot(const struct server *s, struct counters_src *src)
         regtable_get_stats(regs, &rs);
         d[COUNTER_reg_bindings] = rs.bindings;
         d[COUNTER_reg_extensions] = rs.extensions;
+    }
+    struct feed_backlog fb;
+    registrations_backlog(s, &fb);
+    d[COUNTER_hep_queued_bytes] = fb.hep_queued_bytes;
+    d[COUNTER_hep_drops] = fb.hep_drops;
+    d[COUNTER_capture_drops] = fb.capture_drops;
+    d[COUNTER_capture_ifdrops] = fb.capture_ifdrops;
+    if (server_realtime(s)) {
+        struct realtime_status rs;
+        realtime_get_status(server_realtime(s), &rs);
+        d[COUNTER_realtime_backlog] = rs.backlog;
     }
     d[COUNTER_log_suppressed] = log_suppressed_total();
 }

@@ -19,20 +19,51 @@ static uint64_t binding_hash(const char *ext, const char *contact, const char *r
     return h ? h : 1;
 }
 
+static bool probe(const uint64_t *v, size_t cap, uint64_t h)
+{
+    if (!cap)
+        return false;
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (v[i] == h)
+            return true;
+        if (!v[i])
+            return false;
+    }
+}
+
 static bool seen_has(const struct rt_sync *y, uint64_t h)
 {
-    if (!y->seen_cap)
-        return false;
-    for (size_t i = h & (y->seen_cap - 1);; i = (i + 1) & (y->seen_cap - 1)) {
-        if (y->seen[i] == h)
-            return true;
-        if (!y->seen[i])
-            return false;
+    return probe(y->seen, y->seen_cap, h) || probe(y->old, y->old_cap, h);
+}
+
+static void insert(uint64_t *v, size_t cap, uint64_t h)
+{
+    size_t i = h & (cap - 1);
+    while (v[i])
+        i = (i + 1) & (cap - 1);
+    v[i] = h;
+}
+
+/* Growing moves the old set over a few entries per insert, so no single row
+ * pays for rehashing a million (a loop turn stays short). */
+static void migrate(struct rt_sync *y, size_t slots)
+{
+    for (; y->old && slots--; y->old_pos++) {
+        if (y->old_pos == y->old_cap) {
+            free(y->old);
+            y->old = NULL;
+            y->old_cap = y->old_pos = 0;
+            return;
+        }
+        uint64_t h = y->old[y->old_pos];
+        if (h && !probe(y->seen, y->seen_cap, h))
+            insert(y->seen, y->seen_cap, h);
     }
 }
 
 static void seen_put(struct rt_sync *y, uint64_t h)
 {
+    migrate(y, 64);
     if (seen_has(y, h))
         return;
     if (y->seen_n >= RT_SYNC_MAX_SEEN) {
@@ -40,27 +71,20 @@ static void seen_put(struct rt_sync *y, uint64_t h)
         return;
     }
     if ((y->seen_n + 1) * 2 > y->seen_cap) {
+        migrate(y, SIZE_MAX); /* rare: only when the set doubled before the last move finished */
         size_t cap = y->seen_cap ? y->seen_cap * 2 : 1024;
         uint64_t *v = calloc(cap, sizeof(*v));
         if (!v) {
             y->seen_overflow = true; /* without the set, removing would be guessing */
             return;
         }
-        for (size_t i = 0; i < y->seen_cap; i++)
-            if (y->seen[i]) {
-                size_t j = y->seen[i] & (cap - 1);
-                while (v[j])
-                    j = (j + 1) & (cap - 1);
-                v[j] = y->seen[i];
-            }
-        free(y->seen);
+        y->old = y->seen;
+        y->old_cap = y->seen_cap;
+        y->old_pos = 0;
         y->seen = v;
         y->seen_cap = cap;
     }
-    size_t i = h & (y->seen_cap - 1);
-    while (y->seen[i])
-        i = (i + 1) & (y->seen_cap - 1);
-    y->seen[i] = h;
+    insert(y->seen, y->seen_cap, h);
     y->seen_n++;
 }
 
@@ -69,6 +93,7 @@ void rt_sync_init(struct rt_sync *y) { memset(y, 0, sizeof(*y)); }
 void rt_sync_free(struct rt_sync *y)
 {
     free(y->seen);
+    free(y->old);
     memset(y, 0, sizeof(*y));
 }
 
@@ -76,12 +101,24 @@ void rt_sync_reset(struct rt_sync *y) { y->hwm = 0; }
 
 void rt_sync_begin(struct rt_sync *y, enum rt_pass pass, const char *key)
 {
-    y->pass = pass;
     snprintf(y->key, sizeof(y->key), "%s", key ? key : "");
+    /* A fresh set sized for the last pass (calloc of a big block is pages
+     * zeroed on first touch, not a memset of tens of MB in one turn). */
+    if (y->pass == RT_PASS_FULL)
+        y->full_n = y->seen_n;
+    size_t cap = 1024, want = pass == RT_PASS_FULL ? y->full_n * 5 / 2 : 0;
+    while (cap < want && cap < (size_t)RT_SYNC_MAX_SEEN * 4)
+        cap *= 2;
+    free(y->seen);
+    free(y->old);
+    y->old = NULL;
+    y->old_cap = y->old_pos = 0;
+    y->seen = calloc(cap, sizeof(*y->seen));
+    y->seen_cap = y->seen ? cap : 0;
     y->seen_n = 0;
     y->seen_overflow = false;
-    if (y->seen_cap)
-        memset(y->seen, 0, y->seen_cap * sizeof(*y->seen));
+    y->cursor = 0;
+    y->pass = pass;
 }
 
 /* A binding to take out, copied: the table's strings change under removals. */
@@ -174,14 +211,14 @@ static bool collect_unseen(void *ctx, const struct reg_binding *b)
     return true;
 }
 
-size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now)
+bool rt_sync_end_step(struct rt_sync *y, struct regtable *t, int64_t now, size_t max_buckets, size_t *removed)
 {
-    size_t removed = 0;
     if (y->pass == RT_PASS_INCR || y->seen_overflow)
-        return 0;
+        return false;
     struct stale *v = malloc(SYNC_BATCH * sizeof(*v));
     if (!v)
-        return 0;
+        return false;
+    bool more = false;
     if (y->pass == RT_PASS_KEY) {
         struct reg_binding b[SYNC_BATCH];
         size_t n = regtable_get(t, y->key, now, b, SYNC_BATCH), k = 0;
@@ -189,18 +226,23 @@ size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now)
             if (reg_binding_vouched(&b[i], REG_FEED_REALTIME) &&
                 !seen_has(y, binding_hash(b[i].ext, b[i].contact, b[i].registrar)))
                 stale_copy(&v[k++], &b[i]);
-        removed = remove_stale(t, v, k, now);
+        *removed += remove_stale(t, v, k, now);
     } else {
-        /* Removing while walking is not allowed: collect a batch, remove, walk again. */
-        for (unsigned rounds = 0; rounds < 100000; rounds++) {
-            struct collect c = {y, v, 0, SYNC_BATCH, false};
-            regtable_foreach(t, collect_unseen, &c);
-            removed += remove_stale(t, v, c.n, now);
-            if (!c.more)
-                break;
-        }
+        /* Removing while walking is not allowed: collect a batch, remove, go on from that bucket. */
+        struct collect c = {y, v, 0, SYNC_BATCH, false};
+        more = regtable_walk(t, &y->cursor, max_buckets, collect_unseen, &c);
+        *removed += remove_stale(t, v, c.n, now);
     }
     free(v);
+    return more;
+}
+
+size_t rt_sync_end(struct rt_sync *y, struct regtable *t, int64_t now)
+{
+    size_t removed = 0;
+    y->cursor = 0;
+    while (rt_sync_end_step(y, t, now, SIZE_MAX, &removed))
+        ;
     return removed;
 }
 
@@ -267,4 +309,21 @@ size_t rt_sync_expiring(const struct regtable *t, int64_t now, int64_t before, c
     if (max)
         regtable_foreach(t, collect_expiring, &e);
     return e.n;
+}
+
+bool rt_sync_expiring_step(const struct regtable *t, int64_t now, int64_t before, size_t *cursor, size_t max_buckets,
+                           char (*out)[REG_EXT_MAX + 1], size_t *n, size_t max)
+{
+    if (*n >= max) {
+        *cursor = 0;
+        return false;
+    }
+    struct expiring e = {now, before, out, *n, max};
+    bool more = regtable_walk(t, cursor, max_buckets, collect_expiring, &e);
+    *n = e.n;
+    if (more && e.n >= max) { /* full: this walk is over */
+        *cursor = 0;
+        more = false;
+    }
+    return more;
 }

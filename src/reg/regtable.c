@@ -34,6 +34,11 @@ struct ext {
 
 struct regtable {
     struct ext **buckets;
+    /* While the hash grows, the old buckets are moved over a few at a time
+     * (MOVE_PER_CHANGE per change), so no single change rehashes a million
+     * extensions: buckets old[moved..nold) still hold their chains. */
+    struct ext **old;
+    size_t nold, moved;
     uint32_t *prefixes; /* per hashed proper prefix: how many extensions have it */
     size_t nbuckets, nexts;
     struct heap heap; /* every binding by expiry */
@@ -75,12 +80,48 @@ static void count_prefixes(struct regtable *rt, const char *name, int delta)
     }
 }
 
+#define MOVE_PER_CHANGE 8 /* old buckets moved per change while the hash grows */
+
+/* Where name is, or the end of the chain it would go to (always in the new buckets). */
 static struct ext **ext_slot(const struct regtable *rt, const char *name)
 {
-    struct ext **pp = &rt->buckets[hash_ext(rt, name) & (rt->nbuckets - 1)];
+    uint64_t h = hash_ext(rt, name);
+    struct ext **pp;
+    if (rt->old && (h & (rt->nold - 1)) >= rt->moved) {
+        for (pp = &rt->old[h & (rt->nold - 1)]; *pp; pp = &(*pp)->next)
+            if (!strcmp((*pp)->name, name))
+                return pp;
+    }
+    pp = &rt->buckets[h & (rt->nbuckets - 1)];
     while (*pp && strcmp((*pp)->name, name))
         pp = &(*pp)->next;
     return pp;
+}
+
+static void drop_old(struct regtable *rt)
+{
+    free(rt->old);
+    rt->st.memory_bytes -= rt->nold * sizeof(*rt->old);
+    rt->old = NULL;
+    rt->nold = rt->moved = 0;
+}
+
+/* Move up to k old buckets into the new ones. */
+static void move_buckets(struct regtable *rt, size_t k)
+{
+    for (; rt->old && k--; rt->moved++) {
+        if (rt->moved == rt->nold) {
+            drop_old(rt);
+            return;
+        }
+        for (struct ext *e = rt->old[rt->moved], *next; e; e = next) {
+            next = e->next;
+            size_t h = hash_ext(rt, e->name) & (rt->nbuckets - 1);
+            e->next = rt->buckets[h];
+            rt->buckets[h] = e;
+        }
+        rt->old[rt->moved] = NULL;
+    }
 }
 
 static int resize_buckets(struct regtable *rt, size_t n)
@@ -88,15 +129,11 @@ static int resize_buckets(struct regtable *rt, size_t n)
     struct ext **b = calloc(n, sizeof(*b));
     if (!b)
         return -1;
-    for (size_t i = 0; i < rt->nbuckets; i++)
-        for (struct ext *e = rt->buckets[i], *next; e; e = next) {
-            next = e->next;
-            size_t h = hash_ext(rt, e->name) & (n - 1);
-            e->next = b[h];
-            b[h] = e;
-        }
-    free(rt->buckets);
-    rt->st.memory_bytes += (n - rt->nbuckets) * sizeof(*b);
+    move_buckets(rt, SIZE_MAX); /* a growth before the last one finished (rare) */
+    rt->old = rt->buckets;
+    rt->nold = rt->nbuckets;
+    rt->moved = 0;
+    rt->st.memory_bytes += n * sizeof(*b);
     rt->buckets = b;
     rt->nbuckets = n;
     return 0;
@@ -161,6 +198,7 @@ static void release_if_empty(struct regtable *rt)
         return;
     rt->st.memory_bytes -= rt->heap.cap * sizeof(*rt->heap.v);
     heap_free(&rt->heap);
+    drop_old(rt);
     struct ext **b;
     if (rt->nbuckets > INITIAL_BUCKETS && (b = calloc(INITIAL_BUCKETS, sizeof(*b)))) {
         rt->st.memory_bytes -= (rt->nbuckets - INITIAL_BUCKETS) * sizeof(*b);
@@ -287,6 +325,7 @@ void regtable_clear(struct regtable *rt)
         memset(rt->prefixes, 0, PREFIX_SLOTS * sizeof(*rt->prefixes));
     free_all(rt, !many);
     memset(rt->buckets, 0, rt->nbuckets * sizeof(*rt->buckets));
+    drop_old(rt);
     release_if_empty(rt);
     memset(&rt->st, 0, sizeof(rt->st));
     rt->st.memory_bytes = base_bytes(rt);
@@ -300,6 +339,7 @@ void regtable_free(struct regtable *rt)
     free_all(rt, false);
     heap_free(&rt->heap);
     departures_free(rt->gone);
+    free(rt->old);
     free(rt->buckets);
     free(rt->prefixes);
     free(rt);
@@ -310,8 +350,8 @@ void regtable_reserve(struct regtable *rt, size_t n)
     size_t want = rt->nbuckets;
     while (want < n && want < ((size_t)1 << 26))
         want *= 2;
-    if (want > rt->nbuckets)
-        resize_buckets(rt, want); /* on failure the table just grows later */
+    if (want > rt->nbuckets && resize_buckets(rt, want) == 0) /* on failure the table just grows later */
+        move_buckets(rt, SIZE_MAX);
 }
 
 void regtable_set_max_bindings(struct regtable *rt, unsigned max)
@@ -425,6 +465,7 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
     }
     char name[REG_EXT_MAX + 1];
     strcpy(name, u->ext);
+    move_buckets(rt, MOVE_PER_CHANGE);
     struct ext **ep = ext_slot(rt, name);
     struct ext *e = *ep;
     struct bind *b = e ? find_bind(e, u->contact, u->registrar) : NULL;
@@ -456,7 +497,7 @@ int regtable_apply(struct regtable *rt, const struct reg_update *u, int64_t now)
     }
 
     if (!e) {
-        if (rt->nexts >= rt->nbuckets && resize_buckets(rt, rt->nbuckets * 2) == 0)
+        if (rt->nexts >= rt->nbuckets && !rt->old && resize_buckets(rt, rt->nbuckets * 2) == 0)
             ep = ext_slot(rt, name);
         size_t ln = strlen(name);
         e = malloc(sizeof(*e) + ln + 1);
@@ -590,8 +631,9 @@ void regtable_foreach(const struct regtable *rt, bool (*fn)(void *ctx, const str
 {
     struct reg_binding rb;
     size_t left = rt->nexts; /* stop at the last extension, not the last bucket */
-    for (size_t i = 0; left && i < rt->nbuckets; i++)
-        for (const struct ext *e = rt->buckets[i]; e; e = e->next, left--)
+    for (size_t i = 0; left && i < rt->nbuckets + rt->nold; i++)
+        for (const struct ext *e = i < rt->nbuckets ? rt->buckets[i] : rt->old[i - rt->nbuckets]; e;
+             e = e->next, left--)
             for (const struct bind *b = e->binds; b; b = b->next) {
                 fill_binding(b, &rb);
                 if (!fn(ctx, &rb))
@@ -606,3 +648,25 @@ void regtable_get_stats(const struct regtable *rt, struct regtable_stats *out)
     out->departures_dropped = departures_dropped(rt->gone);
     out->memory_bytes += departures_bytes(rt->gone);
 }
+bool regtable_walk(const struct regtable *rt, size_t *cursor, size_t max_buckets,
+                   bool (*fn)(void *ctx, const struct reg_binding *b), void *ctx)
+{
+    struct reg_binding rb;
+    size_t all = rt->nbuckets + rt->nold; /* the new buckets, then the old ones not moved yet */
+    size_t i = *cursor, end = max_buckets < all - (i < all ? i : all) ? i + max_buckets : all;
+    for (; i < end; i++)
+        for (const struct ext *e = i < rt->nbuckets ? rt->buckets[i] : rt->old[i - rt->nbuckets]; e; e = e->next)
+            for (const struct bind *b = e->binds; b; b = b->next) {
+                fill_binding(b, &rb);
+                if (!fn(ctx, &rb)) {
+                    *cursor = i; /* this bucket again next time */
+                    return true;
+                }
+            }
+    *cursor = i;
+    if (i < all)
+        return true;
+    *cursor = 0;
+    return false;
+}
+

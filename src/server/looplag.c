@@ -1,6 +1,8 @@
 /* Loop-lag probe: a libevent timer every LOOPLAG_PERIOD_MS whose lateness
  * is the time the loop spent on something else. A stall shows as a large
  * lag_max_ms in the stats line. */
+#include <time.h>
+
 #include "dundid/clock.h"
 #include "dundid/log.h"
 #include "dundid/looplag.h"
@@ -30,11 +32,35 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
     arm(s);
 }
 
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void looplag_work_begin(struct server *s)
+{
+    if (!s->work_depth++)
+        s->work_t0_ns = cpu_ns();
+}
+
+void looplag_work_end(struct server *s)
+{
+    if (!s->work_depth || --s->work_depth)
+        return;
+    uint64_t us = (cpu_ns() - s->work_t0_ns) / 1000u;
+    if (us > s->stats.work_max_us)
+        s->stats.work_max_us = us;
+}
+
 int looplag_start(struct server *s)
 {
     s->lag_ev = evtimer_new(s->base, on_probe, s);
     if (!s->lag_ev)
         return -1;
+    if (s->prio)
+        event_priority_set(s->lag_ev, 0);
     arm(s);
     return 0;
 }

@@ -23,17 +23,20 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <mysql.h>
 
 #include "dundid/clock.h"
 #include "dundid/log.h"
+#include "dundid/looplag.h"
 #include "dundid/realtime_row.h"
 #include "dundid/realtime_sync.h"
 #include "dundid/server_impl.h"
 
 #define RT_ROWS_PER_TURN 256      /* then yield to the loop, so answers go out */
+#define RT_TURN_US 1000           /* or sooner: the feed's work per loop turn */
 #define RT_MAX_JOBS 256           /* queued queries */
 #define RT_MAX_WAITERS 128        /* on-demand lookups waiting at once */
 #define RT_RECHECK_PER_POLL 32    /* expiring extensions re-asked per poll */
@@ -43,6 +46,7 @@
 #define RT_BACKOFF_MAX_MS 30000
 #define RT_NET_TIMEOUT_S 10       /* libmariadb's own read/write timeout */
 #define RT_CONNECT_TIMEOUT_S 5
+#define RT_WALK_BUCKETS 1024      /* table buckets per walk step (end of a full pass, rechecks) */
 
 enum job_kind { JOB_FULL, JOB_INCR, JOB_KEY };
 
@@ -74,6 +78,13 @@ struct realtime {
     struct rt_columns cols;                       /* of the connected table */
     enum op op;
     struct event *io, *kick;
+    struct event *walk_ev;   /* the bounded table walks below, one step a loop turn */
+    bool sweeping;           /* the running FULL job is removing what it did not see */
+    size_t sweep_removed;
+    bool rechecking;         /* looking for bindings about to expire (after a poll) */
+    size_t recheck_cursor, recheck_n;
+    int64_t recheck_now;
+    char recheck[RT_RECHECK_PER_POLL][REG_EXT_MAX + 1];
     struct timer poll_timer, retry_timer, stall_timer;
     unsigned backoff_ms;
     bool quiet_failures; /* the failure was logged once: retries stay quiet until connected */
@@ -101,6 +112,13 @@ struct realtime {
 };
 
 static void drive(struct realtime *rt, int ready);
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 static void run_next(struct realtime *rt);
 
 const char *realtime_state_name(enum realtime_state s)
@@ -213,12 +231,13 @@ static struct job *add_job(struct realtime *rt, enum job_kind kind, const char *
     *pp = j;
     rt->njobs++;
     if (rt->state == RT_CONNECTED && !rt->running && rt->op == OP_NONE)
-        event_active(rt->kick, EV_TIMEOUT, 0);
+        server_yield(rt->s, rt->kick);
     return j;
 }
 
 static void drop_jobs(struct realtime *rt)
 {
+    rt->sweeping = false;
     if (rt->running) {
         job_free(rt, rt->running, false);
         rt->running = NULL;
@@ -294,7 +313,18 @@ static void fail(struct realtime *rt, const char *what, const char *detail)
     rt->backoff_ms = rt->backoff_ms * 2 > RT_BACKOFF_MAX_MS ? RT_BACKOFF_MAX_MS : rt->backoff_ms * 2;
 }
 
+static void on_io_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
 static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_io_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_io_work(evutil_socket_t fd, short what, void *arg)
 {
     struct realtime *rt = arg;
     int ready = 0;
@@ -471,7 +501,7 @@ static void job_done(struct realtime *rt)
     struct job *j = rt->running;
     int64_t now = clock_wall_s();
     uint64_t ms = clock_now_ms() - rt->query_started_ms;
-    size_t removed = rt_sync_end(&rt->sync, rt->s->regtable, now);
+    size_t removed = rt->sweep_removed;
 
     rt->st.stale_removed += removed;
     rt->st.last_query_ms = ms;
@@ -620,6 +650,23 @@ static bool prepared(struct realtime *rt)
     return rt->op != OP_NONE;
 }
 
+/* The result is in: a KEY pass ends at once; a FULL pass walks the table
+ * for what it did not see in steps (on_walk), the job still running. */
+static void result_done(struct realtime *rt)
+{
+    rt->sweep_removed = 0;
+    if (rt->running->kind == JOB_FULL && rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(),
+                                                         RT_WALK_BUCKETS, &rt->sweep_removed)) {
+        rt->sweeping = true;
+        server_yield(rt->s, rt->walk_ev);
+        return;
+    }
+    if (rt->running->kind != JOB_FULL)
+        rt->sweep_removed = rt_sync_end(&rt->sync, rt->s->regtable, clock_wall_s());
+    job_done(rt);
+    run_next(rt);
+}
+
 static bool fetched(struct realtime *rt)
 {
     if (rt->ret_int == 0 || rt->ret_int == MYSQL_DATA_TRUNCATED) {
@@ -631,8 +678,7 @@ static bool fetched(struct realtime *rt)
         return false;
     }
     rt->op = OP_NONE;
-    job_done(rt);
-    run_next(rt);
+    result_done(rt);
     return rt->op != OP_NONE;
 }
 
@@ -687,7 +733,8 @@ static void run_next(struct realtime *rt)
  * the event loop (kick) so that a big result never holds up answers. */
 static void drive(struct realtime *rt, int ready)
 {
-    for (unsigned n = 0; n < RT_ROWS_PER_TURN; n++) {
+    uint64_t until = mono_us() + RT_TURN_US;
+    for (unsigned n = 0; n < RT_ROWS_PER_TURN && (n % 16 || !n || mono_us() < until); n++) {
         if (rt->op == OP_NONE)
             return;
         int status = step(rt, ready);
@@ -700,10 +747,21 @@ static void drive(struct realtime *rt, int ready)
         if (!advance(rt))
             return;
     }
-    event_active(rt->kick, EV_TIMEOUT, 0);
+    server_yield(rt->s, rt->kick);
 }
 
+static void on_kick_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_kick_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_kick_work(evutil_socket_t fd, short what, void *arg)
 {
     struct realtime *rt = arg;
     (void)fd;
@@ -727,11 +785,69 @@ static void on_poll(void *arg)
     /* One poll at a time: a slow server gets fewer polls, not a queue of them. */
     if (!find_job(rt, JOB_FULL, NULL) && !find_job(rt, JOB_INCR, NULL))
         add_job(rt, now - rt->last_full >= rt->conf.resync_s ? JOB_FULL : JOB_INCR, NULL, false);
-    char exts[RT_RECHECK_PER_POLL][REG_EXT_MAX + 1];
-    size_t n = rt_sync_expiring(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, exts, RT_RECHECK_PER_POLL);
-    for (size_t i = 0; i < n; i++)
-        if (!find_job(rt, JOB_KEY, exts[i]))
-            add_job(rt, JOB_KEY, exts[i], false);
+    /* Bindings about to expire: found by a walk in steps (on_walk). */
+    if (!rt->rechecking) {
+        rt->rechecking = true;
+        rt->recheck_cursor = rt->recheck_n = 0;
+        rt->recheck_now = now;
+        server_yield(rt->s, rt->walk_ev);
+    }
+}
+
+/* One bounded step of the table walks, then back to the loop. */
+static void on_walk_work(evutil_socket_t fd, short what, void *arg);
+
+/* CPU time of each piece of feed work goes into work_max_us. */
+static void on_walk(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = ((struct realtime *)arg)->s;
+    looplag_work_begin(s);
+    on_walk_work(fd, what, arg);
+    looplag_work_end(s);
+}
+
+static void on_walk_work(evutil_socket_t fd, short what, void *arg)
+{
+    struct realtime *rt = arg;
+    (void)fd;
+    (void)what;
+    uint64_t until = mono_us() + RT_TURN_US;
+    if (rt->sweeping && rt->running) {
+        bool more;
+        do
+            rt->st.walk_steps++;
+        while ((more = rt_sync_end_step(&rt->sync, rt->s->regtable, clock_wall_s(), RT_WALK_BUCKETS,
+                                        &rt->sweep_removed)) &&
+               mono_us() < until);
+        if (more) {
+            server_yield(rt->s, rt->walk_ev);
+            return;
+        }
+        rt->sweeping = false;
+        job_done(rt);
+        run_next(rt);
+        if (rt->op != OP_NONE)
+            drive(rt, -1);
+    }
+    if (!rt->rechecking)
+        return;
+    int64_t now = rt->recheck_now;
+    bool more;
+    do
+        rt->st.walk_steps++;
+    while ((more = rt_sync_expiring_step(rt->s->regtable, now, now + 2 * rt->conf.poll_s + 1, &rt->recheck_cursor,
+                                         RT_WALK_BUCKETS, rt->recheck, &rt->recheck_n, RT_RECHECK_PER_POLL)) &&
+           mono_us() < until);
+    if (more) {
+        server_yield(rt->s, rt->walk_ev);
+        return;
+    }
+    rt->rechecking = false;
+    if (rt->state != RT_CONNECTED)
+        return;
+    for (size_t i = 0; i < rt->recheck_n; i++)
+        if (!find_job(rt, JOB_KEY, rt->recheck[i]))
+            add_job(rt, JOB_KEY, rt->recheck[i], false);
 }
 
 /* ---- on-demand ---- */
@@ -799,10 +915,15 @@ struct realtime *realtime_new(struct server *s)
         return NULL;
     rt->s = s;
     rt->kick = event_new(s->base, -1, 0, on_kick, rt);
-    if (!rt->kick) {
+    rt->walk_ev = event_new(s->base, -1, 0, on_walk, rt);
+    if (!rt->kick || !rt->walk_ev) {
+        if (rt->kick)
+            event_free(rt->kick);
         free(rt);
         return NULL;
     }
+    server_feed_event(s, rt->kick);
+    server_feed_event(s, rt->walk_ev);
     timer_init(&rt->poll_timer, on_poll, rt);
     timer_init(&rt->retry_timer, on_retry, rt);
     timer_init(&rt->stall_timer, on_stall, rt);
@@ -818,6 +939,8 @@ static void stop(struct realtime *rt)
     timerq_cancel(&rt->s->loop.tq, &rt->poll_timer);
     timerq_cancel(&rt->s->loop.tq, &rt->retry_timer);
     event_del(rt->kick);
+    event_del(rt->walk_ev);
+    rt->rechecking = false;
     rt->state = RT_OFF;
 }
 
@@ -828,6 +951,7 @@ void realtime_free(struct realtime *rt)
     stop(rt);
     rt_sync_free(&rt->sync);
     event_free(rt->kick);
+    event_free(rt->walk_ev);
     free(rt);
 }
 
@@ -885,6 +1009,7 @@ void realtime_get_status(const struct realtime *rt, struct realtime_status *out)
 {
     *out = rt->st;
     out->state = rt->state;
+    out->backlog = rt->njobs + (rt->running != NULL) + rt->rechecking;
 }
 
 bool realtime_behind(const struct realtime *rt) { return rt && rt->state != RT_OFF && rt->state != RT_CONNECTED; }

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "dundid/clock.h"
 #include "dundid/hep.h"
 #include "dundid/log.h"
+#include "dundid/looplag.h"
 #include "dundid/pktdecode.h"
 #include "dundid/regstate.h"
 #include "dundid/sip.h"
@@ -22,8 +24,10 @@
 
 #define TICK_MS 1000
 #define CAPTURE_BATCH 256  /* frames per readiness event */
-#define REPLAY_BATCH 4096  /* frames of a capture file per loop turn */
+#define REPLAY_BATCH 512   /* frames of a capture file per loop turn (about 1 ms) */
 #define HEP_BATCH 64
+#define HEP_RCVBUF (32 << 20) /* a storm's datagrams wait here while lookups go first (~25 k of them) */
+#define CAPTURE_TIMEOUT_MS 10 /* without immediate mode: the longest a captured packet waits */
 
 struct reg_runtime {
     struct server *s;
@@ -37,6 +41,7 @@ struct reg_runtime {
     int dlt;
     bool replaying;
     struct event *pcap_ev; /* live: readable; file: the next batch */
+    uint64_t capture_drops, capture_ifdrops; /* last pcap_stats (kept after a reload closes it) */
     /* HEP */
     int hep_fd;
     struct event *hep_ev;
@@ -134,11 +139,21 @@ static void close_capture(struct reg_runtime *rr)
     rr->replaying = false;
 }
 
+static void capture_work(struct reg_runtime *rr);
+
 static void on_capture(evutil_socket_t fd, short what, void *arg)
 {
     struct reg_runtime *rr = arg;
+    struct server *s = rr->s;
     (void)fd;
     (void)what;
+    looplag_work_begin(s);
+    capture_work(rr); /* may close the capture (rr stays) */
+    looplag_work_end(s);
+}
+
+static void capture_work(struct reg_runtime *rr)
+{
     if (!rr->replaying) {
         if (pcap_dispatch(rr->pcap, CAPTURE_BATCH, on_frame, (u_char *)rr) < 0)
             log_warning("capture: %s", pcap_geterr(rr->pcap));
@@ -146,7 +161,7 @@ static void on_capture(evutil_socket_t fd, short what, void *arg)
     }
     int n = pcap_dispatch(rr->pcap, REPLAY_BATCH, on_frame, (u_char *)rr);
     if (n > 0) { /* more to come: let the loop answer lookups between batches */
-        event_active(rr->pcap_ev, EV_TIMEOUT, 0);
+        server_yield(rr->s, rr->pcap_ev);
         return;
     }
     if (n < 0)
@@ -170,8 +185,13 @@ static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char 
         return 0;
     if (live) {
         rr->pcap = pcap_create(rc->capture, pe);
+        /* Immediate mode hands over each packet at once (TPACKET_V2); without
+         * it the kernel fills blocks (TPACKET_V3) handed over when full or
+         * after CAPTURE_TIMEOUT_MS: fewer wakeups at high rates. */
         if (rr->pcap && (pcap_set_snaplen(rr->pcap, 65535) || pcap_set_promisc(rr->pcap, 1) ||
-                         pcap_set_immediate_mode(rr->pcap, 1) || pcap_set_buffer_size(rr->pcap, 8 << 20))) {
+                         pcap_set_immediate_mode(rr->pcap, rc->capture_immediate) ||
+                         pcap_set_timeout(rr->pcap, CAPTURE_TIMEOUT_MS) ||
+                         pcap_set_buffer_size(rr->pcap, rc->capture_buffer_kb * 1024))) {
             snprintf(pe, sizeof(pe), "cannot set capture options");
         } else if (rr->pcap) {
             int rc2 = pcap_activate(rr->pcap);
@@ -212,13 +232,18 @@ static int open_capture(struct reg_runtime *rr, const struct reg_conf *rc, char 
         rr->replaying = true;
         rr->pcap_ev = event_new(rr->s->base, -1, 0, on_capture, rr);
     }
-    if (!rr->pcap_ev || (live ? event_add(rr->pcap_ev, NULL) : (event_active(rr->pcap_ev, EV_TIMEOUT, 0), 0)) < 0) {
+    if (!rr->pcap_ev || (live ? event_add(rr->pcap_ev, NULL) : (server_yield(rr->s, rr->pcap_ev), 0)) < 0) {
         snprintf(err, errlen, "capture %s: cannot watch it", what);
         close_capture(rr);
         return -1;
     }
-    log_notice("%s %s (filter '%s', link type %s)", live ? "capturing SIP on" : "replaying capture file", what,
-               rc->capture_filter, pcap_datalink_val_to_name(rr->dlt));
+    if (live)
+        log_notice("capturing SIP on %s (filter '%s', link type %s, buffer %d KiB%s)", what, rc->capture_filter,
+                   pcap_datalink_val_to_name(rr->dlt), rc->capture_buffer_kb,
+                   rc->capture_immediate ? ", immediate" : "");
+    else
+        log_notice("replaying capture file %s (filter '%s', link type %s)", what, rc->capture_filter,
+                   pcap_datalink_val_to_name(rr->dlt));
     return 0;
 }
 
@@ -275,6 +300,7 @@ static void on_hep(evutil_socket_t fd, short what, void *arg)
     struct reg_runtime *rr = arg;
     uint8_t *buf = rr->hep_buf;
     (void)what;
+    looplag_work_begin(rr->s);
     for (int i = 0; i < HEP_BATCH; i++) {
         struct dundi_addr from;
         ssize_t n = udp_recv(fd, buf, sizeof(rr->hep_buf), &from);
@@ -282,6 +308,7 @@ static void on_hep(evutil_socket_t fd, short what, void *arg)
             break;
         hep_datagram(rr, buf, (size_t)n, &from);
     }
+    looplag_work_end(rr->s);
 }
 
 static void close_hep(struct reg_runtime *rr)
@@ -305,6 +332,7 @@ static int open_hep(struct reg_runtime *rr, const struct reg_conf *rc, char *err
         snprintf(err, errlen, "hep %s: %s", where, why);
         return -1;
     }
+    udp_set_rcvbuf(rr->hep_fd, HEP_RCVBUF);
     rr->hep_ev = event_new(rr->s->base, rr->hep_fd, EV_READ | EV_PERSIST, on_hep, rr);
     if (!rr->hep_ev || event_add(rr->hep_ev, NULL) < 0) {
         snprintf(err, errlen, "hep %s: cannot watch the socket", where);
@@ -387,6 +415,7 @@ void registrations_reload(struct server *s, const struct config *old)
     regtable_set_max_bindings(s->regtable, (unsigned)rc->max_bindings);
     regtable_set_keep_other_registrars(s->regtable, rc->keep_other_registrars);
     if (strcmp(rc->capture, oc->capture) || strcmp(rc->capture_filter, oc->capture_filter) ||
+        rc->capture_buffer_kb != oc->capture_buffer_kb || rc->capture_immediate != oc->capture_immediate ||
         (strcmp(rc->capture_file, oc->capture_file) && rc->capture_file[0])) {
         close_capture(rr);
         if (open_capture(rr, rc, err, sizeof(err)) < 0)
@@ -416,6 +445,27 @@ void registrations_stop(struct server *s)
     }
     regtable_free(s->regtable);
     s->regtable = NULL;
+}
+
+void registrations_backlog(const struct server *s, struct feed_backlog *out)
+{
+    struct reg_runtime *rr = s->regrt;
+    memset(out, 0, sizeof(*out));
+    if (!rr)
+        return;
+    uint32_t mem[SK_MEMINFO_VARS] = {0};
+    socklen_t len = sizeof(mem);
+    if (rr->hep_fd >= 0 && getsockopt(rr->hep_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0) {
+        out->hep_queued_bytes = mem[SK_MEMINFO_RMEM_ALLOC];
+        out->hep_drops = mem[SK_MEMINFO_DROPS];
+    }
+    struct pcap_stat ps;
+    if (rr->pcap && !rr->replaying && pcap_stats(rr->pcap, &ps) == 0) {
+        rr->capture_drops = ps.ps_drop;
+        rr->capture_ifdrops = ps.ps_ifdrop;
+    }
+    out->capture_drops = rr->capture_drops;
+    out->capture_ifdrops = rr->capture_ifdrops;
 }
 
 const struct feed_stats *registrations_feed_stats(const struct server *s)

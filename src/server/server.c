@@ -24,8 +24,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define RECV_BATCH 64
-#define CACHE_SWEEP_MS 1000 /* datagrams per readiness event, so timers still run */
+#define RECV_BATCHES 4 /* recvmmsg calls per readiness event, so timers and feeds still run */
+#define CACHE_SWEEP_MS 1000
 /* Replies to unauthenticated senders: per source address, and in all. */
 #define UNAUTH_RATE 20
 #define UNAUTH_BURST 40
@@ -44,8 +44,29 @@ static int udp_transmit(void *ctx, const struct dundi_addr *to, const uint8_t *p
     struct server *s = ctx;
     for (int i = 0; i < 2; i++)
         if (s->fd[i] >= 0 && s->family[i] == to->ss.ss_family)
-            return udp_send(s->fd[i], to, pkt, len);
+            return s->batching ? udp_batch_send(s->batch, s->fd[i], to, pkt, len) : udp_send(s->fd[i], to, pkt, len);
     return -1;
+}
+
+void server_yield(struct server *s, struct event *ev)
+{
+    static const struct timeval now = {0, 0};
+    (void)s;
+    event_add(ev, &now);
+}
+
+static void around_timers(void *ctx, bool before)
+{
+    if (before)
+        looplag_work_begin(ctx);
+    else
+        looplag_work_end(ctx);
+}
+
+void server_feed_event(struct server *s, struct event *ev)
+{
+    if (s->prio)
+        event_priority_set(ev, 1);
 }
 
 static int server_send(void *ctx, const struct dundi_addr *to, const uint8_t *pkt, size_t len)
@@ -62,19 +83,28 @@ void server_input(struct server *s, const struct dundi_addr *from, const uint8_t
     trans_engine_input(s->eng, from, pkt, len);
 }
 
+/* Datagrams in batches (recvmmsg), their replies out in batches (sendmmsg). */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
-    uint8_t buf[DUNDI_MAX_PACKET + 1];
     (void)what;
 
-    for (int n = 0; n < RECV_BATCH; n++) {
-        struct dundi_addr from;
-        ssize_t got = udp_recv(fd, buf, sizeof(buf), &from);
-        if (got < 0)
+    looplag_work_begin(s);
+    for (int round = 0; round < RECV_BATCHES; round++) {
+        int n = udp_recv_batch(fd, s->batch);
+        s->batching = true;
+        for (int i = 0; i < n; i++) {
+            struct dundi_addr from;
+            size_t len;
+            const uint8_t *pkt = udp_batch_msg(s->batch, i, &len, &from);
+            server_input(s, &from, pkt, len);
+        }
+        s->batching = false;
+        udp_batch_flush(s->batch);
+        if (n < UDP_BATCH)
             break;
-        server_input(s, &from, buf, (size_t)got > sizeof(buf) ? DUNDI_MAX_PACKET + 1 : (size_t)got);
     }
+    looplag_work_end(s);
 }
 
 /* Expired cache entries go in small batches, so a big cache never stalls the loop. */
@@ -110,6 +140,8 @@ static int open_sockets(struct server *s, char *err, size_t errlen)
             return -1;
         s->family[i] = addrs[i]->ss.ss_family;
         s->ev[i] = event_new(s->base, s->fd[i], EV_READ | EV_PERSIST, on_readable, s);
+        if (s->ev[i] && s->prio)
+            event_priority_set(s->ev[i], 0);
         if (!s->ev[i] || event_add(s->ev[i], NULL) < 0) {
             snprintf(err, errlen, "cannot watch the socket");
             return -1;
@@ -129,8 +161,13 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
     s->conf = conf;
     s->storehistory = conf->storehistory;
     secret_init(&s->secret, clock_wall_s());
+    /* Lookups first: the DUNDi sockets, the timers and the lag probe at
+     * priority 0; feed work (server_feed_event) at 1, run only when nothing
+     * of priority 0 is ready. Events made before keep priority 0. */
+    s->prio = event_base_get_npriorities(base) == 2 || event_base_priority_init(base, 2) == 0;
     s->scratch = malloc(sizeof(*s->scratch));
-    if (!s->scratch || loop_init(&s->loop, base) < 0) {
+    s->batch = udp_batch_new();
+    if (!s->scratch || !s->batch || loop_init(&s->loop, base) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -144,6 +181,10 @@ int server_init(struct server *s, struct event_base *base, struct config *conf, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (s->prio)
+        event_priority_set(s->loop.tick, 0);
+    s->loop.around = around_timers;
+    s->loop.around_ctx = s;
     s->eng->send = server_send;
     s->eng->send_ctx = s;
     s->eng->inner = server_debug_inner;
@@ -206,6 +247,7 @@ void server_free(struct server *s)
     cache_free(s->cache);
     config_free(s->conf);
     free(s->scratch);
+    udp_batch_free(s->batch);
     free(s->rl);
     free(s->rl_keys);
     memset(s, 0, sizeof(*s));

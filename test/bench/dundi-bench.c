@@ -34,6 +34,9 @@ struct bench {
     unsigned ttl;
     unsigned total, window, started, done, answered, unanswered, failed, timeouts;
     unsigned max_seconds;
+    unsigned rate; /* --rate: lookups started per second (0: keep the window full) */
+    struct timer pacer;
+    uint64_t paced, skipped;
     uint64_t t0;
     uint32_t *lat_us;
     /* encryption: one session key, sent in full once, then by CRC (as a peer does) */
@@ -79,8 +82,25 @@ static void record(struct one *o, enum outcome what)
     }
     if (b->done >= b->total)
         event_base_loopbreak(b->base);
-    else if (b->started < b->total)
+    else if (b->started < b->total && !b->rate)
         start_one(b);
+}
+
+/* --rate: every millisecond, start the lookups that are due by now (the
+ * window still caps how many are in flight; those over it are skipped and
+ * show as a rate below the one asked). */
+static void on_pace(void *arg)
+{
+    struct bench *b = arg;
+    uint64_t due = (now_us() - b->t0) * b->rate / 1000000u;
+    for (; b->paced < due && b->started < b->total; b->paced++) {
+        if (b->started - b->done >= b->window)
+            b->skipped++; /* the server is behind: this one is not sent */
+        else
+            start_one(b);
+    }
+    if (b->started < b->total)
+        timerq_arm(&b->loop.tq, &b->pacer, clock_now_ms() + 1);
 }
 
 static void on_command(struct trans *t, struct dundi_hdr *h, const uint8_t *ies, size_t len)
@@ -219,6 +239,8 @@ static void usage(FILE *f)
             "  -k, --keydir D -i, --inkey K -o, --outkey K   encrypt, as a keyed peer does\n"
             "  -b, --bypass             set CACHEBYPASS\n"
             "  -T, --ttl N              TTL of the requests (default 2: a lookup server may forward once)\n"
+            "  -r, --rate N             start N lookups a second (the window caps those in flight;\n"
+            "                           ones due while it is full are skipped and counted)\n"
             "  -j, --json               one JSON object instead of name/value pairs\n"
             "  -R, --reflect ADDR:PORT  be a canned responder instead (the machine's ceiling)\n"
             "prints: lookups answered unanswered failed timeouts seconds lookups/s p50/p90/p99/p99.9/max (us)\n");
@@ -294,7 +316,7 @@ int main(int argc, char **argv)
         {"keydir", required_argument, NULL, 'k'},   {"inkey", required_argument, NULL, 'i'},
         {"outkey", required_argument, NULL, 'o'},   {"bypass", no_argument, NULL, 'b'},
         {"ttl", required_argument, NULL, 'T'},
-        {"json", no_argument, NULL, 'j'},           {"reflect", required_argument, NULL, 'R'},
+        {"json", no_argument, NULL, 'j'},           {"rate", required_argument, NULL, 'r'},           {"reflect", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int opt;
@@ -307,7 +329,7 @@ int main(int argc, char **argv)
     b.ttl = 2;
     strcpy(b.context, "priv");
     eid_parse(&b.eid, "02:00:00:00:00:99");
-    while ((opt = getopt_long(argc, argv, "n:c:t:e:x:p:s:k:i:o:N:d:bjR:T:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:c:t:e:x:p:s:k:i:o:N:d:bjR:T:r:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'n': b.total = (unsigned)strtoul(optarg, NULL, 10); count_set = true; break;
         case 'c': b.window = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -340,6 +362,7 @@ int main(int argc, char **argv)
         case 'b': b.bypass = true; break;
         case 'T': b.ttl = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'j': json = true; break;
+        case 'r': b.rate = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'R': reflect = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -406,7 +429,11 @@ int main(int argc, char **argv)
         timerq_arm(&b.loop.tq, &load_over, clock_now_ms() + duration * 1000u);
 
     uint64_t t0 = now_us();
-    for (unsigned i = 0; i < b.window && b.started < b.total; i++)
+    b.t0 = t0;
+    timer_init(&b.pacer, on_pace, &b);
+    if (b.rate)
+        on_pace(&b);
+    for (unsigned i = 0; !b.rate && i < b.window && b.started < b.total; i++)
         start_one(&b);
     event_base_dispatch(b.base);
     double secs = (double)(now_us() - t0) / 1e6;
@@ -419,13 +446,16 @@ int main(int argc, char **argv)
     if (json)
         printf("{\"lookups\": %u, \"answered\": %u, \"unanswered\": %u, \"failed\": %u, \"timeouts\": %u, "
                "\"seconds\": %.3f, \"lookups_per_s\": %.0f, \"p50_us\": %u, \"p90_us\": %u, \"p99_us\": %u, "
-               "\"p999_us\": %u, \"max_us\": %u}\n",
-               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max);
+               "\"p999_us\": %u, \"max_us\": %u, \"skipped\": %llu}\n",
+               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max,
+               (unsigned long long)b.skipped);
     else
         printf("lookups %u answered %u unanswered %u failed %u timeouts %u seconds %.3f lookups/s %.0f p50_us %u "
-               "p90_us %u p99_us %u p999_us %u max_us %u\n",
-               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max);
+               "p90_us %u p99_us %u p999_us %u max_us %u skipped %llu\n",
+               b.done, b.answered, b.unanswered, b.failed, b.timeouts, secs, rate, p50, p90, p99, p999, max,
+               (unsigned long long)b.skipped);
     timerq_cancel(&b.loop.tq, &load_over);
+    timerq_cancel(&b.loop.tq, &b.pacer);
     trans_engine_free(b.eng);
     event_free(ev);
     loop_free(&b.loop);

@@ -1338,6 +1338,53 @@ static void test_clear(void)
     }
 }
 
+static bool count_walk(void *ctx, const struct reg_binding *b)
+{
+    (void)b;
+    (*(size_t *)ctx)++;
+    return true;
+}
+
+/* The hash grows a few buckets per change (issue 16): every extension stays
+ * findable mid-move, and a walk in small steps with no change between them
+ * sees every binding once. */
+static void test_growth_and_walk(void)
+{
+    struct regtable *rt = regtable_new(8);
+    char ext[16], contact[48];
+    size_t n = 50000, missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ext, sizeof(ext), "%zu", 100000 + i);
+        snprintf(contact, sizeof(contact), "sip:%s@10.0.0.1", ext);
+        struct reg_update u = {.ext = ext, .contact = contact, .registrar = "r", .expires = T0 + 60, .feed = REG_FEED_HEP};
+        CHECK_INT(regtable_apply(rt, &u, T0), 0);
+        if (i % 997 == 0)
+            for (size_t k = 0; k <= i; k += 7) {
+                snprintf(ext, sizeof(ext), "%zu", 100000 + k);
+                missing += !regtable_has(rt, ext, T0);
+            }
+    }
+    CHECK_INT(missing, 0);
+    size_t seen = 0, cursor = 0, steps = 0;
+    while (regtable_walk(rt, &cursor, 100, count_walk, &seen) && steps < 1000000)
+        steps++;
+    CHECK_INT(seen, n);
+    CHECK_INT(cursor, 0);
+    seen = 0;
+    regtable_foreach(rt, count_walk, &seen);
+    CHECK_INT(seen, n);
+    for (size_t i = 0; i < n; i++) { /* each one leaves, as the wire says */
+        snprintf(ext, sizeof(ext), "%zu", 100000 + i);
+        snprintf(contact, sizeof(contact), "sip:%s@10.0.0.1", ext);
+        struct reg_update u = {.ext = ext, .contact = contact, .registrar = "r", .expires = 0, .feed = REG_FEED_HEP};
+        CHECK_INT(regtable_apply(rt, &u, T0), 0);
+    }
+    struct regtable_stats st;
+    regtable_get_stats(rt, &st);
+    CHECK_INT(st.bindings, 0);
+    regtable_free(rt);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -1357,6 +1404,7 @@ int main(int argc, char **argv)
     test_may_extend_empty();
     test_foreach_memory();
     test_clear();
+    test_growth_and_walk();
     for (int mode = 0; mode < 3; mode++)
         for (uint64_t s = 1; s <= 4; s++)
             test_model(mode, 5000, 0x5eed0000ull + (uint64_t)mode * 16 + s);
