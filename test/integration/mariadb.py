@@ -53,6 +53,10 @@ class Server:
         self.socket = os.path.join(self.tmp, "mysql.sock")
         self.pidfile = os.path.join(self.tmp, "mariadbd.pid")
         self.errlog = os.path.join(self.tmp, "mariadbd.err")
+        # Its own: a starting server deletes the "#sql" files it finds in its
+        # tmpdir, so servers sharing /tmp break each other's installs.
+        self.tmpdir = os.path.join(self.tmp, "tmp")
+        os.makedirs(self.tmpdir, exist_ok=True)
         self.proc = None
         self._installed = False
         atexit.register(self.cleanup)
@@ -62,7 +66,7 @@ class Server:
         return ["--user=root"] if os.geteuid() == 0 else []
 
     def _install(self):
-        args = [self.install_db, "--no-defaults", "--datadir=" + self.datadir,
+        args = [self.install_db, "--no-defaults", "--datadir=" + self.datadir, "--tmpdir=" + self.tmpdir,
                 "--auth-root-authentication-method=normal", "--skip-test-db"] + self._user_args()
         p = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=self.START_TIMEOUT)
@@ -75,7 +79,8 @@ class Server:
             self._install()
         if self.running():
             return self
-        args = [self.mariadbd, "--no-defaults", "--datadir=" + self.datadir, "--socket=" + self.socket,
+        args = [self.mariadbd, "--no-defaults", "--datadir=" + self.datadir, "--tmpdir=" + self.tmpdir,
+                "--socket=" + self.socket,
                 "--skip-networking", "--pid-file=" + self.pidfile, "--log-error=" + self.errlog,
                 "--skip-name-resolve", "--performance-schema=off", "--innodb-buffer-pool-size=16M",
                 "--innodb-log-file-size=8M", "--innodb-flush-log-at-trx-commit=2",
