@@ -36,6 +36,8 @@ struct reg_runtime {
     struct timer tick, save;
     uint64_t saved_changes; /* the change count at the last save */
     bool save_failing;
+    struct bgsave save_bg;  /* the periodic save, written by a child */
+    uint64_t bg_changes;    /* the change count when that child was forked */
     /* capture */
     pcap_t *pcap;
     int dlt;
@@ -76,6 +78,23 @@ static const char *state_path(const struct config *c)
     return rc->statefile_set || feed ? rc->statefile : "";
 }
 
+/* What a save came to, wherever it was written. */
+static void save_result(struct reg_runtime *rr, const char *path, uint64_t changes, bool ok, const char *err)
+{
+    if (!ok) {
+        rr->st.state_save_errors++;
+        if (!rr->save_failing) /* once per failure, not once per interval */
+            log_error("cannot write the registration state file: %s", err);
+        rr->save_failing = true;
+        return;
+    }
+    if (rr->save_failing)
+        log_notice("registration state file %s written again", path);
+    rr->save_failing = false;
+    rr->saved_changes = changes;
+    rr->st.state_saves++;
+}
+
 int registrations_save(struct server *s)
 {
     struct reg_runtime *rr = s->regrt;
@@ -83,27 +102,45 @@ int registrations_save(struct server *s)
     char err[256];
     if (!rr || !path[0])
         return 0;
+    bgsave_wait(&rr->save_bg); /* never two writers of one file */
     uint64_t changes = change_count(s->regtable);
-    if (regstate_save(path, s->regtable, err, sizeof(err)) < 0) {
-        rr->st.state_save_errors++;
-        if (!rr->save_failing) /* once per failure, not once per interval */
-            log_error("cannot write the registration state file: %s", err);
-        rr->save_failing = true;
-        return -1;
+    bool ok = regstate_save(path, s->regtable, err, sizeof(err)) == 0;
+    save_result(rr, path, changes, ok, err);
+    return ok ? 0 : -1;
+}
+
+static long write_table(void *ctx, FILE *f) { return regstate_write(f, ctx); }
+
+static void saved_in_child(void *arg, bool ok, const char *err)
+{
+    struct reg_runtime *rr = arg;
+    save_result(rr, state_path(rr->s->conf), rr->bg_changes, ok, err);
+}
+
+/* The periodic save: a child writes the table as it is now (bgsave.h), so a
+ * million bindings never stop the loop; inline in the simulator. */
+static void save_periodic(struct reg_runtime *rr)
+{
+    struct server *s = rr->s;
+    const char *path = state_path(s->conf);
+    char err[256];
+    if (!path[0] || bgsave_running(&rr->save_bg))
+        return; /* the next interval takes what changed since */
+    if (s->persist.save_in_child) {
+        rr->bg_changes = change_count(s->regtable);
+        if (bgsave_start(&rr->save_bg, s->base, path, write_table, s->regtable, saved_in_child, rr, err,
+                         sizeof(err)) == 0)
+            return;
+        log_warning("registration state file: %s; writing it on the loop", err);
     }
-    if (rr->save_failing)
-        log_notice("registration state file %s written again", path);
-    rr->save_failing = false;
-    rr->saved_changes = changes;
-    rr->st.state_saves++;
-    return 0;
+    registrations_save(s);
 }
 
 static void on_save(void *arg)
 {
     struct reg_runtime *rr = arg;
     if (change_count(rr->s->regtable) != rr->saved_changes)
-        registrations_save(rr->s);
+        save_periodic(rr);
     timerq_arm(&rr->s->loop.tq, &rr->save, clock_now_ms() + (uint64_t)rr->s->conf->reg.state_interval_s * 1000u);
 }
 
@@ -385,6 +422,7 @@ int registrations_start(struct server *s, char *err, size_t errlen)
     }
     rr->s = s;
     rr->hep_fd = -1;
+    bgsave_init(&rr->save_bg);
     s->regrt = rr;
     /* before loading: else a backup registration (the same contact at a
      * second registrar) in the state file moves the first one */
