@@ -50,6 +50,7 @@ EXPECTED = [
     ("step3-unregister-1001", {"1002", "1003"}),     # 1001's row deleted
     ("step4-unregister-1003", {"1002"}),             # 1003's row deleted
     ("step5-register-1001-again", {"1001", "1002"}),  # a new row
+    ("step6-db-down-reregister-1002", {"1001", "1002"}),  # 200 OK without Contact: not an unregistration
 ]
 
 SERVER = None
