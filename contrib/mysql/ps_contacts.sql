@@ -8,8 +8,10 @@
 --
 -- res_pjsip inserts one row per registered contact, updates
 -- expiration_time on every refresh and deletes the row on unregistration or
--- expiry. id is "AOR;@hash": dundid takes the AOR as the extension (the
--- endpoint column when the AOR part is empty). dundid needs id, uri and
+-- expiry. id is "AOR;@hash", stored "AOR^3B@hash" through res_config_odbc
+-- and res_config_mysql (they write ';' as ^3B and '^' as ^5E in every value,
+-- URIs too, and undo it when they read; so does dundid): dundid takes the AOR
+-- as the extension (the endpoint column when the AOR part is empty). dundid needs id, uri and
 -- expiration_time, and uses endpoint, reg_server (Asterisk's systemname),
 -- via_addr, via_port and user_agent when the table has them (older
 -- revisions lack some); it ignores the other columns.

@@ -68,7 +68,12 @@ enum rt_row_result {
     RT_ROW_BAD_COLUMNS = -6,
 };
 
-/* Decode rt_row_ncols(s) fields. Returns RT_ROW_OK, RT_ROW_UNREGISTERED or a
+/* Undo the "^XX" (two hex digits) escapes Asterisk's RealTime drivers
+ * write for ';' and '^' (res_config_odbc, res_config_mysql): len bytes of in
+ * to out (room for len bytes); returns the length written (<= len). */
+size_t rt_field_unescape(const char *in, size_t len, char *out);
+
+/* Decode rt_row_ncols(s) fields (their "^XX" escapes undone). Returns RT_ROW_OK, RT_ROW_UNREGISTERED or a
  * negative RT_ROW_BAD_* (out is then unspecified). */
 int rt_row_decode(enum rt_schema s, const struct rt_field *f, size_t nf, struct rt_row *out);
 /* The same for a row of c's columns (nf == c->n); the columns the table

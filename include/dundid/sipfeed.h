@@ -1,7 +1,9 @@
 /* SIP REGISTER transactions seen on the wire (libpcap or HEP) turned into
  * registration-table changes. Only a 2xx response commits: its Contact list
  * is what the registrar holds for the AOR. The REGISTER it answers (matched
- * by Call-ID, CSeq and the address pair) adds the phone's user agent. Pure:
+ * by Call-ID, CSeq and the address pair) adds the phone's user agent; a 2xx
+ * that lists nothing for a REGISTER that asked to bind a contact is a
+ * registrar that failed to store it and changes nothing. Pure:
  * no I/O, the time is passed in. */
 #ifndef DUNDID_SIPFEED_H
 #define DUNDID_SIPFEED_H
@@ -30,6 +32,7 @@ struct sipfeed_stats {
     uint64_t refused;       /* 401/407/403/... : never commit */
     uint64_t provisional;   /* 1xx */
     uint64_t pending_dropped; /* REGISTERs forgotten: table full */
+    uint64_t not_bound;     /* 2xx listing no contact for a REGISTER that asked to bind one: ignored */
     uint64_t bindings_set, bindings_removed;
 };
 

@@ -105,9 +105,9 @@ static void render_registrations(const struct server *s, struct evbuffer *b)
     struct sipfeed_stats ss = {0};
     registrations_sip_stats(s, &ss);
     static const char *const sip[] = {"not_register", "malformed", "request", "committed", "unmatched",
-                                      "refused", "provisional"};
-    const uint64_t nsip[] = {ss.not_register, ss.malformed,  ss.requests,   ss.committed,
-                             ss.unmatched,    ss.refused,    ss.provisional};
+                                      "refused", "provisional", "not_bound"};
+    const uint64_t nsip[] = {ss.not_register, ss.malformed, ss.requests,    ss.committed,
+                             ss.unmatched,    ss.refused,   ss.provisional, ss.not_bound};
     labelled(b, "dundid_sip_messages_total", "counter", "SIP messages seen by the feeds, by what they were.",
              "kind", sip, nsip, sizeof(sip) / sizeof(sip[0]));
     static const char *const saves[] = {"ok", "failed"};

@@ -71,8 +71,9 @@ int rt_columns_select(enum rt_schema s, const struct rt_columns *c, char *buf, s
 
 const char *rt_row_key_column(enum rt_schema s)
 {
-    /* A pjsip contact's id is "AOR;@hash": the AOR is the extension. */
-    return s == RT_SCHEMA_PJSIP ? "SUBSTRING_INDEX(`id`, ';@', 1)" : "`name`";
+    /* A pjsip contact's id is "AOR;@hash" (stored "AOR^3B@hash" by
+     * res_config_odbc and res_config_mysql): the AOR is the extension. */
+    return s == RT_SCHEMA_PJSIP ? "SUBSTRING_INDEX(REPLACE(`id`, '^3B', ';'), ';@', 1)" : "`name`";
 }
 
 const char *rt_row_expiry_column(enum rt_schema s) { return s == RT_SCHEMA_PJSIP ? "expiration_time" : "regseconds"; }
@@ -205,15 +206,50 @@ static int decode_pjsip(const struct rt_field *f, struct rt_row *out)
     return rc == RT_ROW_UNREGISTERED || out->expires == 0 ? RT_ROW_UNREGISTERED : RT_ROW_OK;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+size_t rt_field_unescape(const char *in, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi = i + 2 < len ? hexval(in[i + 1]) : -1, lo = hi >= 0 ? hexval(in[i + 2]) : -1;
+        if (in[i] == '^' && lo >= 0) {
+            out[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else
+            out[n++] = in[i];
+    }
+    return n;
+}
+
 int rt_row_decode(enum rt_schema s, const struct rt_field *f, size_t nf, struct rt_row *out)
 {
+    char buf[RT_MAX_COLS][RT_FIELD_MAX];
+    struct rt_field plain[RT_MAX_COLS];
+
     memset(out, 0, sizeof(*out));
-    if (nf != rt_row_ncols(s))
+    if (nf != rt_row_ncols(s) || nf > RT_MAX_COLS)
         return RT_ROW_BAD_COLUMNS;
-    for (size_t i = 0; i < nf; i++)
+    for (size_t i = 0; i < nf; i++) {
         if (!f[i].null && f[i].len && !f[i].data)
             return RT_ROW_BAD_COLUMNS;
-    return s == RT_SCHEMA_PJSIP ? decode_pjsip(f, out) : decode_sip(f, out);
+        /* Asterisk's RealTime drivers store ';' and '^' as "^3B" and "^5E"
+         * and undo it when they read: so do we. Longer fields are left as
+         * they are (the checks below refuse them). */
+        plain[i] = f[i];
+        if (!f[i].null && f[i].len <= RT_FIELD_MAX && memchr(f[i].data, '^', f[i].len))
+            plain[i] = (struct rt_field){buf[i], rt_field_unescape(f[i].data, f[i].len, buf[i]), false};
+    }
+    return s == RT_SCHEMA_PJSIP ? decode_pjsip(plain, out) : decode_sip(plain, out);
 }
 
 int rt_row_decode_cols(enum rt_schema s, const struct rt_columns *c, const struct rt_field *f, size_t nf,

@@ -17,6 +17,7 @@ struct pending {
     uint64_t hash;
     int64_t at;
     uint32_t cseq;
+    bool binds; /* it asked to bind a contact (expiry > 0) */
     char src[48], dst[48];
     char user_agent[REG_UA_MAX + 1];
     char call_id[];
@@ -76,7 +77,8 @@ static void unlink_pending(struct sipfeed *f, struct pending *p)
     free(p);
 }
 
-static void remember(struct sipfeed *f, const struct sip_msg *m, const struct sip_hop *hop, int64_t now)
+static void remember(struct sipfeed *f, const struct sip_msg *m, const struct sip_hop *hop, int64_t now,
+                     int default_expires)
 {
     if (f->n >= f->max) {
         unlink_pending(f, f->oldest);
@@ -91,6 +93,9 @@ static void remember(struct sipfeed *f, const struct sip_msg *m, const struct si
     p->hash = key_hash(m->call_id, m->cseq);
     p->at = now;
     p->cseq = m->cseq;
+    p->binds = false;
+    for (unsigned c = 0; c < m->ncontacts; c++)
+        p->binds |= !m->contacts[c].star && sip_contact_expires(m, c, default_expires) > 0;
     memcpy(p->call_id, m->call_id, lc + 1);
     snprintf(p->src, sizeof(p->src), "%s", hop->src);
     snprintf(p->dst, sizeof(p->dst), "%s", hop->dst);
@@ -193,7 +198,7 @@ void sipfeed_input(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, c
         struct pending *again = find_pending(f, &m, hop->src, hop->dst);
         if (again) /* a retransmission: keep waiting from the first copy */
             return;
-        remember(f, &m, hop, now);
+        remember(f, &m, hop, now, default_expires);
         return;
     }
     if (m.status < 200) {
@@ -205,6 +210,16 @@ void sipfeed_input(struct sipfeed *f, struct regtable *rt, enum reg_feed feed, c
         f->st.refused++;
         if (p)
             unlink_pending(f, p);
+        return;
+    }
+    /* A 2xx listing nothing for a REGISTER that asked to bind a contact is
+     * a registrar that failed to store it, not an unregistration: res_pjsip
+     * with its RealTime database down answers so ("Unable to bind
+     * contact"), and its rows are back when the database is. Nothing
+     * changes. */
+    if (p && p->binds && m.ncontacts == 0) {
+        f->st.not_bound++;
+        unlink_pending(f, p);
         return;
     }
     if (p)

@@ -154,6 +154,28 @@ static void test_pjsip(void)
     CHECK_STR(r.regserver, "regpbx2");
     CHECK_STR(r.source, "192.168.1.20:5060");
 
+    /* As res_config_odbc and res_config_mysql store it: ';' as "^3B" in every
+     * text column (recorded from Asterisk 20, test/data/asterisk-pjsip). */
+    CHECK_INT(pj_row("1001^3B@6d2329405c1a711a290967cde09ed13d", "1001", "sip:1001@127.0.49.20:45861^3Bob",
+                     "1796577767", "regpbx1", "127.0.49.20", "45861", "Yealink SIP-T46S 66.86.0.15", &r),
+              RT_ROW_OK);
+    CHECK_STR(r.ext, "1001");
+    CHECK_STR(r.contact, "sip:1001@127.0.49.20:45861;ob");
+    /* "^5E" is '^'; a '^' without two hex digits after it stays. */
+    CHECK_INT(pj_row("10^5E1^3B@x", "", "sip:x@h^3", "1900000300", "", "", "", "", &r), RT_ROW_OK);
+    CHECK_STR(r.ext, "10^1");
+    CHECK_STR(r.contact, "sip:x@h^3");
+    CHECK_INT(pj_row("^3b@x", "1009", "sip:x@h^", "1900000300", "", "", "", "", &r), RT_ROW_OK);
+    CHECK_STR(r.ext, "1009");
+    CHECK_STR(r.contact, "sip:x@h^");
+    {
+        char out[8];
+        CHECK_INT(rt_field_unescape("a^3B^5E^4", 9, out), 5);
+        CHECK(!memcmp(out, "a;^^4", 5), "unescape");
+        CHECK_INT(rt_field_unescape("^zz^", 4, out), 4);
+        CHECK(!memcmp(out, "^zz^", 4), "unescape keeps a bare ^");
+    }
+
     /* The AOR, not the endpoint, is the extension; the endpoint only when the id has no AOR. */
     CHECK_INT(pj_row("sales;@1", "1006", "sip:x@h", "1900000300", "", "", "", "", &r), RT_ROW_OK);
     CHECK_STR(r.ext, "sales");

@@ -745,6 +745,44 @@ static void test_chan_sip_unregister(void)
         CHECK_INT(bb[0].feeds, (1u << REG_FEED_PCAP) | (1u << REG_FEED_REALTIME));
 }
 
+/* res_pjsip with its RealTime database down answers a REGISTER with a
+ * 200 OK that lists no contact ("Unable to bind contact"; recorded with
+ * Asterisk 20): not an unregistration, nothing changes. */
+static void test_not_bound(void)
+{
+    setup(0, 0);
+    seed_begin("pjsip-not-bound");
+    reg("nb-1@10.10.10.63", 1, "1002", "<sip:1002@10.10.10.63:5060>", "Expires: 3600\n");
+    send_at(&PHONE_TO_R1, T0);
+    resp(200, "OK", "nb-1@10.10.10.63", 1, "1002", "<sip:1002@10.10.10.63:5060>;expires=3599", NULL);
+    send_at(&R1_TO_PHONE, T0);
+    CHECK_INT(get("1002", T0), 1);
+    /* the refresh during the outage */
+    reg("nb-1@10.10.10.63", 2, "1002", "<sip:1002@10.10.10.63:5060>", "Expires: 3600\n");
+    send_at(&PHONE_TO_R1, T0 + 1800);
+    resp(200, "OK", "nb-1@10.10.10.63", 2, "1002", NULL, "Expires: 3600\n");
+    send_at(&R1_TO_PHONE, T0 + 1800);
+    seed_end();
+    if (CHECK_INT_RET(get("1002", T0 + 1800), 1))
+        CHECK_INT(bb[0].expires, T0 + 3599);
+    CHECK_INT(fstats().not_bound, 1);
+    CHECK_INT(fstats().committed, 1);
+    CHECK_INT(tstats().departures, 0);
+    /* a new phone then: not added (the registrar holds nothing for it) */
+    reg("nb-2@10.10.10.63", 1, "1004", "<sip:1004@10.10.10.63:5060>", "Expires: 3600\n");
+    send_at(&PHONE_TO_R1, T0 + 1801);
+    resp(200, "OK", "nb-2@10.10.10.63", 1, "1004", NULL, "Expires: 3600\n");
+    send_at(&R1_TO_PHONE, T0 + 1801);
+    CHECK_INT(get("1004", T0 + 1801), 0);
+    CHECK_INT(fstats().not_bound, 2);
+    /* an unregistration answered the same way still removes */
+    reg("nb-1@10.10.10.63", 3, "1002", "<sip:1002@10.10.10.63:5060>", "Expires: 0\n");
+    send_at(&PHONE_TO_R1, T0 + 1802);
+    resp(200, "OK", "nb-1@10.10.10.63", 3, "1002", NULL, "Expires: 0\n");
+    send_at(&R1_TO_PHONE, T0 + 1802);
+    CHECK_INT(get("1002", T0 + 1802), 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[2], "--seeds"))
@@ -758,6 +796,7 @@ int main(int argc, char **argv)
     test_star();
     test_fewer_contacts();
     test_chan_sip_unregister();
+    test_not_bound();
     test_retransmission();
     test_pending_expiry();
     test_max_pending();

@@ -1,0 +1,2 @@
+/*M!999999\- enable the sandbox mode */ 
+INSERT INTO `ps_contacts` (`id`, `uri`, `expiration_time`, `qualify_frequency`, `outbound_proxy`, `path`, `user_agent`, `qualify_timeout`, `reg_server`, `authenticate_qualify`, `via_addr`, `via_port`, `call_id`, `endpoint`, `prune_on_boot`, `qualify_2xx_only`) VALUES ('1003^3B@1d879810693acc7644a5e7383cc13d26','sip:1003@127.0.49.20:45861',1796575676,0,'','','Yealink SIP-T46S 66.86.0.15',3,'regpbx1','no','127.0.49.20',45861,'earlier-call-id','1003','no',NULL);
