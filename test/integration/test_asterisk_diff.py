@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Differential test against real Asterisk (issue 13, item 5).
+
+test/data/asterisk-answers/ holds what a real Asterisk (branch 20, pbx_dundi)
+answered to dundiq for each NUMBER@CONTEXT of FOLDER.pairs, asked with
+`dundiq --json --ttl 1 --eid 02:00:00:00:43:99`, for the configuration
+folder FOLDER/ (see the README there). This test starts dundid on the same
+folder (`dundid -A`), asks it the same pairs the same way over loopback and
+compares answers, weights, flags, destinations, EIDs, expirations, hints and
+causes after normalising what is host- or time-dependent:
+
+- ${SECRET}: any 22 base64 characters then "==" (the rotating secret);
+- ${IPADDR}: Asterisk puts the address its host name resolves to there
+  (127.0.0.1 on the recording host); dundid's answers are normalised with
+  what that rule gives on this host;
+- answer order: Asterisk sends its mappings' answers in reverse file order,
+  dundiq sorts by weight only; both sides are sorted fully here.
+
+Each folder is copied to a temporary folder with @DIR@ replaced by its path
+and the DUNDi port changed to the test's (the port plays no part in answers).
+
+Addresses: 127.0.43.10 port 45550 (sample), 127.0.43.11 port 45551 (paper);
+dundiq asks from 127.0.0.1 (the asker peer's host).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "data", "asterisk-answers")
+BIN = {"dundid": "", "dundiq": "", "asterisk": ""}
+ASKER_EID = "02:00:00:00:43:99"
+RECORDED_IPADDR = "127.0.0.1"  # what "vm" resolved to on the recording host
+SECRET_RE = re.compile(r"[A-Za-z0-9+]{22}==")
+FOLDERS = {"sample": ("127.0.43.10", 45550), "paper": ("127.0.43.11", 45551)}
+
+
+def asterisk_ipaddr():
+    """${IPADDR} as pbx_dundi computes it: the IPv4 address of gethostname()."""
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return None
+
+
+def normalise(resp, ipaddr):
+    """A comparable form of one dundiq --json response (None: no response)."""
+    if resp is None:
+        return None
+    out = json.loads(json.dumps(resp))
+    for a in out.get("answers", []):
+        d = SECRET_RE.sub("${SECRET}", a["dest"])
+        if ipaddr:
+            d = d.replace(ipaddr, "${IPADDR}")
+        a["dest"] = d
+    out["answers"] = sorted(out.get("answers", []),
+                            key=lambda a: (a["weight"], a["tech"], a["dest"], a["flags"], a["eid"]))
+    return out
+
+
+def install_folder(name, dest, port):
+    """Copy FOLDER to dest with @DIR@ replaced and the DUNDi port set."""
+    src = os.path.join(DATA, name)
+    shutil.copytree(src, dest)
+    for fn in os.listdir(dest):
+        p = os.path.join(dest, fn)
+        if not fn.endswith(".conf"):
+            continue
+        with open(p) as f:
+            text = f.read()
+        text = text.replace("@DIR@", dest)
+        if fn == "dundi.conf":
+            text, n = re.subn(r"(?m)^port\s*=.*$", "port=%d" % port, text)
+            if not n:
+                text = re.sub(r"(?m)^\[general\][^\n]*$", "[general]\nport=%d" % port, text, count=1)
+        with open(p, "w") as f:
+            f.write(text)
+    keys = os.path.join(dest, "keys")
+    for fn in os.listdir(keys):
+        os.chmod(os.path.join(keys, fn), 0o600 if fn.endswith(".key") else 0o644)
+
+
+def read_recording(name):
+    rows = []
+    with open(os.path.join(DATA, name + ".jsonl")) as f:
+        for line in f:
+            rows.append(json.loads(line))
+    return rows
+
+
+def ask(addr, port, pair):
+    r = subprocess.run([BIN["dundiq"], "--json", "--ttl", "1", "--eid", ASKER_EID, "--timeout", "3000",
+                        "%s:%d" % (addr, port), pair], capture_output=True, text=True, timeout=30)
+    resp = json.loads(r.stdout) if r.stdout.strip() else None
+    return r.returncode, resp, r.stderr.strip()
+
+
+class Dundid:
+    def __init__(self, folder, workdir):
+        self.log_path = os.path.join(workdir, "dundid.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([BIN["dundid"], "-f", "-d", "-A", folder], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_listening(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("dundid -A exited (code %s):\n%s" % (self.proc.returncode, self.text()))
+            if "listening on" in self.text():
+                return
+            time.sleep(0.02)
+        raise AssertionError("dundid -A did not report 'listening on':\n%s" % self.text())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+class Asterisk(Dundid):
+    """The reference itself on the same folder (--asterisk PATH): checks the
+    recording and this test's normalisation; needs the Asterisk build the
+    folder's asterisk.conf names (astmoddir, astdatadir)."""
+
+    def __init__(self, folder, workdir):
+        self.conf = os.path.join(folder, "asterisk.conf")
+        for sub in ("var/lib", "var/spool", "var/run", "var/log", "var/cache"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        self.log_path = os.path.join(workdir, "asterisk.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([BIN["asterisk"], "-C", self.conf, "-f", "-n"], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_listening(self, timeout=30.0):
+        r = subprocess.run([BIN["asterisk"], "-C", self.conf, "-rx", "core waitfullybooted"],
+                           capture_output=True, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while r.returncode and time.monotonic() < deadline:
+            time.sleep(0.2)
+            r = subprocess.run([BIN["asterisk"], "-C", self.conf, "-rx", "core waitfullybooted"],
+                               capture_output=True, timeout=timeout)
+        if r.returncode:
+            raise AssertionError("asterisk did not boot:\n%s" % self.text())
+
+
+def compare(name):
+    """Runs dundid on FOLDER and returns (pairs compared, list of differences)."""
+    addr, port = FOLDERS[name]
+    with tempfile.TemporaryDirectory(prefix="dundid-astdiff-") as tmp:
+        folder = os.path.join(tmp, name)
+        install_folder(name, folder, port)
+        d = (Asterisk if BIN["asterisk"] else Dundid)(folder, tmp)
+        try:
+            d.wait_listening()
+            ipaddr = asterisk_ipaddr()
+            diffs, n = [], 0
+            for row in read_recording(name):
+                want = normalise(row["response"], RECORDED_IPADDR)
+                code, resp, err = ask(addr, port, row["ask"])
+                got = normalise(resp, ipaddr)
+                n += 1
+                if code != row["exit"] or got != want:
+                    diffs.append({"ask": row["ask"], "asterisk": want, "dundid": got,
+                                  "exit": [row["exit"], code], "stderr": err})
+            return n, diffs, d.text()
+        finally:
+            d.stop()
+
+
+def short(resp):
+    if resp is None:
+        return "(no response)"
+    parts = ["%d %s/%s [%s] %s %d" % (a["weight"], a["tech"], a["dest"], a["flags"], a["eid"], a["expires"])
+             for a in resp["answers"]]
+    if "hint" in resp:
+        parts.append("hint %s '%s'" % (resp["hint"]["flags"], resp["hint"]["data"]))
+    if "cause" in resp:
+        parts.append("cause %s '%s'" % (resp["cause"]["name"], resp["cause"]["text"]))
+    parts.append("expiration %d" % resp["expiration"])
+    return "; ".join(parts)
+
+
+class AsteriskDiffTests(unittest.TestCase):
+    def check(self, name):
+        n, diffs, log = compare(name)
+        report = ["%s: %d pairs compared, %d differ" % (name, n, len(diffs))]
+        for d in diffs:
+            report.append("  %s\n    asterisk: %s\n    dundid:   %s%s" % (
+                d["ask"], short(d["asterisk"]), short(d["dundid"]),
+                ("\n    dundiq: " + d["stderr"]) if d["stderr"] else ""))
+        print("\n".join(report), file=sys.stderr)
+        self.assertGreater(n, 0)
+        if diffs:
+            self.fail("\n".join(report) + "\n--- dundid log (tail) ---\n" + log[-3000:])
+
+    def test_sample(self):
+        self.check("sample")
+
+    def test_paper(self):
+        self.check("paper")
+
+
+class NormaliseSelfTest(unittest.TestCase):
+    def test_secret_ipaddr_order(self):
+        a = {"answers": [{"weight": 5, "tech": "IAX2", "dest": "x:bx4AQT5mlF3iiZ8jc0YjMQ==@10.0.0.7/1",
+                          "flags": "EXISTS", "eid": "e", "expires": 1},
+                         {"weight": 5, "tech": "IAX2", "dest": "a", "flags": "EXISTS", "eid": "e", "expires": 1}],
+             "expiration": 1}
+        n = normalise(a, "10.0.0.7")
+        self.assertEqual([x["dest"] for x in n["answers"]], ["a", "x:${SECRET}@${IPADDR}/1"])
+
+    def test_recordings_hold_enough_pairs(self):
+        total = sum(len(read_recording(n)) for n in FOLDERS)
+        self.assertGreaterEqual(total, 200)
+        for name in FOLDERS:
+            for row in read_recording(name):
+                self.assertIsNotNone(row["response"], row["ask"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dundid", required=True)
+    ap.add_argument("--dundiq", required=True)
+    ap.add_argument("--asterisk", default="", help="ask this Asterisk binary instead of dundid (checks the recording)")
+    args, rest = ap.parse_known_args()
+    BIN["dundid"], BIN["dundiq"], BIN["asterisk"] = args.dundid, args.dundiq, args.asterisk
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
