@@ -20,8 +20,8 @@ struct probe {
     struct config_diag *d;
 };
 
-#define PERR(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, true, line, __VA_ARGS__)
-#define PWARN(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, false, line, __VA_ARGS__)
+#define PERR(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, true, line, __VA_ARGS__)
+#define PWARN(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, false, line, __VA_ARGS__)
 
 /* Resolve host (name or literal) into addr with port: may block. */
 static int resolve(const char *host, uint16_t port, int family, struct dundi_addr *out, char *err, size_t errlen)
