@@ -345,8 +345,8 @@ static void directive(struct st *s, char *line, int loc)
         char err[256], *data = NULL;
         size_t len = 0;
         if (!s->o->exec_ok || !s->fs->exec) {
-            SKIP(s, loc, "#exec %s skipped: commands run only with 'execincludes = yes' in asterisk.conf [options]%s", arg,
-                 s->o->lenient ? " (as Asterisk does)" : "");
+            say(s, loc, false, "#exec %s skipped: commands run only with 'execincludes = yes' in asterisk.conf [options]%s",
+                arg, s->o->lenient ? " (as Asterisk does)" : "");
             return;
         }
         if (s->fs->exec(s->fs->u, arg, CONF_FILE_MAX_BYTES, &data, &len, err, sizeof(err)) < 0) {

@@ -775,7 +775,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-noequals.conf", {"3: expected 'key = value' or 'key => value'"}},
     {"bad-include.conf",
      {"3: cannot include '/nonexistent/dundid-test/other.conf': cannot open: No such file or directory",
-      "4: #exec /bin/true skipped: commands run only with 'execincludes = yes' in asterisk.conf [options]",
+      "4: warning: #exec /bin/true skipped: commands run only with 'execincludes = yes' in asterisk.conf [options]",
       "5: a line starting with '#' is not a comment (comments start with ';')"}},
     /* templates apply; keys under a rejected header are dropped, not applied
      * to the previous section; the reading's problems come first */
