@@ -380,6 +380,10 @@ static void directive(struct st *s, char *line, int loc)
 
 static void read_text(struct st *s, const char *name, char *data, size_t len, int from)
 {
+    if (s->depth > CONF_INCLUDE_DEPTH) {
+        say(s, from, true, "#include nested more than %d levels deep", CONF_INCLUDE_DEPTH);
+        return;
+    }
     if (s->map->n >= CONF_MAX_FILES) {
         say(s, from, true, "more than %d files", CONF_MAX_FILES);
         return;
@@ -443,10 +447,6 @@ static void read_file(struct st *s, const char *path, int from, bool optional)
             say(s, from, true, "include loop: '%s' is already being read", path);
             return;
         }
-    if (s->depth > CONF_INCLUDE_DEPTH) {
-        say(s, from, true, "#include nested more than %d levels deep", CONF_INCLUDE_DEPTH);
-        return;
-    }
     char err[256], *data = NULL;
     size_t len = 0;
     int rc = s->fs->read(s->fs->u, path, CONF_FILE_MAX_BYTES, &data, &len, err, sizeof(err));
