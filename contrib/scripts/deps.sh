@@ -6,7 +6,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
-      libevent-dev libssl-dev zlib1g-dev libinih-dev libpcap-dev libmariadb-dev
+      libevent-dev libssl-dev zlib1g-dev libpcap-dev libmariadb-dev
       mariadb-server python3 openssl sip-tester systemd man-db groff-base nftables iproute2"
 missing=""
 for p in $pkgs; do

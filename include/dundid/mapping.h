@@ -40,7 +40,7 @@ struct local_result {
  * (including the NUL) or names an unknown variable. */
 int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen);
 /* Wire flags (EXISTS/CANMATCH/MATCHMORE/IGNOREPAT) of number in a context. */
-uint16_t context_flags(const struct local_context *lc, const char *number);
+uint16_t context_flags(const struct config *c, const struct local_context *lc, const char *number);
 /* Every mapping of dcontext, in the reference's order (last line first). */
 void mapping_answer(const struct config *c, const char *dcontext, const struct answer_vars *v,
                     struct local_result *out);

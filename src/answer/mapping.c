@@ -66,18 +66,58 @@ int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, siz
     return (int)o;
 }
 
-uint16_t context_flags(const struct local_context *lc, const char *number)
+/* One search of Asterisk's pbx_find_extension (want: PM_EXISTS, PM_CANMATCH
+ * or PM_MATCHMORE) over lc and the contexts it includes, depth-first in
+ * include order, each context once, at most CONTEXT_MAX_STACK of them. */
+static bool find(const struct config *c, const struct local_context *lc, const char *number, unsigned want,
+                 const struct local_context **seen, size_t *nseen)
 {
-    unsigned pm = 0;
+    for (size_t i = 0; i < *nseen; i++)
+        if (seen[i] == lc)
+            return false;
+    if (*nseen >= CONTEXT_MAX_STACK)
+        return false;
+    bool early = false;
+    for (size_t i = 0; i < lc->nexten; i++) {
+        unsigned r = pattern_match(&lc->exten[i], number);
+        /* A '!' pattern that already matches is Asterisk's "early match":
+         * final for MATCHMORE, which then finds nothing in this context.
+         * Asterisk tries the extensions in its sorted order, where '!'
+         * comes after the more specific patterns: they go first here. */
+        if (want == PM_MATCHMORE && lc->exten[i].tail == '!' && (r & PM_EXISTS)) {
+            early = true;
+            continue;
+        }
+        if (r & want)
+            return true;
+    }
+    if (early)
+        return false;
+    seen[(*nseen)++] = lc;
+    for (size_t i = 0; i < lc->ninclude; i++)
+        if (lc->include[i] >= 0 && (size_t)lc->include[i] < c->ncontexts &&
+            find(c, &c->contexts[lc->include[i]], number, want, seen, nseen))
+            return true;
+    return false;
+}
+
+static bool search(const struct config *c, const struct local_context *lc, const char *number, unsigned want)
+{
+    const struct local_context *seen[CONTEXT_MAX_STACK];
+    size_t n = 0;
+    return find(c, lc, number, want, seen, &n);
+}
+
+uint16_t context_flags(const struct config *c, const struct local_context *lc, const char *number)
+{
     uint16_t flags = 0;
-    for (size_t i = 0; i < lc->nexten && pm != (PM_EXISTS | PM_CANMATCH | PM_MATCHMORE); i++)
-        pm |= pattern_match(&lc->exten[i], number);
-    if (pm & PM_EXISTS)
+    if (search(c, lc, number, PM_EXISTS))
         flags |= DUNDI_FLAG_EXISTS;
-    if (pm & PM_CANMATCH)
+    if (search(c, lc, number, PM_CANMATCH))
         flags |= DUNDI_FLAG_CANMATCH;
-    if (pm & PM_MATCHMORE)
+    if (search(c, lc, number, PM_MATCHMORE))
         flags |= DUNDI_FLAG_MATCHMORE;
+    /* Asterisk's ast_ignore_pattern: the context itself, not its includes. */
     for (size_t i = 0; i < lc->nignorepat; i++)
         if (pattern_match(&lc->ignorepat[i], number) & PM_EXISTS) {
             flags |= DUNDI_FLAG_IGNOREPAT;
@@ -87,24 +127,24 @@ uint16_t context_flags(const struct local_context *lc, const char *number)
 }
 
 /* Shortest prefix of number that nothing in lc can match (DONT_ASK hint). */
-static size_t dont_ask_prefix(const struct local_context *lc, const char *number)
+static size_t dont_ask_prefix(const struct config *c, const struct local_context *lc, const char *number)
 {
     char prefix[DUNDI_MAX_NUMBER + 1];
     size_t n = strlen(number);
     for (size_t len = 1; len <= n && len <= DUNDI_MAX_NUMBER; len++) {
         memcpy(prefix, number, len);
         prefix[len] = '\0';
-        if (!(context_flags(lc, prefix) & DUNDI_FLAG_CANMATCH))
+        if (!search(c, lc, prefix, PM_CANMATCH))
             return len;
     }
     return 0;
 }
 
-static int eval_weight(const struct mapping *m, const struct answer_vars *v)
+static int eval_weight(const struct mapping *m, const struct answer_vars *v, bool exists)
 {
     char buf[64], *end;
     if (!m->weight_expr[0])
-        return m->weight;
+        return (m->weight_partial_max && !exists) ? 59999 : m->weight;
     if (mapping_expand(m->weight_expr, v, buf, sizeof(buf)) < 0)
         return 59999;
     long w = strtol(buf, &end, 10);
@@ -127,7 +167,7 @@ static struct dundi_answer *build_answer(const struct mapping *m, uint16_t flags
     a->flags = (uint16_t)(flags | (m->options & 0xffffu));
     /* Partial answers: the weight is evaluated without the variables (8.2). */
     static const struct answer_vars no_vars;
-    a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars);
+    a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars, flags & DUNDI_FLAG_EXISTS);
     a->dest[0] = '\0';
     if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
         out->dropped++; /* longer than an ANSWER can carry */
@@ -210,13 +250,13 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
         const struct local_context *lc = config_find_context(c, m->lcontext);
         if (!lc)
             continue;
-        uint16_t flags = context_flags(lc, v->number);
+        uint16_t flags = context_flags(c, lc, v->number);
         if (flags)
             out->hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
         if (m->options & MAP_OPT_NOPARTIAL)
             flags &= (uint16_t)~(DUNDI_FLAG_MATCHMORE | DUNDI_FLAG_CANMATCH);
         if (!flags) {
-            widen_hint(out, v->number, (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(lc, v->number) : 0);
+            widen_hint(out, v->number, (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(c, lc, v->number) : 0);
             continue;
         }
         if (build_answer(m, flags, v, out))

@@ -65,7 +65,8 @@ static bool parse_fields(struct loader *ld, struct mapping *m, const char *k, co
 void mapping_key(struct loader *ld, const char *k, const char *v, int line)
 {
     struct config *c = ld->c;
-    struct mapping m = {.line = line};
+    struct mapping m = {.line = line, .asterisk = ld->lenient};
+    char at[4200];
 
     if (!conf_copy(m.dcontext, sizeof(m.dcontext), k) || !*k) {
         ERR(ld, line, "mapping: DUNDi context name must be 1..%d characters", CONF_NAME_MAX - 1);
@@ -76,8 +77,8 @@ void mapping_key(struct loader *ld, const char *k, const char *v, int line)
     /* The reference keeps one mapping per (dcontext, lcontext): the last wins. */
     for (size_t i = 0; i < c->nmaps; i++)
         if (!strcasecmp(c->maps[i].dcontext, m.dcontext) && !strcasecmp(c->maps[i].lcontext, m.lcontext)) {
-            WARN(ld, line, "mapping '%s' to '%s' replaces the one at line %d (as Asterisk does)", m.dcontext,
-                 m.lcontext[0] ? m.lcontext : "(none)", c->maps[i].line);
+            WARN(ld, line, "mapping '%s' to '%s' replaces the one at %s (as Asterisk does)", m.dcontext,
+                 m.lcontext[0] ? m.lcontext : "(none)", conf_at(&c->src, line, c->maps[i].line, at, sizeof(at)));
             c->maps[i] = m;
             return;
         }
@@ -110,10 +111,17 @@ void mappings_finish(struct loader *ld)
     struct config *c = ld->c;
     for (size_t i = 0; i < c->nmaps; i++) {
         struct mapping *m = &c->maps[i];
-        if (m->lcontext[0] && !config_find_context(c, m->lcontext) && !config_is_regcontext(c, m->lcontext))
+        bool known = !m->lcontext[0] || config_find_context(c, m->lcontext) || config_is_regcontext(c, m->lcontext);
+        ld->lenient = m->asterisk;
+        if (!known && m->asterisk)
+            WARN(ld, m->line,
+                 "mapping '%s': context '%s' is not in extensions.conf: Asterisk answers nothing from it, nor does dundid",
+                 m->dcontext, m->lcontext);
+        else if (!known)
             ERR(ld, m->line, "mapping '%s': unknown local context '%s' (define it as [context %s])", m->dcontext,
                 m->lcontext, m->lcontext);
         check_template(ld, m, "destination", m->dest);
         check_template(ld, m, "weight", m->weight_expr);
+        ld->lenient = false;
     }
 }

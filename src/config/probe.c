@@ -20,8 +20,8 @@ struct probe {
     struct config_diag *d;
 };
 
-#define PERR(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, true, line, __VA_ARGS__)
-#define PWARN(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, false, line, __VA_ARGS__)
+#define PERR(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, true, line, __VA_ARGS__)
+#define PWARN(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, false, line, __VA_ARGS__)
 
 /* Resolve host (name or literal) into addr with port: may block. */
 static int resolve(const char *host, uint16_t port, int family, struct dundi_addr *out, char *err, size_t errlen)
@@ -215,8 +215,13 @@ static void load_keys(struct probe *pr)
                  crypto_strerror(err));
         if (!(p->outkey_priv = find_loaded(c, p->outkey, true)) &&
             !(p->outkey_priv = crypto_load_private(dir, p->outkey, &err)))
-            PERR(pr, p->line, "peer [%s]: outkey '%s': %s/%s.key: %s", pn, p->outkey, dir, p->outkey,
-                 crypto_strerror(err));
+            PERR(pr, p->line, "peer [%s]: outkey '%s': %s/%s.key: %s%s%s%s%s%s", pn, p->outkey, dir, p->outkey,
+                 crypto_strerror(err),
+                 err == CRYPTO_E_PASSPHRASE ? "; write it without one: openssl rsa -traditional -in " : "",
+                 err == CRYPTO_E_PASSPHRASE ? p->outkey : "",
+                 err == CRYPTO_E_PASSPHRASE ? ".key -out " : "", err == CRYPTO_E_PASSPHRASE ? p->outkey : "",
+                 err == CRYPTO_E_PASSPHRASE ? ".key.plain (asks for the passphrase), then mv it over the .key, mode 0600"
+                                            : "");
     }
 }
 
@@ -229,6 +234,10 @@ int config_probe(struct config *c, const struct config *prev, struct config_diag
     if (!c->has_eid) {
         if (eid_from_host(&c->eid) == 0)
             c->has_eid = true;
+        else if (c->asterisk_dir[0])
+            conf_diag_file(diag, c->asterisk_dir, true,
+                           "no entityid set (asterisk.conf [options], dundi.conf or dundid's [general]) and no "
+                           "network interface with a MAC address to take it from");
         else
             PERR(&pr, 1, "no entityid set and no network interface with a MAC address to take it from");
     }

@@ -175,15 +175,15 @@ static void test_context_flags(void)
     CHECK_INT(I, 0x0008);
     if (CHECK(lc != NULL, "context t")) {
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-            uint16_t f = context_flags(lc, cases[i].number);
+            uint16_t f = context_flags(c, lc, cases[i].number);
             CHECK(f == cases[i].want, "context_flags(t, \"%s\") = 0x%04x, want 0x%04x", cases[i].number, f,
                   cases[i].want);
         }
     }
     lc = config_find_context(c, "empty");
     if (CHECK(lc != NULL, "context empty")) {
-        CHECK_INT(context_flags(lc, "1001"), 0);
-        CHECK_INT(context_flags(lc, ""), 0);
+        CHECK_INT(context_flags(c, lc, "1001"), 0);
+        CHECK_INT(context_flags(c, lc, ""), 0);
     }
     config_free(c);
 }

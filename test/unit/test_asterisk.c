@@ -1,0 +1,398 @@
+/* Unit tests for Asterisk's file syntax (conftext.c), the Asterisk folder
+ * (asterisk.c) and extensions.conf as answer sources (extensions.c and
+ * mapping.c's context search), through an in-memory file provider, and the
+ * shipped sample folder from disk. argv[1]: the test data directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dundid/config.h"
+#include "dundid/conf_text.h"
+#include "dundid/mapping.h"
+#include "dundid/wire.h"
+#include "testutil.h"
+
+static const char *datadir;
+
+/* ---- an in-memory folder ---- */
+
+struct memfs {
+    const char *name[16];
+    const char *text[16];
+    size_t n;
+};
+
+static int mem_read(void *u, const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
+{
+    const struct memfs *m = u;
+    for (size_t i = 0; i < m->n; i++)
+        if (!strcmp(m->name[i], path)) {
+            size_t n = strlen(m->text[i]);
+            if (n > max) {
+                snprintf(err, errlen, "larger than %zu bytes", max);
+                return -1;
+            }
+            *data = malloc(n + 1);
+            memcpy(*data, m->text[i], n + 1);
+            *len = n;
+            return 0;
+        }
+    snprintf(err, errlen, "cannot open: No such file or directory");
+    return -2;
+}
+
+/* Glob: one star in the name, enough for the tests. */
+static int mem_glob(void *u, const char *pattern, void (*each)(void *, const char *), void *ctx, char *err,
+                    size_t errlen)
+{
+    const struct memfs *m = u;
+    const char *star = strchr(pattern, '*');
+    int n = 0;
+    (void)err;
+    (void)errlen;
+    for (size_t i = 0; star && i < m->n; i++) {
+        size_t pre = (size_t)(star - pattern), nl = strlen(m->name[i]), sl = strlen(star + 1);
+        if (nl >= pre + sl && !strncmp(m->name[i], pattern, pre) && !strcmp(m->name[i] + nl - sl, star + 1)) {
+            each(ctx, m->name[i]);
+            n++;
+        }
+    }
+    return n;
+}
+
+static int mem_exec(void *u, const char *cmd, size_t max, char **data, size_t *len, char *err, size_t errlen)
+{
+    (void)u;
+    (void)max;
+    (void)err;
+    (void)errlen;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "[general]\ncountry = %s\n", cmd);
+    *data = strdup(buf);
+    *len = strlen(buf);
+    return 0;
+}
+
+static void dump(const struct config_diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        printf("    diag[%zu] %s\n", i, d->msg[i]);
+}
+
+static bool has_msg(const struct config_diag *d, const char *want)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strstr(d->msg[i], want))
+            return true;
+    return false;
+}
+
+#define CHECK_MSG(d, want)                                                                              \
+    do {                                                                                                \
+        if (!CHECK(has_msg(d, want), "a diagnostic with \"%s\"", want))                                 \
+            dump(d);                                                                                    \
+    } while (0)
+
+/* Parse (no probe) with dundid's file and/or an Asterisk folder. */
+static struct config *parse(struct memfs *m, const char *path, const char *astdir, struct config_diag *d)
+{
+    struct conf_fs fs = {mem_read, mem_glob, mem_exec, m};
+    return config_parse_src(&(struct config_src){.path = path, .astdir = astdir, .fs = &fs}, d);
+}
+
+#define GEN "[general]\nentityid = 02:00:00:00:00:01\n"
+#define CHECK_INT_OK(got, want) CHECK((long long)(got) == (long long)(want), "%s = %lld, want %lld", #got, (long long)(got), (long long)(want))
+
+/* ---- the syntax ---- */
+
+static void test_includes(void)
+{
+    struct memfs m = {{"/e/d.conf", "/e/more.conf", "/e/d.d/a.conf", "/e/d.d/b.conf", "/e/d.d/x.txt"},
+                      {"[general]\n#include more.conf\n#include \"d.d/*.conf\"\n#tryinclude <nothere.conf>\n",
+                       "entityid = 02:00:00:00:00:01\n", "[mappings]\ne164 => a,1,SIP,x/${NUMBER}\n[context a]\n",
+                       "[context b]\nexten => 1\n", "garbage without equals\n"},
+                      5};
+    struct config_diag d;
+    struct config *c = parse(&m, "/e/d.conf", NULL, &d);
+    if (!CHECK(c != NULL, "includes with a glob load"))
+        dump(&d);
+    if (c) {
+        CHECK_INT(c->nmaps, 1);
+        CHECK_INT(c->ncontexts, 2);
+        CHECK(c->has_eid, "entityid from the included file");
+        CHECK_INT(c->src.n, 4);
+    }
+    config_free(c);
+    config_diag_free(&d);
+
+    /* a problem in an included file names it and the chain */
+    m = (struct memfs){{"/e/d.conf", "/e/one.conf", "/e/two.conf"},
+                       {GEN "#include one.conf\n", "; one\n#include two.conf\n", "[general]\nttl = 500\n"},
+                       3};
+    c = parse(&m, "/e/d.conf", NULL, &d);
+    CHECK(c == NULL, "bad ttl in a twice-included file fails");
+    CHECK_MSG(&d, "/e/two.conf:2: ttl: '500' must be 1..119 (included from /e/one.conf:2, from /e/d.conf:3)");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* a loop, and a missing #include */
+    m = (struct memfs){{"/e/d.conf", "/e/loop.conf"}, {GEN "#include loop.conf\n#include gone.conf\n", "#include loop.conf\n"}, 2};
+    c = parse(&m, "/e/d.conf", NULL, &d);
+    CHECK(c == NULL, "an include loop fails");
+    CHECK_MSG(&d, "/e/loop.conf:1: include loop: '/e/loop.conf' is already being read (included from /e/d.conf:3)");
+    CHECK_MSG(&d, "/e/d.conf:4: cannot include '/e/gone.conf': cannot open: No such file or directory");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* depth: a chain of 12 distinct files stops at 10 levels */
+    static char names[13][32], texts[13][64];
+    m.n = 0;
+    for (int i = 0; i < 13; i++) {
+        snprintf(names[i], sizeof(names[i]), "/e/f%d.conf", i);
+        snprintf(texts[i], sizeof(texts[i]), "%s#include f%d.conf\n", i ? "" : GEN, i + 1);
+        m.name[m.n] = names[i];
+        m.text[m.n++] = texts[i];
+    }
+    c = parse(&m, "/e/f0.conf", NULL, &d);
+    CHECK(c == NULL, "too deep fails");
+    CHECK_MSG(&d, "#include nested more than 10 levels deep");
+    config_free(c);
+    config_diag_free(&d);
+}
+
+static void test_templates_and_directives(void)
+{
+    struct memfs m = {{"/e/d.conf"},
+                      {GEN "[tpl](!)\nmodel = symmetric\nhost = 192.0.2.1\n"
+                           "[02:00:00:00:00:02](tpl)\nhost = 192.0.2.2\n"
+                           "[02:00:00:00:00:03](tpl)\n"
+                           "[general](+)\ncountry = US\ncountry += A\n"
+                           "#exec /bin/echo\n"},
+                      1};
+    struct config_diag d;
+    struct config *c = parse(&m, "/e/d.conf", NULL, &d);
+    if (!CHECK(c != NULL, "templates load"))
+        dump(&d);
+    if (c) {
+        CHECK_INT(c->npeers, 2);
+        if (c->npeers == 2) {
+            CHECK_STR(c->peers[0].host, "192.0.2.2"); /* own line after the template's */
+            CHECK_STR(c->peers[1].host, "192.0.2.1");
+            CHECK_INT(c->peers[1].model, MODEL_SYMMETRIC);
+        }
+        CHECK_STR(c->country, "USA");
+    }
+    CHECK_MSG(&d, "/e/d.conf:12: warning: #exec /bin/echo skipped: commands run only with 'execincludes = yes'");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* unknown template, (+) of nothing, self inheritance, junk: refused */
+    m.text[0] = GEN "[a](nosuch)\nx = 1\n[b](+)\n[c](c)\n[d\n#bogus\n\x01\n";
+    c = parse(&m, "/e/d.conf", NULL, &d);
+    CHECK(c == NULL, "bad templates fail");
+    CHECK_MSG(&d, "/e/d.conf:3: section [a]: template or section 'nosuch' is not defined before this line");
+    CHECK_MSG(&d, "/e/d.conf:5: section [b](+): no section [b] before to add to");
+    CHECK_MSG(&d, "/e/d.conf:6: section [c]: template or section 'c' is not defined before this line");
+    CHECK_MSG(&d, "/e/d.conf:7: section header without ']'");
+    CHECK_MSG(&d, "/e/d.conf:8: unknown directive '#bogus'");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* a NUL byte: not a text file */
+    static const char bin[] = GEN "x\0y\n";
+    char *t = malloc(sizeof(bin));
+    memcpy(t, bin, sizeof(bin));
+    FILE *f = fmemopen(t, sizeof(bin) - 1, "r");
+    c = config_parse_stream(f, "bin.conf", &d);
+    fclose(f);
+    free(t);
+    CHECK(c == NULL, "a binary file fails");
+    CHECK_MSG(&d, "bin.conf:3: not a text file (a NUL byte)");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* exponential templates are bounded */
+    static char big[4096];
+    size_t o = (size_t)snprintf(big, sizeof(big), GEN "[t0](!)\na=1\nb=2\n");
+    for (int i = 1; i < 40; i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "[t%d](!,t%d,t%d)\n", i, i - 1, i - 1);
+    m.text[0] = big;
+    c = parse(&m, "/e/d.conf", NULL, &d);
+    CHECK(c == NULL, "2^40 keys through templates fail");
+    CHECK_MSG(&d, "keys (templates included): refused");
+    config_free(c);
+    config_diag_free(&d);
+}
+
+/* ---- an Asterisk folder ---- */
+
+static const char ast_conf[] = "[options]\nentityid = 02:00:00:00:00:aa\nsystemname = pbx1\n"
+                               "[directories]\nastkeydir => /keys/ast\n";
+static const char dundi_conf[] = "[general]\nttl = 500\nbogus = 1\n"
+                                 "#exec /bin/true\n"
+                                 "[mappings]\n"
+                                 "e164 => dundi-e164,${W},IAX2,dundi:${SECRET}@${IPADDR}/${NUMBER}${SUFFIX}\n"
+                                 "e164 => nowhere,10,IAX2,x\n"
+                                 "e164 => bad,abc,IAX2,x\n"
+                                 "[00:50:8B:F3:75:BB]\nhost = 192.0.2.9\n"
+                                 "[00:50:8B:F3:75:BC]\nmodel = symmetric\nhost = 192.0.2.10\ncolour = red\n";
+static const char ext_conf[] = "[general]\nstatic = yes\n"
+                               "[globals]\nW = 7\nSUFFIX = -x\nPFX = 55\n"
+                               "[dundi-e164]\n"
+                               "exten => ${PFX}51212,1,Answer()\n"
+                               " same => n,Hangup()\n"
+                               "exten => 1000,hint,SIP/1000\n"
+                               "exten => 2000,2,NoOp()\n"
+                               "exten => 3000/100,1,NoOp()\n"
+                               "exten => _4XX!,1,NoOp()\n"
+                               "include => inner\n"
+                               "include => timed,08:00-17:00,mon-fri,*,*\n"
+                               "include => missing\n"
+                               "ignorepat => 9\n"
+                               "switch => DUNDi/e164\n"
+                               "[inner]\nexten => _6XX,1,NoOp()\ninclude => dundi-e164\nignorepat => 6\n"
+                               "[timed]\nexten => 7000,1,NoOp()\n"
+                               "[dundi-e164](+)\nexten => 8000,1,NoOp()\n";
+
+static void test_asterisk_folder(void)
+{
+    struct memfs m = {{"/ast/asterisk.conf", "/ast/dundi.conf", "/ast/extensions.conf"},
+                      {ast_conf, dundi_conf, ext_conf},
+                      3};
+    struct config_diag d;
+    struct config *c = parse(&m, NULL, "/ast", &d);
+    if (!CHECK(c != NULL, "the Asterisk folder loads"))
+        dump(&d);
+    CHECK_INT(d.errors, 0);
+    /* Asterisk's leniency, each with file:line and what Asterisk does */
+    CHECK_MSG(&d, "/ast/dundi.conf:2: warning: ttl: '500' must be 1..119; ignored, as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:3: warning: unknown option 'bogus' in [general]; ignored, as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:4: warning: #exec /bin/true skipped: commands run only with 'execincludes = yes' "
+                  "in asterisk.conf [options] (as Asterisk does)");
+    CHECK_MSG(&d, "/ast/dundi.conf:8: warning: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}; ignored, "
+                  "as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:7: warning: mapping 'e164': context 'nowhere' is not in extensions.conf");
+    CHECK_MSG(&d, "/ast/dundi.conf:9: warning: peer [00:50:8b:f3:75:bb]: neither model nor precache is set, so it "
+                  "could do nothing; Asterisk discards the peer, and so does dundid");
+    CHECK_MSG(&d, "/ast/dundi.conf:14: warning: unknown peer option 'colour'; ignored, as Asterisk does");
+    CHECK_MSG(&d, "/ast/extensions.conf:15: warning: include => timed: its time condition is not evaluated");
+    CHECK_MSG(&d, "/ast/extensions.conf:16: warning: include => missing: no such context");
+    CHECK_MSG(&d, "/ast/extensions.conf:18: warning: switch => DUNDi/e164: dundid cannot ask a switch");
+    if (!c) {
+        config_diag_free(&d);
+        return;
+    }
+    char e[EID_STR_LEN];
+    CHECK_STR(eid_to_str(&c->eid, e), "02:00:00:00:00:aa");
+    CHECK_STR(c->systemname, "pbx1");
+    CHECK_STR(c->keydir, "/keys/ast/keys");
+    CHECK_INT(c->ttl, 120);
+    CHECK_INT(c->npeers, 1);
+    if (CHECK_INT_OK(c->nmaps, 2)) {
+        CHECK_INT(c->maps[0].weight, 7);
+        CHECK_STR(c->maps[0].dest, "dundi:${SECRET}@${IPADDR}/${NUMBER}-x");
+    }
+    const struct local_context *lc = config_find_context(c, "dundi-e164");
+    if (CHECK(lc != NULL, "context dundi-e164")) {
+        const uint16_t E = DUNDI_FLAG_EXISTS, C = DUNDI_FLAG_CANMATCH, M = DUNDI_FLAG_MATCHMORE,
+                       I = DUNDI_FLAG_IGNOREPAT;
+        static const struct {
+            const char *number;
+            uint16_t want;
+        } cases[] = {
+            {"5551212", 0x0005}, /* ${PFX} from [globals]; priority 1 */
+            {"555", 0x0006},
+            {"1000", 0},         /* a hint only */
+            {"2000", 0},         /* no priority 1 */
+            {"3000", 0},         /* caller ID match: never without one */
+            {"4", 0x0006},       /* before the '!' */
+            {"412", 0x0005},     /* '!' early match: no MATCHMORE */
+            {"4123", 0x0005},
+            {"612", 0x0005},     /* through include => inner (and its loop back) */
+            {"6", 0x0006},       /* inner's ignorepat is not ours */
+            {"7000", 0x0005},    /* a timed include, included at all times */
+            {"8000", 0x0005},    /* [dundi-e164](+) */
+            {"9", 0x0008},
+            {"99", 0},
+        };
+        (void)E;
+        (void)C;
+        (void)M;
+        (void)I;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            uint16_t f = context_flags(c, lc, cases[i].number);
+            CHECK(f == cases[i].want, "flags(%s) = 0x%04x, want 0x%04x", cases[i].number, f, cases[i].want);
+        }
+    }
+    config_free(c);
+    config_diag_free(&d);
+
+    /* What Asterisk refuses is refused: a missing #include in dundi.conf. */
+    m.text[1] = "[general]\n#include gone.conf\n";
+    c = parse(&m, NULL, "/ast", &d);
+    CHECK(c == NULL, "a missing #include in dundi.conf fails");
+    CHECK_MSG(&d, "/ast/dundi.conf:2: cannot include '/ast/gone.conf'");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* execincludes = yes runs #exec */
+    m.text[0] = "[options]\nexecincludes = yes\nentityid = 02:00:00:00:00:aa\n";
+    m.text[1] = "#exec XX\n";
+    c = parse(&m, NULL, "/ast", &d);
+    if (CHECK(c != NULL, "#exec with execincludes"))
+        CHECK_STR(c->country, "XX");
+    config_free(c);
+    config_diag_free(&d);
+
+    /* dundid's file after the folder: its options win, its own checks stay strict */
+    m = (struct memfs){{"/ast/asterisk.conf", "/ast/dundi.conf", "/ast/extensions.conf", "/etc/dundid.conf"},
+                       {ast_conf, "[general]\nttl = 10\n[mappings]\nx => ctx,0,SIP,a\n", "[ctx]\nexten => 1,1,NoOp\n",
+                        "[general]\nasterisk_dir = /ast\nttl = 20\ncontrol = /run/x.ctl\n[mappings]\n"
+                        "y => ctx,0,SIP,b\n"},
+                       4};
+    c = parse(&m, "/etc/dundid.conf", NULL, &d);
+    if (!CHECK(c != NULL, "dundid file with asterisk_dir"))
+        dump(&d);
+    if (c) {
+        CHECK_INT(c->ttl, 20);
+        CHECK_STR(c->control, "/run/x.ctl");
+        CHECK_INT(c->nmaps, 2);
+        CHECK_STR(c->asterisk_dir, "/ast");
+    }
+    config_free(c);
+    config_diag_free(&d);
+    m.text[3] = "[general]\nasterisk_dir = /ast\nttl = 500\n";
+    c = parse(&m, "/etc/dundid.conf", NULL, &d);
+    CHECK(c == NULL, "dundid's own file stays strict");
+    CHECK_MSG(&d, "/etc/dundid.conf:3: ttl: '500' must be 1..119");
+    config_free(c);
+    config_diag_free(&d);
+}
+
+/* The sample folder as shipped, from disk (no probe: no keys needed). */
+static void test_samples(void)
+{
+    char dir[1024];
+    struct config_diag d;
+    snprintf(dir, sizeof(dir), "%s/asterisk-samples", datadir);
+    struct config *c = config_parse_src(&(struct config_src){.astdir = dir}, &d);
+    if (!CHECK(c != NULL && d.errors == 0, "the Asterisk sample folder parses"))
+        dump(&d);
+    if (c) {
+        CHECK(config_find_context(c, "dundi-e164-canonical") != NULL, "a sample context");
+        CHECK_INT(c->ttl, 32);
+    }
+    config_free(c);
+    config_diag_free(&d);
+}
+
+int main(int argc, char **argv)
+{
+    datadir = argc > 1 ? argv[1] : "test/data";
+    test_includes();
+    test_templates_and_directives();
+    test_asterisk_folder();
+    test_samples();
+    printf("test_asterisk: %d passed, %d failed\n", tu_passed, tu_failed);
+    return tu_failed ? 1 : 0;
+}
