@@ -16,11 +16,13 @@ causes after normalising what is host- or time-dependent:
 - answer order: Asterisk sends its mappings' answers in reverse file order,
   dundiq sorts by weight only; both sides are sorted fully here.
 
-Each folder is copied to a temporary folder with @DIR@ replaced by its path
-and the DUNDi port changed to the test's (the port plays no part in answers).
+Each folder is copied to a temporary folder with @DIR@ replaced by its path,
+the DUNDi port changed to the test's and peer hosts off this machine changed
+to loopback addresses (keep_peers_local): none of them plays a part in
+answers asked with TTL 1.
 
 Addresses: 127.0.43.10 port 45550 (sample), 127.0.43.11 port 45551 (paper);
-dundiq asks from 127.0.0.1 (the asker peer's host).
+dundiq asks from 127.0.0.1 (the asker peer's host); peers 127.0.43.31-33.
 """
 
 import argparse
@@ -67,6 +69,22 @@ def normalise(resp, ipaddr):
     return out
 
 
+def keep_peers_local(text):
+    """Peer hosts that are not loopback (the sample's Digium addresses and
+    misery.digium.com, the paper's 10.10.10.120) become 127.0.43.31, .32,
+    ...: the test sends nothing off this host and resolves no name. Asked
+    with TTL 1, neither Asterisk nor dundid asks any peer, so the answers do
+    not depend on these addresses."""
+    n = [30]
+
+    def local(m):
+        if m.group(2).lower() == "dynamic" or m.group(2).startswith("127."):
+            return m.group(0)
+        n[0] += 1
+        return "%s127.0.43.%d" % (m.group(1), n[0])
+    return re.sub(r"(?m)^(\s*host\s*=\s*)([^\s;]+)", local, text)
+
+
 def install_folder(name, dest, port):
     """Copy FOLDER to dest with @DIR@ replaced and the DUNDi port set."""
     src = os.path.join(DATA, name)
@@ -82,6 +100,8 @@ def install_folder(name, dest, port):
             text, n = re.subn(r"(?m)^port\s*=.*$", "port=%d" % port, text)
             if not n:
                 text = re.sub(r"(?m)^\[general\][^\n]*$", "[general]\nport=%d" % port, text, count=1)
+        if fn.startswith("dundi"):
+            text = keep_peers_local(text)
         with open(p, "w") as f:
             f.write(text)
     keys = os.path.join(dest, "keys")
