@@ -81,7 +81,6 @@ struct mapping {
     unsigned options; /* DUNDI_FLAG_* option bits | MAP_OPT_NOPARTIAL */
     int line;
     bool asterisk; /* from an Asterisk dundi.conf (-A) */
-    bool weight_partial_max; /* the weight was ${GLOBAL}: a partial answer weighs 59999, as in Asterisk */
 };
 
 /* A static local context: [context NAME] with exten => PATTERN lines, or
@@ -163,6 +162,10 @@ struct config {
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
     bool ipaddr_derived; /* by config_probe(), not from the file */
+    /* ${IPADDR} of an Asterisk folder's mappings (-A), set by config_probe():
+     * ipaddr when the file sets it, else pbx_dundi's rule (see probe.c). */
+    char ipaddr_asterisk[64];
+    bool has_ipaddr_asterisk;
     int max_transactions;
     int max_per_source;      /* max_transactions_per_source: live ones per remote address */
     bool peer_address_check; /* static peers only from their host address */

@@ -36,7 +36,7 @@ struct local_result {
     bool consulted_regs; /* a regcontext mapping was evaluated */
 };
 
-/* Expand ${VAR} in tmpl. Returns the length, or -1 if it does not fit outlen
+/* Expand ${VAR} and ${VAR:offset:length} in tmpl. Returns the length, or -1 if it does not fit outlen
  * (including the NUL) or names an unknown variable. */
 int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen);
 /* Wire flags (EXISTS/CANMATCH/MATCHMORE/IGNOREPAT) of number in a context. */

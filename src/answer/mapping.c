@@ -49,9 +49,15 @@ int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, siz
         size_t vlen;
         if (p[0] == '$' && p[1] == '{') {
             const char *end = strchr(p + 2, '}');
-            if (!end || !(val = var_value(p + 2, (size_t)(end - p - 2), v, eidbuf)))
+            long off, len;
+            size_t start;
+            if (!end)
                 return -1;
-            vlen = strlen(val);
+            size_t nlen = var_split(p + 2, (size_t)(end - p - 2), &off, &len);
+            if (!(val = var_value(p + 2, nlen, v, eidbuf)))
+                return -1;
+            vlen = var_substring(strlen(val), off, len, &start);
+            val += start;
             p = end + 1;
         } else {
             val = p++;
@@ -68,7 +74,11 @@ int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, siz
 
 /* One search of Asterisk's pbx_find_extension (want: PM_EXISTS, PM_CANMATCH
  * or PM_MATCHMORE) over lc and the contexts it includes, depth-first in
- * include order, each context once, at most CONTEXT_MAX_STACK of them. */
+ * include order, each context once, at most CONTEXT_MAX_STACK of them.
+ * lc->exten is in Asterisk's order (pattern_order), and for MATCHMORE the
+ * first extension that matches at all decides: a '!' pattern whose fixed
+ * part is matched (Asterisk's "early match") means nothing more from this
+ * context, nor from the contexts it includes. */
 static bool find(const struct config *c, const struct local_context *lc, const char *number, unsigned want,
                  const struct local_context **seen, size_t *nseen)
 {
@@ -77,22 +87,13 @@ static bool find(const struct config *c, const struct local_context *lc, const c
             return false;
     if (*nseen >= CONTEXT_MAX_STACK)
         return false;
-    bool early = false;
     for (size_t i = 0; i < lc->nexten; i++) {
         unsigned r = pattern_match(&lc->exten[i], number);
-        /* A '!' pattern that already matches is Asterisk's "early match":
-         * final for MATCHMORE, which then finds nothing in this context.
-         * Asterisk tries the extensions in its sorted order, where '!'
-         * comes after the more specific patterns: they go first here. */
-        if (want == PM_MATCHMORE && lc->exten[i].tail == '!' && (r & PM_EXISTS)) {
-            early = true;
-            continue;
-        }
+        if (want == PM_MATCHMORE && lc->exten[i].tail == '!' && (r & PM_EXISTS))
+            return false;
         if (r & want)
             return true;
     }
-    if (early)
-        return false;
     seen[(*nseen)++] = lc;
     for (size_t i = 0; i < lc->ninclude; i++)
         if (lc->include[i] >= 0 && (size_t)lc->include[i] < c->ncontexts &&
@@ -140,22 +141,23 @@ static size_t dont_ask_prefix(const struct config *c, const struct local_context
     return 0;
 }
 
-static int eval_weight(const struct mapping *m, const struct answer_vars *v, bool exists)
+static int eval_weight(const struct mapping *m, const struct answer_vars *v)
 {
     char buf[64], *end;
     if (!m->weight_expr[0])
-        return (m->weight_partial_max && !exists) ? 59999 : m->weight;
+        return m->weight;
     if (mapping_expand(m->weight_expr, v, buf, sizeof(buf)) < 0)
         return 59999;
     long w = strtol(buf, &end, 10);
-    /* Like the reference: anything but an integer in range weighs 59999. */
-    return (end == buf || *end || w < 0 || w > 59999) ? 59999 : (int)w;
+    /* Anything but an integer in range weighs 59999; Asterisk's own
+     * dundi.conf (-A) reads the leading integer, as pbx_dundi does. */
+    return (end == buf || (*end && !m->asterisk) || w < 0 || w > 59999) ? 59999 : (int)w;
 }
 
 /* The next ANSWER slot filled for mapping m (not yet counted in out->n), or
  * NULL when there is no room or the destination does not fit (counted). */
-static struct dundi_answer *build_answer(const struct mapping *m, uint16_t flags, const struct answer_vars *v,
-                                         struct local_result *out)
+static struct dundi_answer *build_answer(const struct config *c, const struct mapping *m, uint16_t flags,
+                                         const struct answer_vars *v, struct local_result *out)
 {
     if (out->n >= DUNDI_MAX_ANSWERS) {
         out->dropped++;
@@ -167,9 +169,12 @@ static struct dundi_answer *build_answer(const struct mapping *m, uint16_t flags
     a->flags = (uint16_t)(flags | (m->options & 0xffffu));
     /* Partial answers: the weight is evaluated without the variables (8.2). */
     static const struct answer_vars no_vars;
-    a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? v : &no_vars, flags & DUNDI_FLAG_EXISTS);
+    struct answer_vars av = *v;
+    if (m->asterisk && c->has_ipaddr_asterisk)
+        av.ipaddr = c->ipaddr_asterisk; /* pbx_dundi's ${IPADDR} for Asterisk's own mappings */
+    a->weight = (uint16_t)eval_weight(m, (flags & DUNDI_FLAG_EXISTS) ? &av : &no_vars);
     a->dest[0] = '\0';
-    if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, v, a->dest, sizeof(a->dest)) < 0) {
+    if ((flags & DUNDI_FLAG_EXISTS) && mapping_expand(m->dest, &av, a->dest, sizeof(a->dest)) < 0) {
         out->dropped++; /* longer than an ANSWER can carry */
         return NULL;
     }
@@ -191,7 +196,7 @@ static bool same_answer(const struct dundi_answer *a, const struct dundi_answer 
 }
 
 /* One answer per live binding of the number (identical destinations once). */
-static void registration_answers(const struct mapping *m, const struct answer_vars *v, struct local_result *out)
+static void registration_answers(const struct config *c, const struct mapping *m, const struct answer_vars *v, struct local_result *out)
 {
     struct reg_binding binds[DUNDI_MAX_ANSWERS];
     size_t nb = regtable_get(v->regs, v->number, v->now, binds, DUNDI_MAX_ANSWERS);
@@ -217,7 +222,7 @@ static void registration_answers(const struct mapping *m, const struct answer_va
     for (size_t i = 0; i < nb; i++) {
         struct answer_vars bv = *v;
         bv.binding = &binds[i];
-        struct dundi_answer *a = build_answer(m, DUNDI_FLAG_EXISTS, &bv, out);
+        struct dundi_answer *a = build_answer(c, m, DUNDI_FLAG_EXISTS, &bv, out);
         if (!a)
             continue;
         bool dup = false;
@@ -246,10 +251,15 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
         if (strcasecmp(m->dcontext, dcontext) || !m->lcontext[0])
             continue;
         if (v->regs && config_is_regcontext(c, m->lcontext))
-            registration_answers(m, v, out);
+            registration_answers(c, m, v, out);
         const struct local_context *lc = config_find_context(c, m->lcontext);
-        if (!lc)
+        if (!lc) {
+            /* Asterisk: a context that does not exist cannot match even
+             * the number's first character, which becomes the hint. */
+            if (!config_is_regcontext(c, m->lcontext) && (out->hint_flags & DUNDI_HINT_DONT_ASK))
+                widen_hint(out, v->number, v->number[0] ? 1 : 0);
             continue;
+        }
         uint16_t flags = context_flags(c, lc, v->number);
         if (flags)
             out->hint_flags &= (uint16_t)~DUNDI_HINT_DONT_ASK;
@@ -259,7 +269,7 @@ void mapping_answer(const struct config *c, const char *dcontext, const struct a
             widen_hint(out, v->number, (out->hint_flags & DUNDI_HINT_DONT_ASK) ? dont_ask_prefix(c, lc, v->number) : 0);
             continue;
         }
-        if (build_answer(m, flags, v, out))
+        if (build_answer(c, m, flags, v, out))
             out->n++;
     }
     if (!(out->hint_flags & DUNDI_HINT_DONT_ASK))

@@ -81,3 +81,15 @@ void context_key(struct loader *ld, const char *k, const char *v, int line)
     else
         ERR(ld, line, "unknown key '%s' in a context (expected exten or ignorepat)", k);
 }
+
+static int exten_order(const void *a, const void *b) { return pattern_order(a, b); }
+
+void contexts_finish(struct loader *ld)
+{
+    /* Asterisk keeps a context's extensions sorted; MATCHMORE depends on it. */
+    for (size_t i = 0; i < ld->c->ncontexts; i++) {
+        struct local_context *lc = &ld->c->contexts[i];
+        if (lc->nexten > 1)
+            qsort(lc->exten, lc->nexten, sizeof(*lc->exten), exten_order);
+    }
+}

@@ -33,9 +33,10 @@ static const char *global_get(const struct globals *g, const char *name, size_t 
     return NULL;
 }
 
-/* ${NAME} from the globals (an unset one is empty, as in Asterisk); names
- * for which keep() is true are left as they are. Returns false when
- * something could not be evaluated (a function, ${X:1}, $[...]). */
+/* ${NAME} and ${NAME:offset:length} from the globals (an unset one is
+ * empty, as in Asterisk); names for which keep() is true are left as they
+ * are. Returns false when something could not be evaluated (a function,
+ * a nested ${...}, $[...]). */
 static bool subst(const struct globals *g, const char *in, char *out, size_t outlen, bool (*keep)(const char *, size_t))
 {
     size_t o = 0;
@@ -44,9 +45,11 @@ static bool subst(const struct globals *g, const char *in, char *out, size_t out
         if (in[0] == '$' && in[1] == '{') {
             const char *end = strchr(in + 2, '}');
             size_t len = end ? (size_t)(end - in - 2) : 0;
-            if (!end || strcspn(in + 2, "(:}") != len) {
+            long off, sublen;
+            size_t nlen = var_split(in + 2, len, &off, &sublen);
+            if (!end || strcspn(in + 2, "($}") < len) {
                 ok = false;
-            } else if (keep && keep(in + 2, len)) {
+            } else if (keep && keep(in + 2, nlen)) {
                 size_t n = len + 3;
                 if (o + n >= outlen)
                     break;
@@ -55,12 +58,12 @@ static bool subst(const struct globals *g, const char *in, char *out, size_t out
                 in = end + 1;
                 continue;
             } else {
-                const char *v = global_get(g, in + 2, len);
-                size_t n = v ? strlen(v) : 0;
+                const char *v = global_get(g, in + 2, nlen);
+                size_t start = 0, n = v ? var_substring(strlen(v), off, sublen, &start) : 0;
                 if (o + n >= outlen)
                     n = outlen - 1 - o;
                 if (n)
-                    memcpy(out + o, v, n);
+                    memcpy(out + o, v + start, n);
                 o += n;
                 in = end + 1;
                 continue;
@@ -276,8 +279,7 @@ static void map_globals(struct loader *ld, const struct globals *g)
         char *end;
         long w = strtol(out, &end, 10);
         m->weight = (end == out || w < 0 || w > 59999) ? 59999 : (int)w;
-        m->weight_expr[0] = '\0';
-        m->weight_partial_max = true; /* without the variables (a partial answer) it is not evaluated */
+        m->weight_expr[0] = '\0'; /* Asterisk substitutes [globals] in partial answers too */
     }
 }
 

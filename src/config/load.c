@@ -377,6 +377,7 @@ static void finish(struct loader *ld)
     struct config *c = ld->c;
     general_finish(ld);
     registrations_finish(ld);
+    contexts_finish(ld);
     mappings_finish(ld);
     peers_finish(ld);
     char err[128];

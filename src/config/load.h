@@ -104,6 +104,8 @@ void peer_key(struct loader *ld, const char *k, const char *v, int line);
 void peers_finish(struct loader *ld);
 void context_section(struct loader *ld, const char *name, int line);
 void context_key(struct loader *ld, const char *k, const char *v, int line);
+/* Sorts every context's extensions in Asterisk's order (pattern_order). */
+void contexts_finish(struct loader *ld);
 /* A new context named name (1..79 characters, not defined yet); NULL after
  * an error was reported. */
 struct local_context *context_add(struct loader *ld, const char *name, int line);

@@ -89,7 +89,7 @@ void mapping_key(struct loader *ld, const char *k, const char *v, int line)
     c->maps[c->nmaps++] = m;
 }
 
-/* Every ${NAME} in a template must be one dundid can fill in. */
+/* Every ${NAME} (or ${NAME:offset:length}) in a template must be one dundid can fill in. */
 static void check_template(struct loader *ld, const struct mapping *m, const char *what, const char *tmpl)
 {
     for (const char *p = strstr(tmpl, "${"); p; p = strstr(p + 2, "${")) {
@@ -98,11 +98,13 @@ static void check_template(struct loader *ld, const struct mapping *m, const cha
             ERR(ld, m->line, "mapping '%s': unterminated ${ in %s", m->dcontext, what);
             return;
         }
-        if (!mapping_var_known(p + 2, (size_t)(end - p - 2)))
+        long off, len;
+        size_t nlen = var_split(p + 2, (size_t)(end - p - 2), &off, &len);
+        if (!mapping_var_known(p + 2, nlen))
             ERR(ld, m->line,
                 "mapping '%s': unknown variable ${%.*s} in %s (known: NUMBER, EID, SECRET, IPADDR, CONTACT, "
                 "CONTACTURI, REGISTRAR)",
-                m->dcontext, (int)(end - p - 2), p + 2, what);
+                m->dcontext, (int)nlen, p + 2, what);
     }
 }
 

@@ -386,12 +386,116 @@ static void test_samples(void)
     config_diag_free(&d);
 }
 
+/* Answers where pbx_dundi's behaviour is easy to get wrong (issue 13;
+ * the facts are in test/data/asterisk-answers/README.md). */
+static const char ans_dundi[] = "[general]\nentityid = 02:00:00:00:00:aa\n[mappings]\n"
+                                "glob => part,${G},SIP,d/${G:1:2}\n"
+                                "sub => part,${NUMBER:0:1},SIP,${NUMBER:-2}/${NUMBER:1:-1}/${NUMBER:-9:2}/${G::2}\n"
+                                "mixed => part,${NUMBER}${G},SIP,x\n"
+                                "feat => feat,1,SIP,f\n"
+                                "ghost => no-such-context,1,SIP,g\n";
+static const char ans_ext[] = "[globals]\nG = 4250\nH = ${G:-3}\n"
+                              "[part]\nexten => 60,1,NoOp()\nexten => 6000,1,NoOp()\nexten => 12345,1,NoOp()\n"
+                              "[feat]\nexten => _NXXNXXXXXX,1,NoOp()\nexten => _4X!,1,NoOp()\n"
+                              "exten => 8xyz,1,NoOp()\nexten => _8ABC,1,NoOp()\ninclude => more\n"
+                              "[more]\nexten => _4XXXX,1,NoOp()\nexten => _5XX!,1,NoOp()\n";
+
+static void ask(const struct config *c, const char *dctx, const char *number, struct local_result *r)
+{
+    eid_t us = c->eid;
+    struct answer_vars v = {.number = number, .us_eid = &us, .secret = "s", .ipaddr = "192.0.2.1"};
+    mapping_answer(c, dctx, &v, r);
+}
+
+static void test_answers_like_asterisk(void)
+{
+    struct memfs m = {{"/ast/asterisk.conf", "/ast/dundi.conf", "/ast/extensions.conf"},
+                      {"[options]\n", ans_dundi, ans_ext},
+                      3};
+    struct config_diag d;
+    struct config *c = parse(&m, NULL, "/ast", &d);
+    if (!CHECK(c != NULL, "the folder loads")) {
+        dump(&d);
+        config_diag_free(&d);
+        return;
+    }
+    struct local_result r;
+    /* [globals] in a weight count without EXISTS too (pbx_dundi substitutes
+     * the globals then, only NUMBER, EID, SECRET, IPADDR are missing). */
+    ask(c, "glob", "60", &r);
+    if (CHECK_INT_OK(r.n, 1)) {
+        CHECK_INT(r.answers[0].flags, DUNDI_FLAG_EXISTS | DUNDI_FLAG_CANMATCH | DUNDI_FLAG_MATCHMORE);
+        CHECK_INT(r.answers[0].weight, 4250);
+        CHECK_STR(r.answers[0].dest, "d/25");
+    }
+    ask(c, "glob", "6", &r);
+    if (CHECK_INT_OK(r.n, 1)) {
+        CHECK_INT(r.answers[0].flags, DUNDI_FLAG_CANMATCH | DUNDI_FLAG_MATCHMORE);
+        CHECK_INT(r.answers[0].weight, 4250);
+    }
+    /* ${VAR:offset:length}, negative ones counting from the end */
+    ask(c, "sub", "12345", &r);
+    if (CHECK_INT_OK(r.n, 1)) {
+        CHECK_INT(r.answers[0].weight, 1);
+        CHECK_STR(r.answers[0].dest, "45/234/12/4250"); /* ${G::2}: no offset read, so no length either */
+    }
+    ask(c, "sub", "600", &r); /* no EXISTS: NUMBER is not set, 59999 */
+    if (CHECK_INT_OK(r.n, 1))
+        CHECK_INT(r.answers[0].weight, 59999);
+    ask(c, "mixed", "600", &r); /* without NUMBER: "4250" */
+    if (CHECK_INT_OK(r.n, 1))
+        CHECK_INT(r.answers[0].weight, 4250);
+    ask(c, "mixed", "60", &r); /* "604250" is out of range */
+    if (CHECK_INT_OK(r.n, 1))
+        CHECK_INT(r.answers[0].weight, 59999);
+
+    const struct local_context *lc = config_find_context(c, "feat");
+    if (CHECK(lc != NULL, "context feat")) {
+        static const struct {
+            const char *number;
+            uint16_t want;
+        } cases[] = {
+            /* _4X! sorts before _NXXNXXXXXX: its early match ends MATCHMORE */
+            {"4", 0x0006},  {"40", 0x0005}, {"400", 0x0005}, {"4199", 0x0005},
+            {"5", 0x0006},  {"50", 0x0006}, /* _NXXNXXXXXX; more's _5XX! never asked */
+            {"500", 0x0007}, /* EXISTS through more */
+            /* case-sensitive names and literal pattern characters */
+            {"8xyz", 0x0005}, {"8XYZ", 0}, {"8ABC", 0x0005}, {"8abc", 0}, {"8A", 0x0006}, {"8a", 0}, {"8X", 0},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            uint16_t f = context_flags(c, lc, cases[i].number);
+            CHECK(f == cases[i].want, "flags(%s) = 0x%04x, want 0x%04x", cases[i].number, f, cases[i].want);
+        }
+    }
+    /* the MATCHMORE search of an included context stops at its early match
+     * only: the including context goes on */
+    lc = config_find_context(c, "more");
+    if (CHECK(lc != NULL, "context more")) {
+        CHECK_INT(context_flags(c, lc, "500"), 0x0005);
+        CHECK_INT(context_flags(c, lc, "4000"), 0x0006);
+    }
+    ask(c, "feat", "8XYZ", &r);
+    CHECK_INT(r.n, 0);
+    CHECK_STR(r.hint_data, "8X");
+    /* a mapping to a context that does not exist: the hint is the first
+     * character (none for an empty number) */
+    ask(c, "ghost", "100", &r);
+    CHECK_INT(r.n, 0);
+    CHECK_INT(r.hint_flags, DUNDI_HINT_DONT_ASK | DUNDI_HINT_UNAFFECTED);
+    CHECK_STR(r.hint_data, "1");
+    ask(c, "ghost", "", &r);
+    CHECK_STR(r.hint_data, "");
+    config_free(c);
+    config_diag_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     datadir = argc > 1 ? argv[1] : "test/data";
     test_includes();
     test_templates_and_directives();
     test_asterisk_folder();
+    test_answers_like_asterisk();
     test_samples();
     printf("test_asterisk: %d passed, %d failed\n", tu_passed, tu_failed);
     return tu_failed ? 1 : 0;

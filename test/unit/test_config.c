@@ -304,9 +304,10 @@ static void test_good_full(void)
         CHECK_STR(lc->name, "numbers");
         CHECK_INT(lc->line, 82);
         if (CHECK_INT_OK(lc->nexten, 3)) {
+            /* in Asterisk's order: literals, then patterns */
             CHECK_STR(lc->exten[0].text, "1001");
-            CHECK_STR(lc->exten[1].text, "_1XXX"); /* ",1,NoOp()" dropped */
-            CHECK_STR(lc->exten[2].text, "555-1212");
+            CHECK_STR(lc->exten[1].text, "555-1212");
+            CHECK_STR(lc->exten[2].text, "_1XXX"); /* ",1,NoOp()" dropped */
         }
         if (CHECK_INT_OK(lc->nignorepat, 1))
             CHECK_STR(lc->ignorepat[0].text, "9");
