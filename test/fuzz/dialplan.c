@@ -1,7 +1,8 @@
 /* libFuzzer target: an extensions.conf read as answer sources (-A:
  * extensions.c, with [globals] into dundi.conf's mappings), then every
- * context searched as pbx_dundi would (includes, '!', ignorepat) and every
- * mapping answered. The input is extensions.conf; asterisk.conf and
+ * context searched as pbx_dundi would (includes, '!', ignorepat, Asterisk's
+ * extension order) and every mapping answered (${VAR:offset:length} from
+ * the input's [globals] and the number). The input is extensions.conf; asterisk.conf and
  * dundi.conf are fixed, with mappings to contexts the input may define. */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +16,9 @@
 static const char dundi_conf[] = "[general]\nentityid = 02:00:00:00:00:01\n[mappings]\n"
                                  "e164 => a,${W},IAX2,x:${SECRET}@${IPADDR}/${NUMBER}${G}\n"
                                  "e164 => b,10,SIP,${NUMBER}@h,nopartial\n"
-                                 "priv => default,${SHELL(x)},SIP,y\n";
+                                 "priv => default,${SHELL(x)},SIP,y\n"
+                                 "priv => a,${NUMBER:-3:2}${G:1},SIP,${NUMBER:1:-1}/${H:-2}/${I}\n"
+                                 "priv => b,${G},SIP,${NUMBER:99:-99}\n";
 
 struct input {
     const uint8_t *data;
@@ -61,6 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct local_result out;
         mapping_answer(c, "e164", &v, &out);
         mapping_answer(c, "priv", &v, &out);
+        for (unsigned i = 0; i < out.n; i++)
+            if (out.answers[i].weight > 59999)
+                abort();
+        /* Asterisk's extension order must be a consistent one (qsort needs it). */
+        for (size_t i = 0; i < c->ncontexts && i < 8; i++) {
+            const struct local_context *lc = &c->contexts[i];
+            for (size_t j = 0; j + 1 < lc->nexten && j < 64; j++)
+                if (pattern_order(&lc->exten[j], &lc->exten[j + 1]) > 0 ||
+                    pattern_order(&lc->exten[j + 1], &lc->exten[j]) < 0)
+                    abort();
+        }
         config_free(c);
     }
     config_diag_free(&diag);
