@@ -339,7 +339,10 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
         const struct local_context *to = config_find_context(c, inc[i].name);
         struct local_context *lc = &c->contexts[inc[i].ctx];
         if (!to)
-            WARN(ld, inc[i].loc, "include => %s: no such context; Asterisk finds nothing through it", inc[i].name);
+            WARN(ld, inc[i].loc,
+                 "include => %s: no such context in extensions.conf; dundid finds nothing through it (a context "
+                 "another Asterisk module makes, such as res_parking's parkedcalls, is unknown to dundid)",
+                 inc[i].name);
         int *v = conf_grow(lc->include, lc->ninclude, sizeof(*v));
         if (!v)
             break;
