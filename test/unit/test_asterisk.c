@@ -234,6 +234,7 @@ static const char dundi_conf[] = "[general]\nttl = 500\nbogus = 1\n"
                                  "e164 => dundi-e164,${W},IAX2,dundi:${SECRET}@${IPADDR}/${NUMBER}${SUFFIX}\n"
                                  "e164 => nowhere,10,IAX2,x\n"
                                  "e164 => bad,abc,IAX2,x\n"
+                                 "priv => dundi-e164,10x,SIP,y\n"
                                  "[00:50:8B:F3:75:BB]\nhost = 192.0.2.9\n"
                                  "[00:50:8B:F3:75:BC]\nmodel = symmetric\nhost = 192.0.2.10\ncolour = red\n";
 static const char ext_conf[] = "[general]\nstatic = yes\n"
@@ -272,9 +273,10 @@ static void test_asterisk_folder(void)
     CHECK_MSG(&d, "/ast/dundi.conf:8: warning: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}; ignored, "
                   "as Asterisk does");
     CHECK_MSG(&d, "/ast/dundi.conf:7: warning: mapping 'e164': context 'nowhere' is not in extensions.conf");
-    CHECK_MSG(&d, "/ast/dundi.conf:9: warning: peer [00:50:8b:f3:75:bb]: neither model nor precache is set, so it "
+    CHECK_MSG(&d, "/ast/dundi.conf:9: warning: mapping 'priv': weight '10x' is read as 10, as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:10: warning: peer [00:50:8b:f3:75:bb]: neither model nor precache is set, so it "
                   "could do nothing; Asterisk discards the peer, and so does dundid");
-    CHECK_MSG(&d, "/ast/dundi.conf:14: warning: unknown peer option 'colour'; ignored, as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:15: warning: unknown peer option 'colour'; ignored, as Asterisk does");
     CHECK_MSG(&d, "/ast/extensions.conf:15: warning: include => timed: its time condition is not evaluated");
     CHECK_MSG(&d, "/ast/extensions.conf:16: warning: include => missing: no such context");
     CHECK_MSG(&d, "/ast/extensions.conf:18: warning: switch => DUNDi/e164: dundid cannot ask a switch");
@@ -288,7 +290,8 @@ static void test_asterisk_folder(void)
     CHECK_STR(c->keydir, "/keys/ast/keys");
     CHECK_INT(c->ttl, 120);
     CHECK_INT(c->npeers, 1);
-    if (CHECK_INT_OK(c->nmaps, 2)) {
+    if (CHECK_INT_OK(c->nmaps, 3)) {
+        CHECK_INT(c->maps[2].weight, 10);
         CHECK_INT(c->maps[0].weight, 7);
         CHECK_STR(c->maps[0].dest, "dundi:${SECRET}@${IPADDR}/${NUMBER}-x");
     }
