@@ -318,9 +318,11 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
     }
 
     struct ctx_state st = {.ctx = SIZE_MAX};
+    bool seen_section = false;
     for (size_t i = 0; i < doc->n; i++) {
         const struct conf_item *it = &doc->items[i];
         if (it->kind == CONF_SECTION) {
+            seen_section = true;
             st = (struct ctx_state){.ctx = SIZE_MAX, .lastpri = -2};
             if (!strcasecmp(it->name, "general") || !strcasecmp(it->name, "globals"))
                 continue;
@@ -333,6 +335,8 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
         }
         if (st.ctx != SIZE_MAX)
             context_line(ld, &st, g, it->name, it->value, it->loc, &inc, &ninc);
+        else if (!seen_section) /* Asterisk refuses the file */
+            conf_diag_add(ld->d, &c->src, true, it->loc, "'%s' outside of any section", it->name);
     }
 
     for (size_t i = 0; i < ninc; i++) {

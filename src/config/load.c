@@ -296,7 +296,9 @@ static void on_keyval(void *user, const char *key, const char *value, int line)
     case SEC_CONTEXT: context_key(ld, key, value, line); break;
     case SEC_REGISTRATIONS: registrations_key(ld, key, value, line); break;
     case SEC_SKIP: break;
-    case SEC_NONE: ERR(ld, line, "'%s' outside of any section", key); break;
+    case SEC_NONE: /* Asterisk refuses such a file too */
+        conf_diag_add(ld->d, &ld->c->src, true, line, "'%s' outside of any section", key);
+        break;
     }
 }
 

@@ -338,6 +338,17 @@ static void test_asterisk_folder(void)
     config_free(c);
     config_diag_free(&d);
 
+    /* ... and a key before any section, in either file */
+    m.text[1] = "ttl = 3\n[general]\n";
+    m.text[2] = "exten => 1,1,NoOp\n[ctx]\n";
+    c = parse(&m, NULL, "/ast", &d);
+    CHECK(c == NULL, "keys outside of any section fail");
+    CHECK_MSG(&d, "/ast/dundi.conf:1: 'ttl' outside of any section");
+    CHECK_MSG(&d, "/ast/extensions.conf:1: 'exten' outside of any section");
+    config_free(c);
+    config_diag_free(&d);
+    m.text[2] = ext_conf;
+
     /* execincludes = yes runs #exec */
     m.text[0] = "[options]\nexecincludes = yes\nentityid = 02:00:00:00:00:aa\n";
     m.text[1] = "#exec XX\n";
