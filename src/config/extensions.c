@@ -4,8 +4,9 @@
  * context; a context named twice is one context. What a lookup needs of it:
  * the extensions that have a priority 1 and no caller ID match (pbx_dundi
  * asks for priority 1 without caller ID), include => in order, ignorepat =>.
- * What cannot be evaluated here (switches, time conditions, dialplan
- * functions) is a warning naming the line. */
+ * An include's time condition is kept and checked at each lookup
+ * (dp_timing.h). What cannot be evaluated here (switches, a time condition's
+ * time zone, dialplan functions) is a warning naming the line. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,7 @@ struct pending_include {
     size_t ctx;
     char name[CONF_NAME_MAX];
     int loc;
+    struct dp_timing when;
 };
 
 static void context_line(struct loader *ld, struct ctx_state *st, const struct globals *g, const char *k,
@@ -210,12 +212,18 @@ static void context_line(struct loader *ld, struct ctx_state *st, const struct g
     } else if (!strcasecmp(k, "include")) {
         if (!subst(g, v, val, sizeof(val), NULL))
             WARN(ld, loc, "include => %s: only ${GLOBAL} variables are evaluated here", v);
+        struct dp_timing when;
+        int skipped = 0;
         char *bar = val + strcspn(val, "|,");
-        if (*bar) {
+        dp_timing_parse(&when, *bar ? bar + 1 : "", &skipped);
+        if (*bar)
             *bar = '\0';
-            WARN(ld, loc,
-                 "include => %s: its time condition is not evaluated; dundid includes it at all times", val);
-        }
+        if (skipped)
+            WARN(ld, loc, "include => %s: %d item(s) of its time condition are not times, days or months; skipped, "
+                          "as Asterisk does", val, skipped);
+        if (when.has_timezone)
+            WARN(ld, loc, "include => %s: the time zone of its time condition is not honoured; dundid uses the "
+                          "host's local time", val);
         char *name = val;
         while (isspace((unsigned char)*name))
             name++;
@@ -227,6 +235,7 @@ static void context_line(struct loader *ld, struct ctx_state *st, const struct g
             return;
         *inc = pi;
         pi[*ninc].ctx = st->ctx;
+        pi[*ninc].when = when;
         conf_copy(pi[*ninc].name, sizeof(pi[*ninc].name), name);
         pi[(*ninc)++].loc = loc;
     } else if (!strcasecmp(k, "ignorepat")) {
@@ -351,6 +360,11 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
         if (!v)
             break;
         lc->include = v;
+        struct dp_timing *w = conf_grow(lc->include_when, lc->ninclude, sizeof(*w));
+        if (!w)
+            break;
+        lc->include_when = w;
+        w[lc->ninclude] = inc[i].when;
         v[lc->ninclude++] = to ? (int)(to - c->contexts) : -1;
     }
     map_globals(ld, g);

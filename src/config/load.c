@@ -544,6 +544,7 @@ void config_free(struct config *c)
         free(c->contexts[i].exten);
         free(c->contexts[i].ignorepat);
         free(c->contexts[i].include);
+        free(c->contexts[i].include_when);
     }
     free(c->reg.hep_allow);
     realtime_conf_free(&c->realtime);
