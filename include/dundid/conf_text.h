@@ -16,6 +16,7 @@
 #define CONF_INCLUDE_DEPTH 10          /* Asterisk's MAX_INCLUDE_LEVEL */
 #define CONF_MAX_FILES 512             /* files of one configuration */
 #define CONF_MAX_ITEMS (1u << 20)      /* keys after templates are applied */
+#define CONF_MAX_INHERITED 65536       /* keys copied from templates, all sections */
 #define CONF_LOC_LINE_BITS 20          /* a location: file index << 20 | line */
 
 struct conf_fs {

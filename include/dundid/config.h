@@ -11,6 +11,7 @@
 
 #include "dundid/conf_text.h"
 #include "dundid/crypto.h"
+#include "dundid/dp_timing.h"
 #include "dundid/eid.h"
 #include "dundid/pattern.h"
 #include "dundid/realtime_conf.h"
@@ -95,6 +96,7 @@ struct local_context {
     struct pattern *ignorepat;
     size_t nignorepat;
     int *include; /* indices in config.contexts, in order (-1: not defined) */
+    struct dp_timing *include_when; /* per include: when it applies (all bits: always) */
     size_t ninclude;
 };
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include "dundid/clock.h"
 
 /* ${CONTACT}: the contact URI without its scheme ("sip:1002@h:5060;ob" ->
  * "1002@h:5060;ob"), which is what a Dial(SIP/...) of the contact takes. */
@@ -72,6 +75,24 @@ int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, siz
     return (int)o;
 }
 
+struct when {
+    bool have;
+    struct tm tm; /* local time, read once per search when an include has a condition */
+};
+
+static bool include_applies(const struct dp_timing *t, struct when *w)
+{
+    if (t->always)
+        return true;
+    if (!w->have) {
+        time_t now = (time_t)clock_wall_s();
+        if (!localtime_r(&now, &w->tm))
+            memset(&w->tm, 0, sizeof(w->tm));
+        w->have = true;
+    }
+    return dp_timing_match(t, &w->tm);
+}
+
 /* One search of Asterisk's pbx_find_extension (want: PM_EXISTS, PM_CANMATCH
  * or PM_MATCHMORE) over lc and the contexts it includes, depth-first in
  * include order, each context once, at most CONTEXT_MAX_STACK of them.
@@ -80,7 +101,7 @@ int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, siz
  * part is matched (Asterisk's "early match") means nothing more from this
  * context, nor from the contexts it includes. */
 static bool find(const struct config *c, const struct local_context *lc, const char *number, unsigned want,
-                 const struct local_context **seen, size_t *nseen)
+                 const struct local_context **seen, size_t *nseen, struct when *w)
 {
     for (size_t i = 0; i < *nseen; i++)
         if (seen[i] == lc)
@@ -97,7 +118,8 @@ static bool find(const struct config *c, const struct local_context *lc, const c
     seen[(*nseen)++] = lc;
     for (size_t i = 0; i < lc->ninclude; i++)
         if (lc->include[i] >= 0 && (size_t)lc->include[i] < c->ncontexts &&
-            find(c, &c->contexts[lc->include[i]], number, want, seen, nseen))
+            include_applies(&lc->include_when[i], w) &&
+            find(c, &c->contexts[lc->include[i]], number, want, seen, nseen, w))
             return true;
     return false;
 }
@@ -106,7 +128,8 @@ static bool search(const struct config *c, const struct local_context *lc, const
 {
     const struct local_context *seen[CONTEXT_MAX_STACK];
     size_t n = 0;
-    return find(c, lc, number, want, seen, &n);
+    struct when w = {0};
+    return find(c, lc, number, want, seen, &n, &w);
 }
 
 uint16_t context_flags(const struct config *c, const struct local_context *lc, const char *number)

@@ -43,6 +43,7 @@ struct st {
     struct section *secs; /* secs[0]: keys before any section */
     size_t nsecs, scap;
     size_t cur;
+    size_t inherited; /* keys copied from templates so far */
     bool refused;
     int stack[CONF_INCLUDE_DEPTH + 2]; /* file indices being read */
     int depth;
@@ -234,9 +235,15 @@ static void section_line(struct st *s, char *line, int loc)
                 s->cur = DROP;
                 return;
             }
-            for (int i = s->secs[base].head; i >= 0; i = s->items[i].next)
+            for (int i = s->secs[base].head; i >= 0; i = s->items[i].next) {
+                if (++s->inherited > CONF_MAX_INHERITED) {
+                    say(s, loc, true, "templates copy more than %d keys: refused", CONF_MAX_INHERITED);
+                    s->cur = DROP;
+                    return;
+                }
                 if (!add_item(s, s->cur, s->items[i].key, s->items[i].val, s->items[i].loc))
                     return;
+            }
         }
     }
 }

@@ -4,8 +4,9 @@
  * context; a context named twice is one context. What a lookup needs of it:
  * the extensions that have a priority 1 and no caller ID match (pbx_dundi
  * asks for priority 1 without caller ID), include => in order, ignorepat =>.
- * What cannot be evaluated here (switches, time conditions, dialplan
- * functions) is a warning naming the line. */
+ * An include's time condition is kept and checked at each lookup
+ * (dp_timing.h). What cannot be evaluated here (switches, a time condition's
+ * time zone, dialplan functions) is a warning naming the line. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,7 @@ struct pending_include {
     size_t ctx;
     char name[CONF_NAME_MAX];
     int loc;
+    struct dp_timing when;
 };
 
 static void context_line(struct loader *ld, struct ctx_state *st, const struct globals *g, const char *k,
@@ -213,12 +215,18 @@ static void context_line(struct loader *ld, struct ctx_state *st, const struct g
     } else if (!strcasecmp(k, "include")) {
         if (!subst(g, v, val, sizeof(val), NULL))
             WARN(ld, loc, "include => %s: only ${GLOBAL} variables are evaluated here", v);
+        struct dp_timing when;
+        int skipped = 0;
         char *bar = val + strcspn(val, "|,");
-        if (*bar) {
+        dp_timing_parse(&when, *bar ? bar + 1 : "", &skipped);
+        if (*bar)
             *bar = '\0';
-            WARN(ld, loc,
-                 "include => %s: its time condition is not evaluated; dundid includes it at all times", val);
-        }
+        if (skipped)
+            WARN(ld, loc, "include => %s: %d item(s) of its time condition are not times, days or months; skipped, "
+                          "as Asterisk does", val, skipped);
+        if (when.has_timezone)
+            WARN(ld, loc, "include => %s: the time zone of its time condition is not honoured; dundid uses the "
+                          "host's local time", val);
         char *name = val;
         while (isspace((unsigned char)*name))
             name++;
@@ -230,6 +238,7 @@ static void context_line(struct loader *ld, struct ctx_state *st, const struct g
             return;
         *inc = pi;
         pi[*ninc].ctx = st->ctx;
+        pi[*ninc].when = when;
         conf_copy(pi[*ninc].name, sizeof(pi[*ninc].name), name);
         pi[(*ninc)++].loc = loc;
     } else if (!strcasecmp(k, "ignorepat")) {
@@ -320,9 +329,11 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
     }
 
     struct ctx_state st = {.ctx = SIZE_MAX};
+    bool seen_section = false;
     for (size_t i = 0; i < doc->n; i++) {
         const struct conf_item *it = &doc->items[i];
         if (it->kind == CONF_SECTION) {
+            seen_section = true;
             st = (struct ctx_state){.ctx = SIZE_MAX, .lastpri = -2};
             if (!strcasecmp(it->name, "general") || !strcasecmp(it->name, "globals"))
                 continue;
@@ -335,17 +346,27 @@ void extensions_read(struct loader *ld, const struct conf_doc *doc)
         }
         if (st.ctx != SIZE_MAX)
             context_line(ld, &st, g, it->name, it->value, it->loc, &inc, &ninc);
+        else if (!seen_section) /* Asterisk refuses the file */
+            conf_diag_add(ld->d, &c->src, true, it->loc, "'%s' outside of any section", it->name);
     }
 
     for (size_t i = 0; i < ninc; i++) {
         const struct local_context *to = config_find_context(c, inc[i].name);
         struct local_context *lc = &c->contexts[inc[i].ctx];
         if (!to)
-            WARN(ld, inc[i].loc, "include => %s: no such context; Asterisk finds nothing through it", inc[i].name);
+            WARN(ld, inc[i].loc,
+                 "include => %s: no such context in extensions.conf; dundid finds nothing through it (a context "
+                 "another Asterisk module makes, such as res_parking's parkedcalls, is unknown to dundid)",
+                 inc[i].name);
         int *v = conf_grow(lc->include, lc->ninclude, sizeof(*v));
         if (!v)
             break;
         lc->include = v;
+        struct dp_timing *w = conf_grow(lc->include_when, lc->ninclude, sizeof(*w));
+        if (!w)
+            break;
+        lc->include_when = w;
+        w[lc->ninclude] = inc[i].when;
         v[lc->ninclude++] = to ? (int)(to - c->contexts) : -1;
     }
     map_globals(ld, g);

@@ -53,12 +53,8 @@ static char *diag_space(struct config_diag *d, size_t need)
 __attribute__((format(printf, 6, 0))) static void diag_vadd(struct config_diag *d, const char *file, bool error, int line,
                                                             const char *suffix, const char *fmt, va_list ap)
 {
-    char where[32], msg[1024];
+    char where[32];
     int wn = line >= 0 ? snprintf(where, sizeof(where), ":%d: %s", line, error ? "" : "warning: ") : 0;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    size_t ml = strlen(msg);
-    if (suffix)
-        snprintf(msg + ml, sizeof(msg) - ml, "%s", suffix);
     size_t fn = strlen(file), reason = 1024;
     char *out = diag_space(d, fn + (size_t)wn + reason);
     char **m = room(d->msg, d->n, sizeof(*m));
@@ -71,7 +67,12 @@ __attribute__((format(printf, 6, 0))) static void diag_vadd(struct config_diag *
         return;
     memcpy(out, file, fn);
     memcpy(out + fn, where, (size_t)wn);
-    int rn = snprintf(out + fn + wn, reason, "%s", msg);
+    /* The reason straight into place (most messages have no suffix). */
+    int rn = vsnprintf(out + fn + wn, reason, fmt, ap);
+    if (rn < 0)
+        rn = 0;
+    if (suffix && *suffix && (size_t)rn < reason - 1)
+        rn += snprintf(out + fn + wn + rn, reason - (size_t)rn, "%s", suffix);
     d->len += fn + (size_t)wn + ((size_t)rn < reason ? (size_t)rn : reason - 1) + 1;
     d->msg[d->n] = out;
     d->is_error[d->n++] = error;
@@ -85,6 +86,11 @@ __attribute__((format(printf, 6, 0))) static void diag_vloc(struct config_diag *
                                                              bool error, int loc, const char *suffix, const char *fmt,
                                                              va_list ap)
 {
+    size_t idx = (size_t)loc >> CONF_LOC_LINE_BITS;
+    if (loc >= 0 && idx < src->n && src->v[idx].from <= 0) { /* a top file: no chain to name */
+        diag_vadd(d, src->v[idx].path, error, loc & ((1 << CONF_LOC_LINE_BITS) - 1), suffix, fmt, ap);
+        return;
+    }
     char file[4096], chain[2048], both[2600];
     int line;
     conf_srcmap_where(src, loc, file, sizeof(file), &line, chain, sizeof(chain));
@@ -290,7 +296,9 @@ static void on_keyval(void *user, const char *key, const char *value, int line)
     case SEC_CONTEXT: context_key(ld, key, value, line); break;
     case SEC_REGISTRATIONS: registrations_key(ld, key, value, line); break;
     case SEC_SKIP: break;
-    case SEC_NONE: ERR(ld, line, "'%s' outside of any section", key); break;
+    case SEC_NONE: /* Asterisk refuses such a file too */
+        conf_diag_add(ld->d, &ld->c->src, true, line, "'%s' outside of any section", key);
+        break;
     }
 }
 
@@ -537,6 +545,7 @@ void config_free(struct config *c)
         free(c->contexts[i].exten);
         free(c->contexts[i].ignorepat);
         free(c->contexts[i].include);
+        free(c->contexts[i].include_when);
     }
     free(c->reg.hep_allow);
     realtime_conf_free(&c->realtime);

@@ -1,5 +1,6 @@
 /* [mappings]: DCONTEXT => LCONTEXT,WEIGHT,TECH,DEST[,OPTIONS]. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,7 +36,14 @@ static bool parse_fields(struct loader *ld, struct mapping *m, const char *k, co
         ERR(ld, line, "mapping '%s': bad local context '%s'", k, lctx);
         return false;
     }
-    if (!strncmp(weight, "${", 2)) {
+    char *wend;
+    long lw = ld->lenient ? strtol(weight, &wend, 10) : -1;
+    if (ld->lenient && wend != weight && lw >= 0 && lw <= 59999) {
+        /* Asterisk reads the leading number ("10x" is 10). */
+        if (*wend)
+            WARN(ld, line, "mapping '%s': weight '%s' is read as %ld, as Asterisk does", k, weight, lw);
+        m->weight = (int)lw;
+    } else if (!strncmp(weight, "${", 2)) {
         conf_copy(m->weight_expr, sizeof(m->weight_expr), weight);
     } else if (!conf_parse_int(weight, 0, 59999, &m->weight)) {
         ERR(ld, line, "mapping '%s': weight '%s' must be 0..59999 or ${VARIABLE}", k, weight);

@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "dundid/clock.h"
 #include "dundid/config.h"
+#include "dundid/dp_timing.h"
 #include "dundid/conf_text.h"
 #include "dundid/mapping.h"
 #include "dundid/wire.h"
@@ -219,9 +222,45 @@ static void test_templates_and_directives(void)
     m.text[0] = big;
     c = parse(&m, "/e/d.conf", NULL, &d);
     CHECK(c == NULL, "2^40 keys through templates fail");
-    CHECK_MSG(&d, "keys (templates included): refused");
+    CHECK_MSG(&d, "templates copy more than 65536 keys: refused");
     config_free(c);
     config_diag_free(&d);
+}
+
+/* ---- time conditions (TZ=UTC, set in main) ---- */
+
+static int64_t monday_10(void) { return 1796637600; }   /* 2026-12-07 10:00 */
+static int64_t monday_1700(void) { return 1796662800; } /* 17:00: the last minute of 08:00-17:00 */
+static int64_t monday_1701(void) { return 1796662860; }
+static int64_t saturday_10(void) { return 1796464800; } /* 2026-12-05 */
+
+static bool timing_at(const char *spec, int wday, int hour, int min, int mday, int mon)
+{
+    struct dp_timing t;
+    int skipped = 0;
+    struct tm tm = {.tm_wday = wday, .tm_hour = hour, .tm_min = min, .tm_mday = mday, .tm_mon = mon};
+    dp_timing_parse(&t, spec, &skipped);
+    return dp_timing_match(&t, &tm);
+}
+
+static void test_timing(void)
+{
+    CHECK(timing_at("", 0, 0, 0, 1, 0), "empty is always");
+    CHECK(timing_at("*,*,*,*", 3, 23, 59, 31, 11), "stars are always");
+    CHECK(timing_at("17:02-8:58,mon-fri,*,*", 1, 23, 0, 7, 11), "a time range across midnight");
+    CHECK(!timing_at("17:02-8:58,mon-fri,*,*", 1, 12, 0, 7, 11), "noon is outside 17:02-8:58");
+    CHECK(!timing_at("17:02-8:58,mon-fri,*,*", 1, 17, 1, 7, 11), "17:01 is outside");
+    CHECK(timing_at("*,fri-mon,*,*", 0, 12, 0, 7, 11), "a weekday range that wraps (Sunday)");
+    CHECK(!timing_at("*,fri-mon,*,*", 3, 12, 0, 7, 11), "Wednesday is outside fri-mon");
+    CHECK(timing_at("*,*,1&15,dec", 2, 12, 0, 15, 11), "'&' joins days");
+    CHECK(!timing_at("*,*,1&15,dec", 2, 12, 0, 14, 11), "the 14th is not listed");
+    CHECK(timing_at("*,*,*,12", 2, 12, 0, 14, 11), "a month by number");
+    CHECK(!timing_at("*,*,*,jan-nov", 2, 12, 0, 14, 11), "December is outside jan-nov");
+    struct dp_timing t;
+    int skipped = 0;
+    dp_timing_parse(&t, "25:00&9:00,funday,*,*,Europe/Paris", &skipped);
+    CHECK_INT(skipped, 2);
+    CHECK(t.has_timezone, "a fifth field is a time zone");
 }
 
 /* ---- an Asterisk folder ---- */
@@ -234,6 +273,7 @@ static const char dundi_conf[] = "[general]\nttl = 500\nbogus = 1\n"
                                  "e164 => dundi-e164,${W},IAX2,dundi:${SECRET}@${IPADDR}/${NUMBER}${SUFFIX}\n"
                                  "e164 => nowhere,10,IAX2,x\n"
                                  "e164 => bad,abc,IAX2,x\n"
+                                 "priv => dundi-e164,10x,SIP,y\n"
                                  "[00:50:8B:F3:75:BB]\nhost = 192.0.2.9\n"
                                  "[00:50:8B:F3:75:BC]\nmodel = symmetric\nhost = 192.0.2.10\ncolour = red\n";
 static const char ext_conf[] = "[general]\nstatic = yes\n"
@@ -272,10 +312,10 @@ static void test_asterisk_folder(void)
     CHECK_MSG(&d, "/ast/dundi.conf:8: warning: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}; ignored, "
                   "as Asterisk does");
     CHECK_MSG(&d, "/ast/dundi.conf:7: warning: mapping 'e164': context 'nowhere' is not in extensions.conf");
-    CHECK_MSG(&d, "/ast/dundi.conf:9: warning: peer [00:50:8b:f3:75:bb]: neither model nor precache is set, so it "
+    CHECK_MSG(&d, "/ast/dundi.conf:9: warning: mapping 'priv': weight '10x' is read as 10, as Asterisk does");
+    CHECK_MSG(&d, "/ast/dundi.conf:10: warning: peer [00:50:8b:f3:75:bb]: neither model nor precache is set, so it "
                   "could do nothing; Asterisk discards the peer, and so does dundid");
-    CHECK_MSG(&d, "/ast/dundi.conf:14: warning: unknown peer option 'colour'; ignored, as Asterisk does");
-    CHECK_MSG(&d, "/ast/extensions.conf:15: warning: include => timed: its time condition is not evaluated");
+    CHECK_MSG(&d, "/ast/dundi.conf:15: warning: unknown peer option 'colour'; ignored, as Asterisk does");
     CHECK_MSG(&d, "/ast/extensions.conf:16: warning: include => missing: no such context");
     CHECK_MSG(&d, "/ast/extensions.conf:18: warning: switch => DUNDi/e164: dundid cannot ask a switch");
     if (!c) {
@@ -288,7 +328,8 @@ static void test_asterisk_folder(void)
     CHECK_STR(c->keydir, "/keys/ast/keys");
     CHECK_INT(c->ttl, 120);
     CHECK_INT(c->npeers, 1);
-    if (CHECK_INT_OK(c->nmaps, 2)) {
+    if (CHECK_INT_OK(c->nmaps, 3)) {
+        CHECK_INT(c->maps[2].weight, 10);
         CHECK_INT(c->maps[0].weight, 7);
         CHECK_STR(c->maps[0].dest, "dundi:${SECRET}@${IPADDR}/${NUMBER}-x");
     }
@@ -310,7 +351,7 @@ static void test_asterisk_folder(void)
             {"4123", 0x0005},
             {"612", 0x0005},     /* through include => inner (and its loop back) */
             {"6", 0x0006},       /* inner's ignorepat is not ours */
-            {"7000", 0x0005},    /* a timed include, included at all times */
+            {"7000", 0x0005},    /* a timed include, in its time (Monday 10:00) */
             {"8000", 0x0005},    /* [dundi-e164](+) */
             {"9", 0x0008},
             {"99", 0},
@@ -319,10 +360,19 @@ static void test_asterisk_folder(void)
         (void)C;
         (void)M;
         (void)I;
+        clock_set_wall_source(monday_10);
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
             uint16_t f = context_flags(c, lc, cases[i].number);
             CHECK(f == cases[i].want, "flags(%s) = 0x%04x, want 0x%04x", cases[i].number, f, cases[i].want);
         }
+        /* out of its time the include is not searched, as in Asterisk */
+        clock_set_wall_source(monday_1701);
+        CHECK_INT(context_flags(c, lc, "7000"), 0);
+        clock_set_wall_source(saturday_10);
+        CHECK_INT(context_flags(c, lc, "7000"), 0);
+        clock_set_wall_source(monday_1700);
+        CHECK_INT(context_flags(c, lc, "7000"), 0x0005);
+        clock_set_wall_source(NULL);
     }
     config_free(c);
     config_diag_free(&d);
@@ -334,6 +384,17 @@ static void test_asterisk_folder(void)
     CHECK_MSG(&d, "/ast/dundi.conf:2: cannot include '/ast/gone.conf'");
     config_free(c);
     config_diag_free(&d);
+
+    /* ... and a key before any section, in either file */
+    m.text[1] = "ttl = 3\n[general]\n";
+    m.text[2] = "exten => 1,1,NoOp\n[ctx]\n";
+    c = parse(&m, NULL, "/ast", &d);
+    CHECK(c == NULL, "keys outside of any section fail");
+    CHECK_MSG(&d, "/ast/dundi.conf:1: 'ttl' outside of any section");
+    CHECK_MSG(&d, "/ast/extensions.conf:1: 'exten' outside of any section");
+    config_free(c);
+    config_diag_free(&d);
+    m.text[2] = ext_conf;
 
     /* execincludes = yes runs #exec */
     m.text[0] = "[options]\nexecincludes = yes\nentityid = 02:00:00:00:00:aa\n";
@@ -492,6 +553,9 @@ static void test_answers_like_asterisk(void)
 int main(int argc, char **argv)
 {
     datadir = argc > 1 ? argv[1] : "test/data";
+    setenv("TZ", "UTC", 1);
+    tzset();
+    test_timing();
     test_includes();
     test_templates_and_directives();
     test_asterisk_folder();
