@@ -95,6 +95,10 @@ struct local_context {
     size_t nexten;
     struct pattern *ignorepat;
     size_t nignorepat;
+    /* '!' patterns without a priority 1 (-A): Asterisk never answers from
+     * them, but one that matches early still ends a MATCHMORE search. */
+    struct pattern *early;
+    size_t nearly;
     int *include; /* indices in config.contexts, in order (-1: not defined) */
     struct dp_timing *include_when; /* per include: when it applies (all bits: always) */
     size_t ninclude;

@@ -99,7 +99,8 @@ static bool include_applies(const struct dp_timing *t, struct when *w)
  * lc->exten is in Asterisk's order (pattern_order), and for MATCHMORE the
  * first extension that matches at all decides: a '!' pattern whose fixed
  * part is matched (Asterisk's "early match") means nothing more from this
- * context, nor from the contexts it includes. */
+ * context, nor from the contexts it includes, even when it has no priority 1
+ * (lc->early). */
 static bool find(const struct config *c, const struct local_context *lc, const char *number, unsigned want,
                  const struct local_context **seen, size_t *nseen, struct when *w)
 {
@@ -108,7 +109,15 @@ static bool find(const struct config *c, const struct local_context *lc, const c
             return false;
     if (*nseen >= CONTEXT_MAX_STACK)
         return false;
-    for (size_t i = 0; i < lc->nexten; i++) {
+    size_t e = 0; /* lc->early before exten[i] in Asterisk's order are tried first */
+    for (size_t i = 0; i <= lc->nexten; i++) {
+        for (; want == PM_MATCHMORE && e < lc->nearly &&
+               (i == lc->nexten || pattern_order(&lc->early[e], &lc->exten[i]) < 0);
+             e++)
+            if (pattern_match(&lc->early[e], number) & PM_EXISTS)
+                return false;
+        if (i == lc->nexten)
+            break;
         unsigned r = pattern_match(&lc->exten[i], number);
         if (want == PM_MATCHMORE && lc->exten[i].tail == '!' && (r & PM_EXISTS))
             return false;

@@ -84,12 +84,29 @@ void context_key(struct loader *ld, const char *k, const char *v, int line)
 
 static int exten_order(const void *a, const void *b) { return pattern_order(a, b); }
 
+/* An early-only pattern that also has a priority 1 is an ordinary one. */
+static void drop_answering(struct local_context *lc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < lc->nearly; i++) {
+        bool answers = false;
+        for (size_t j = 0; j < lc->nexten && !answers; j++)
+            answers = !pattern_order(&lc->early[i], &lc->exten[j]);
+        if (!answers)
+            lc->early[k++] = lc->early[i];
+    }
+    lc->nearly = k;
+}
+
 void contexts_finish(struct loader *ld)
 {
     /* Asterisk keeps a context's extensions sorted; MATCHMORE depends on it. */
     for (size_t i = 0; i < ld->c->ncontexts; i++) {
         struct local_context *lc = &ld->c->contexts[i];
+        drop_answering(lc);
         if (lc->nexten > 1)
             qsort(lc->exten, lc->nexten, sizeof(*lc->exten), exten_order);
+        if (lc->nearly > 1)
+            qsort(lc->early, lc->nearly, sizeof(*lc->early), exten_order);
     }
 }

@@ -188,10 +188,19 @@ static void exten_line(struct loader *ld, struct ctx_state *st, const struct glo
     if (plus && ipri > 0)
         ipri += atoi(plus);
     st->lastpri = ipri;
-    if (ipri != 1)
-        return;
     if (cid && *cid)
         return; /* pbx_dundi asks without a caller ID: this never matches */
+    if (ipri != 1) {
+        if (ext[0] == '_' && strchr(ext, '!') && strlen(ext) <= PATTERN_MAX) {
+            struct local_context *lc = &ld->c->contexts[st->ctx];
+            for (size_t i = 0; i < lc->nearly; i++)
+                if (!strcmp(lc->early[i].text, ext))
+                    return;
+            if (context_pattern(ld, &lc->early, &lc->nearly, ext, loc) && lc->early[lc->nearly - 1].tail != '!')
+                lc->nearly--; /* a '!' in [ ], not an early match */
+        }
+        return;
+    }
     if (!ext[0]) {
         WARN(ld, loc, "empty extension name; Asterisk registers it, a lookup never finds it");
         return;

@@ -544,6 +544,7 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->ncontexts; i++) {
         free(c->contexts[i].exten);
         free(c->contexts[i].ignorepat);
+        free(c->contexts[i].early);
         free(c->contexts[i].include);
         free(c->contexts[i].include_when);
     }

@@ -459,7 +459,10 @@ static const char ans_ext[] = "[globals]\nG = 4250\nH = ${G:-3}\n"
                               "[part]\nexten => 60,1,NoOp()\nexten => 6000,1,NoOp()\nexten => 12345,1,NoOp()\n"
                               "[feat]\nexten => _NXXNXXXXXX,1,NoOp()\nexten => _4X!,1,NoOp()\n"
                               "exten => 8xyz,1,NoOp()\nexten => _8ABC,1,NoOp()\ninclude => more\n"
-                              "[more]\nexten => _4XXXX,1,NoOp()\nexten => _5XX!,1,NoOp()\n";
+                              "[more]\nexten => _4XXXX,1,NoOp()\nexten => _5XX!,1,NoOp()\n"
+                              "exten => _7X!,2,NoOp()\nexten => _NXXXX,1,NoOp()\n"
+                              "exten => _6X!,hint,x\nexten => _6[0-9]!,1,NoOp()\n"
+                              "exten => _9[!]X,2,NoOp()\n";
 
 static void ask(const struct config *c, const char *dctx, const char *number, struct local_result *r)
 {
@@ -506,7 +509,7 @@ static void test_answers_like_asterisk(void)
     ask(c, "mixed", "600", &r); /* without NUMBER: "4250" */
     if (CHECK_INT_OK(r.n, 1))
         CHECK_INT(r.answers[0].weight, 4250);
-    ask(c, "mixed", "60", &r); /* "604250" is out of range */
+    ask(c, "mixed", "60", &r); /* "604250" is out of range (Asterisk sends it modulo 65536: 14426) */
     if (CHECK_INT_OK(r.n, 1))
         CHECK_INT(r.answers[0].weight, 59999);
 
@@ -534,6 +537,16 @@ static void test_answers_like_asterisk(void)
     if (CHECK(lc != NULL, "context more")) {
         CHECK_INT(context_flags(c, lc, "500"), 0x0005);
         CHECK_INT(context_flags(c, lc, "4000"), 0x0006);
+        /* _7X! has no priority 1: never an answer, but its early match
+         * still ends MATCHMORE before _NXXXX (as Asterisk 20 answered) */
+        CHECK_INT(context_flags(c, lc, "70"), 0x0004);
+        CHECK_INT(context_flags(c, lc, "700"), 0x0004);
+        CHECK_INT(context_flags(c, lc, "7"), 0x0006);
+        CHECK_INT(context_flags(c, lc, "71234"), 0x0005);
+        /* _6[0-9]! has a priority 1 and takes _6X!'s place (same in Asterisk's order) */
+        CHECK_INT(lc->nearly, 1); /* _7X! only: _9[!]X has no '!' at its end */
+        CHECK_INT(context_flags(c, lc, "60"), 0x0005);
+        CHECK_INT(context_flags(c, lc, "9!1"), 0x0000);
     }
     ask(c, "feat", "8XYZ", &r);
     CHECK_INT(r.n, 0);
