@@ -454,7 +454,8 @@ static const char ans_dundi[] = "[general]\nentityid = 02:00:00:00:00:aa\n[mappi
                                 "sub => part,${NUMBER:0:1},SIP,${NUMBER:-2}/${NUMBER:1:-1}/${NUMBER:-9:2}/${G::2}\n"
                                 "mixed => part,${NUMBER}${G},SIP,x\n"
                                 "feat => feat,1,SIP,f\n"
-                                "ghost => no-such-context,1,SIP,g\n";
+                                "ghost => no-such-context,1,SIP,g\n"
+                                "ip => part,1,SIP,${IPADDR}\n";
 static const char ans_ext[] = "[globals]\nG = 4250\nH = ${G:-3}\n"
                               "[part]\nexten => 60,1,NoOp()\nexten => 6000,1,NoOp()\nexten => 12345,1,NoOp()\n"
                               "[feat]\nexten => _NXXNXXXXXX,1,NoOp()\nexten => _4X!,1,NoOp()\n"
@@ -559,6 +560,16 @@ static void test_answers_like_asterisk(void)
     CHECK_STR(r.hint_data, "1");
     ask(c, "ghost", "", &r);
     CHECK_STR(r.hint_data, "");
+    /* ${IPADDR} of Asterisk's mappings: what config_probe() found by
+     * pbx_dundi's rule, not the one dundid's own mappings use */
+    ask(c, "ip", "60", &r);
+    if (CHECK_INT_OK(r.n, 1))
+        CHECK_STR(r.answers[0].dest, "192.0.2.1");
+    c->has_ipaddr_asterisk = true;
+    snprintf(c->ipaddr_asterisk, sizeof(c->ipaddr_asterisk), "127.0.0.9");
+    ask(c, "ip", "60", &r);
+    if (CHECK_INT_OK(r.n, 1))
+        CHECK_STR(r.answers[0].dest, "127.0.0.9");
     config_free(c);
     config_diag_free(&d);
 }
