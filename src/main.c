@@ -30,8 +30,10 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dundid [-f] [-t] [-d] [-c FILE] [-p PIDFILE] [-u USER]\n"
-               "  -c FILE     configuration file (default " DUNDID_DEFAULT_CONF ")\n"
+    fprintf(f, "usage: dundid [-f] [-t] [-d] [-c FILE] [-A DIR] [-p PIDFILE] [-u USER]\n"
+               "  -c FILE     configuration file (default " DUNDID_DEFAULT_CONF ", none with -A)\n"
+               "  -A DIR      serve from an Asterisk configuration folder (asterisk.conf, dundi.conf,\n"
+               "              extensions.conf); a -c FILE is read after it\n"
                "  -f          stay in the foreground and log to stderr\n"
                "  -p PIDFILE  pid file (default: [general] pidfile, else " DUNDID_DEFAULT_PIDFILE
                "\n              when detached)\n"
@@ -42,10 +44,10 @@ static void usage(FILE *f)
 }
 
 /* Print every diagnostic; returns the snapshot or NULL. */
-static struct config *load(const char *path)
+static struct config *load(const char *path, const char *astdir)
 {
     struct config_diag d;
-    struct config *c = config_load(path, &d);
+    struct config *c = config_load_src(&(struct config_src){.path = path, .astdir = astdir}, &d);
     for (size_t i = 0; i < d.n; i++)
         fprintf(stderr, "%s\n", d.msg[i]);
     config_diag_free(&d);
@@ -166,13 +168,14 @@ int main(int argc, char **argv)
     sigaddset(&held, SIGUSR1);
     sigaddset(&held, SIGUSR2);
     sigprocmask(SIG_BLOCK, &held, &before);
-    const char *path = DUNDID_DEFAULT_CONF, *pidpath = NULL, *user = NULL;
-    bool foreground = false, check = false, debug = false;
+    const char *path = DUNDID_DEFAULT_CONF, *pidpath = NULL, *user = NULL, *astdir = NULL;
+    bool foreground = false, check = false, debug = false, path_set = false;
     int opt;
 
-    while ((opt = getopt(argc, argv, "c:ftdp:u:Vh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:A:ftdp:u:Vh")) != -1) {
         switch (opt) {
-        case 'c': path = optarg; break;
+        case 'c': path = optarg; path_set = true; break;
+        case 'A': astdir = optarg; break;
         case 'f': foreground = true; break;
         case 't': check = true; break;
         case 'd': debug = true; break;
@@ -189,7 +192,18 @@ int main(int argc, char **argv)
     }
 
     log_init("dundid", true, debug ? LOG_LVL_DEBUG : LOG_LVL_NOTICE);
-    struct config *conf = load(path);
+    /* With -A alone no dundid file is read; reloads read the folder again
+     * after daemon() has moved us to /, so it is kept as an absolute path. */
+    if (astdir && !path_set)
+        path = NULL;
+    char *absast = astdir ? realpath(astdir, NULL) : NULL;
+    if (astdir && !absast) {
+        fprintf(stderr, "dundid: %s: %s\n", astdir, strerror(errno));
+        return 1;
+    }
+    const char *shown = path ? path : astdir;
+    struct config *conf = load(path, absast);
+    free(absast);
     if (!conf)
         return 1;
     if (check) {
@@ -200,19 +214,22 @@ int main(int argc, char **argv)
             if (!p->host[0] || p->has_addr || p->dynamic)
                 continue;
             int rc = getaddrinfo(p->host, NULL, &hints, &res);
-            if (rc)
-                fprintf(stderr, "%s:%d: warning: peer host '%s' does not resolve now (%s); dundid retries it\n", path,
-                        p->host_line, p->host, gai_strerror(rc));
-            else
+            if (rc) {
+                char file[4096], chain[1024];
+                int line;
+                conf_srcmap_where(&conf->src, p->host_line, file, sizeof(file), &line, chain, sizeof(chain));
+                fprintf(stderr, "%s:%d: warning: peer host '%s' does not resolve now (%s); dundid retries it%s\n", file,
+                        line, p->host, gai_strerror(rc), chain);
+            } else
                 freeaddrinfo(res);
         }
-        printf("%s: configuration OK\n", path);
+        printf("%s: configuration OK\n", shown);
         config_free(conf);
         return 0;
     }
     /* Reloads re-read this path after daemon() has moved us to /. */
-    char *abspath = realpath(path, NULL);
-    if (!abspath) {
+    char *abspath = path ? realpath(path, NULL) : NULL;
+    if (path && !abspath) {
         fprintf(stderr, "dundid: %s: %s\n", path, strerror(errno));
         config_free(conf);
         return 1;

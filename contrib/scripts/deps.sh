@@ -9,7 +9,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 run="build-essential cmake pkg-config
-     libevent-dev libssl-dev zlib1g-dev libinih-dev libpcap-dev libmariadb-dev"
+     libevent-dev libssl-dev zlib1g-dev libpcap-dev libmariadb-dev"
 # The sanitizer and fuzz builds (clang), the integration tests (a private
 # mariadbd, sipp, nftables in a namespace, man pages, systemd-analyze), and
 # the package test (cpack -G DEB needs dpkg-dev of build-essential; lintian;

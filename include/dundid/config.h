@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "dundid/conf_text.h"
 #include "dundid/crypto.h"
+#include "dundid/dp_timing.h"
 #include "dundid/eid.h"
 #include "dundid/pattern.h"
 #include "dundid/realtime_conf.h"
@@ -44,6 +46,7 @@ struct peer_conf {
     eid_t eid;
     bool wildcard; /* the [*] section */
     bool cloned;   /* made from [*] for a stranger that registered */
+    bool asterisk; /* from an Asterisk dundi.conf (-A): discarded as Asterisk would */
     int line;
     char host[CONF_STR_MAX];
     int host_line; /* where host = was set, for diagnostics */
@@ -79,9 +82,13 @@ struct mapping {
     char dest[CONF_STR_MAX];
     unsigned options; /* DUNDI_FLAG_* option bits | MAP_OPT_NOPARTIAL */
     int line;
+    bool asterisk; /* from an Asterisk dundi.conf (-A) */
 };
 
-/* A static local context: [context NAME] with exten => PATTERN lines. */
+/* A static local context: [context NAME] with exten => PATTERN lines, or
+ * a context of an Asterisk extensions.conf (-A). exten holds the
+ * extensions that have a priority 1 and no caller ID match: the only ones
+ * Asterisk's pbx_dundi can find (it asks for priority 1, without caller ID). */
 struct local_context {
     char name[CONF_NAME_MAX];
     int line;
@@ -89,7 +96,18 @@ struct local_context {
     size_t nexten;
     struct pattern *ignorepat;
     size_t nignorepat;
+    /* '!' patterns without a priority 1 (-A): Asterisk never answers from
+     * them, but one that matches early still ends a MATCHMORE search. */
+    struct pattern *early;
+    size_t nearly;
+    int *include; /* indices in config.contexts, in order (-1: not defined) */
+    struct dp_timing *include_when; /* per include: when it applies (all bits: always) */
+    size_t ninclude;
 };
+
+/* Asterisk's include depth bound (AST_PBX_MAX_STACK): contexts visited in
+ * one search. */
+#define CONTEXT_MAX_STACK 128
 
 /* An address prefix (hep_allow). */
 struct cidr {
@@ -154,6 +172,10 @@ struct config {
         stateprov[CONF_NAME_MAX], country[CONF_NAME_MAX], email[CONF_NAME_MAX], phone[CONF_NAME_MAX];
     char ipaddr[64]; /* ${IPADDR}; dundid: settable, else derived from bindaddr/hostname */
     bool ipaddr_derived; /* by config_probe(), not from the file */
+    /* ${IPADDR} of an Asterisk folder's mappings (-A), set by config_probe():
+     * ipaddr when the file sets it, else pbx_dundi's rule (see probe.c). */
+    char ipaddr_asterisk[64];
+    bool has_ipaddr_asterisk;
     int max_transactions;
     int max_per_source;      /* max_transactions_per_source: live ones per remote address */
     bool peer_address_check; /* static peers only from their host address */
@@ -184,6 +206,21 @@ struct config {
     size_t ncontexts;
     struct reg_conf reg;
     struct realtime_conf realtime; /* [realtime] and [registrars] */
+
+    struct conf_srcmap src; /* every file read, to name a location (see conf_text.h) */
+    /* An Asterisk folder (-A DIR or [general] asterisk_dir): asterisk.conf,
+     * dundi.conf and extensions.conf are read first, dundid's file after. */
+    char *astdir_arg;                /* -A as given at start: reloads read it again */
+    char asterisk_dir[CONF_STR_MAX]; /* the folder read ("" = none) */
+    bool exec_includes;              /* asterisk.conf [options] execincludes */
+    char systemname[CONF_NAME_MAX];  /* asterisk.conf [options] systemname */
+};
+
+/* What a configuration is read from. */
+struct config_src {
+    const char *path;         /* dundid's own file; NULL: none */
+    const char *astdir;       /* an Asterisk folder (-A); NULL: none, or asterisk_dir = in path */
+    const struct conf_fs *fs; /* NULL: the host's files */
 };
 
 /* Diagnostics collected while loading, each "FILE:LINE: reason". */
@@ -206,6 +243,10 @@ void config_diag_free(struct config_diag *d);
 struct config *config_parse(const char *path, struct config_diag *diag);
 /* The same from an open stream, called name in diagnostics (the fuzzer). */
 struct config *config_parse_stream(FILE *f, const char *name, struct config_diag *diag);
+/* Any of the sources: dundid's file, an Asterisk folder, or both. */
+struct config *config_parse_src(const struct config_src *src, struct config_diag *diag);
+/* config_parse_src, then config_probe(c, NULL): the start with -A. */
+struct config *config_load_src(const struct config_src *src, struct config_diag *diag);
 /* Probe the host for what config_parse() left open, adding any problem to
  * diag. prev: the running snapshot on a reload, NULL at start. With prev
  * nothing blocks: host names are not looked up (an unchanged one keeps its
@@ -213,7 +254,9 @@ struct config *config_parse_stream(FILE *f, const char *name, struct config_diag
  * 0, or -1 when it found an error (c must then be freed). */
 int config_probe(struct config *c, const struct config *prev, struct config_diag *diag);
 /* config_parse, then config_probe(c, running): a reload. The probe also
- * runs over a file with errors, so that every problem is reported at once. */
+ * runs over a file with errors, so that every problem is reported at once.
+ * The Asterisk folder the running snapshot was started with (-A) is read
+ * again with it; path may then be NULL. */
 struct config *config_reload(const char *path, const struct config *running, struct config_diag *diag);
 /* The same at start (running = NULL): dundid -t, the start, tools, tests. */
 struct config *config_load(const char *path, struct config_diag *diag);

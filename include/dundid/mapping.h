@@ -36,11 +36,11 @@ struct local_result {
     bool consulted_regs; /* a regcontext mapping was evaluated */
 };
 
-/* Expand ${VAR} in tmpl. Returns the length, or -1 if it does not fit outlen
+/* Expand ${VAR} and ${VAR:offset:length} in tmpl. Returns the length, or -1 if it does not fit outlen
  * (including the NUL) or names an unknown variable. */
 int mapping_expand(const char *tmpl, const struct answer_vars *v, char *out, size_t outlen);
 /* Wire flags (EXISTS/CANMATCH/MATCHMORE/IGNOREPAT) of number in a context. */
-uint16_t context_flags(const struct local_context *lc, const char *number);
+uint16_t context_flags(const struct config *c, const struct local_context *lc, const char *number);
 /* Every mapping of dcontext, in the reference's order (last line first). */
 void mapping_answer(const struct config *c, const char *dcontext, const struct answer_vars *v,
                     struct local_result *out);

@@ -30,4 +30,10 @@ int pattern_compile(struct pattern *p, const char *text, char *err, size_t errle
 /* Match NUMBER (digits and other dialable chars, NUL-terminated) against P.
    Returns an OR of enum pattern_match bits (0 = cannot match). */
 unsigned pattern_match(const struct pattern *p, const char *number);
+
+/* Asterisk's order of a context's extensions (<0: a first, 0: same place,
+   >0: b first): every literal before every pattern; literals by their
+   characters; patterns position by position, the smaller character set
+   first, then the lower lowest character, then '.', then '!', then the end. */
+int pattern_order(const struct pattern *a, const struct pattern *b);
 #endif

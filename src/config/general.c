@@ -170,6 +170,10 @@ void general_key(struct loader *ld, const char *k, const char *v, int line)
     } else if (!strcasecmp(k, "resolv_conf")) {
         if (!*v || !conf_copy(c->resolv_conf, sizeof(c->resolv_conf), v))
             ERR(ld, line, "resolv_conf: '%s' is not a file name", v);
+    } else if (!strcasecmp(k, "asterisk_dir") && !ld->lenient) {
+        /* Read before anything else (load.c); recorded for show. */
+        if (!*v || !conf_copy(c->asterisk_dir, sizeof(c->asterisk_dir), v))
+            ERR(ld, line, "asterisk_dir: '%s' is not a folder name", v);
     } else if (!strcasecmp(k, "keydir")) {
         if (!*v || !conf_copy(c->keydir, sizeof(c->keydir), v))
             ERR(ld, line, "keydir: '%s' is not a folder name", v);
@@ -196,7 +200,7 @@ void general_key(struct loader *ld, const char *k, const char *v, int line)
 void general_check_bindaddr2(struct config_diag *d, struct config *c)
 {
     if (c->bindaddr2.ss.ss_family == c->bindaddr.ss.ss_family)
-        conf_diag_add(d, c->path, true, c->bindaddr2_text.line,
+        conf_diag_add(d, &c->src, true, c->bindaddr2_text.line,
                       "bindaddr2 must be of the other address family than bindaddr");
     else
         c->has_bindaddr2 = true;

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dundid/conf_reader.h"
 #include "dundid/conf_values.h"
 #include "dundid/wire.h"
 #include "load.h"
@@ -49,12 +48,14 @@ static char *diag_space(struct config_diag *d, size_t need)
     return d->text + d->len;
 }
 
-/* Append "FILE:LINE: [warning: ]REASON" (REASON cut at 511 characters). */
-__attribute__((format(printf, 5, 0))) static void diag_vadd(struct config_diag *d, const char *file, bool error, int line, const char *fmt, va_list ap)
+/* Append "FILE:LINE: [warning: ]REASON[SUFFIX]" (REASON and SUFFIX cut at
+ * 1023 characters). */
+__attribute__((format(printf, 6, 0))) static void diag_vadd(struct config_diag *d, const char *file, bool error, int line,
+                                                            const char *suffix, const char *fmt, va_list ap)
 {
     char where[32];
     int wn = line >= 0 ? snprintf(where, sizeof(where), ":%d: %s", line, error ? "" : "warning: ") : 0;
-    size_t fn = strlen(file), reason = 512;
+    size_t fn = strlen(file), reason = 1024;
     char *out = diag_space(d, fn + (size_t)wn + reason);
     char **m = room(d->msg, d->n, sizeof(*m));
     if (m)
@@ -66,9 +67,12 @@ __attribute__((format(printf, 5, 0))) static void diag_vadd(struct config_diag *
         return;
     memcpy(out, file, fn);
     memcpy(out + fn, where, (size_t)wn);
+    /* The reason straight into place (most messages have no suffix). */
     int rn = vsnprintf(out + fn + wn, reason, fmt, ap);
     if (rn < 0)
         rn = 0;
+    if (suffix && *suffix && (size_t)rn < reason - 1)
+        rn += snprintf(out + fn + wn + rn, reason - (size_t)rn, "%s", suffix);
     d->len += fn + (size_t)wn + ((size_t)rn < reason ? (size_t)rn : reason - 1) + 1;
     d->msg[d->n] = out;
     d->is_error[d->n++] = error;
@@ -78,21 +82,70 @@ __attribute__((format(printf, 5, 0))) static void diag_vadd(struct config_diag *
         d->warnings++;
 }
 
-void conf_diag_add(struct config_diag *d, const char *file, bool error, int line, const char *fmt, ...)
+__attribute__((format(printf, 6, 0))) static void diag_vloc(struct config_diag *d, const struct conf_srcmap *src,
+                                                             bool error, int loc, const char *suffix, const char *fmt,
+                                                             va_list ap)
+{
+    size_t idx = (size_t)loc >> CONF_LOC_LINE_BITS;
+    if (loc >= 0 && idx < src->n && src->v[idx].from <= 0) { /* a top file: no chain to name */
+        diag_vadd(d, src->v[idx].path, error, loc & ((1 << CONF_LOC_LINE_BITS) - 1), suffix, fmt, ap);
+        return;
+    }
+    char file[4096], chain[2048], both[2600];
+    int line;
+    conf_srcmap_where(src, loc, file, sizeof(file), &line, chain, sizeof(chain));
+    snprintf(both, sizeof(both), "%s%s", chain, suffix ? suffix : "");
+    diag_vadd(d, file, error, line, both, fmt, ap);
+}
+
+void conf_diag_add(struct config_diag *d, const struct conf_srcmap *src, bool error, int loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_vadd(d, file, error, line, fmt, ap);
+    diag_vloc(d, src, error, loc, NULL, fmt, ap);
     va_end(ap);
 }
 
-/* "FILE: reason", without a line (the file itself is the problem). */
-__attribute__((format(printf, 3, 4))) static void diag_file(struct config_diag *d, const char *file, const char *fmt, ...)
+void conf_err(struct loader *ld, int loc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_vadd(d, file, true, -1, fmt, ap);
+    diag_vloc(ld->d, &ld->c->src, !ld->lenient, loc, ld->lenient ? "; ignored, as Asterisk does" : NULL, fmt, ap);
     va_end(ap);
+}
+
+const char *conf_at(const struct conf_srcmap *src, int loc, int other, char *buf, size_t len)
+{
+    char file[4096], chain[8];
+    int line;
+    if ((loc >> CONF_LOC_LINE_BITS) == (other >> CONF_LOC_LINE_BITS)) {
+        snprintf(buf, len, "line %d", other & ((1 << CONF_LOC_LINE_BITS) - 1));
+        return buf;
+    }
+    conf_srcmap_where(src, other, file, sizeof(file), &line, chain, sizeof(chain));
+    snprintf(buf, len, "%s:%d", file, line);
+    return buf;
+}
+
+/* "FILE: reason", without a line (the file itself is the problem). */
+__attribute__((format(printf, 4, 5))) static void diag_file_kind(struct config_diag *d, const char *file, bool error,
+                                                                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(d, file, error, -1, NULL, fmt, ap);
+    va_end(ap);
+}
+#define diag_file(d, file, ...) diag_file_kind(d, file, true, __VA_ARGS__)
+
+void conf_diag_file(struct config_diag *d, const char *file, bool error, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    diag_file_kind(d, file, error, ": %s%s", error ? "" : "warning: ", msg);
 }
 
 void config_diag_free(struct config_diag *d)
@@ -243,11 +296,11 @@ static void on_keyval(void *user, const char *key, const char *value, int line)
     case SEC_CONTEXT: context_key(ld, key, value, line); break;
     case SEC_REGISTRATIONS: registrations_key(ld, key, value, line); break;
     case SEC_SKIP: break;
-    case SEC_NONE: ERR(ld, line, "'%s' outside of any section", key); break;
+    case SEC_NONE: /* Asterisk refuses such a file too */
+        conf_diag_add(ld->d, &ld->c->src, true, line, "'%s' outside of any section", key);
+        break;
     }
 }
-
-static void on_error(void *user, const char *reason, int line) { ERR((struct loader *)user, line, "%s", reason); }
 
 static void set_defaults(struct config *c)
 {
@@ -274,42 +327,148 @@ static void set_defaults(struct config *c)
     realtime_conf_defaults(&c->realtime);
 }
 
-/* The snapshot even when there were errors (NULL: unreadable or no memory),
- * so that the probe can report its own problems of a broken file too. */
-static struct config *parse_stream(FILE *f, const char *name, struct config_diag *diag)
-{
-    struct config *c = calloc(1, sizeof(*c));
-    struct loader ld = {.c = c, .d = diag, .file = name, .kind = SEC_NONE};
+/* ---- reading files ---- */
 
-    if (!c || !(c->path = strdup(name))) {
+struct text_diag {
+    struct loader *ld;
+    const char *path; /* for problems of the file itself (loc < 0) */
+};
+
+static void on_text_diag(void *u, int loc, bool error, const char *msg)
+{
+    struct text_diag *t = u;
+    if (loc < 0)
+        diag_file(t->ld->d, t->path, ": %s", msg);
+    else
+        conf_diag_add(t->ld->d, &t->ld->c->src, error, loc, "%s", msg);
+}
+
+int conf_read_doc(struct loader *ld, const struct conf_fs *fs, const char *path, const struct conf_text_opts *o,
+                  struct conf_doc *doc)
+{
+    struct text_diag t = {ld, path};
+    return conf_text_read(doc, &ld->c->src, fs, path, o, on_text_diag, &t);
+}
+
+void conf_apply_doc(struct loader *ld, const struct conf_doc *doc)
+{
+    ld->kind = SEC_NONE;
+    for (size_t i = 0; i < doc->n; i++) {
+        const struct conf_item *it = &doc->items[i];
+        if (it->kind == CONF_SECTION) {
+            on_section(ld, it->name, it->loc);
+            continue;
+        }
+        if (strlen(it->name) > 255 || strlen(it->value) > 1023) {
+            ERR(ld, it->loc, "'%.40s...': a key longer than 255 or a value longer than 1023 characters", it->name);
+            continue;
+        }
+        on_keyval(ld, it->name, it->value, it->loc);
+    }
+}
+
+/* [general] asterisk_dir of dundid's file, before anything else is read. */
+static const char *find_asterisk_dir(const struct conf_doc *doc)
+{
+    const char *dir = NULL;
+    bool general = false;
+    for (size_t i = 0; i < doc->n; i++) {
+        const struct conf_item *it = &doc->items[i];
+        if (it->kind == CONF_SECTION)
+            general = !strcasecmp(it->name, "general");
+        else if (general && !strcasecmp(it->name, "asterisk_dir"))
+            dir = it->value;
+    }
+    return dir;
+}
+
+static void finish(struct loader *ld)
+{
+    struct config *c = ld->c;
+    general_finish(ld);
+    registrations_finish(ld);
+    contexts_finish(ld);
+    mappings_finish(ld);
+    peers_finish(ld);
+    char err[128];
+    if (realtime_conf_finish(&c->realtime, err, sizeof(err)) < 0)
+        ERR(ld, c->realtime.line, "%s", err);
+}
+
+/* The snapshot even when there were errors (NULL: no memory), so that the
+ * probe can report its own problems of a broken file too. */
+static struct config *parse_src(const struct config_src *src, struct config_diag *diag)
+{
+    const struct conf_fs *fs = src->fs ? src->fs : &conf_fs_host;
+    struct config *c = calloc(1, sizeof(*c));
+    struct loader ld = {.c = c, .d = diag, .kind = SEC_NONE};
+    const char *shown = src->path ? src->path : src->astdir;
+
+    memset(diag, 0, sizeof(*diag));
+    if (!c || !(c->path = strdup(shown ? shown : "")) || (src->astdir && !(c->astdir_arg = strdup(src->astdir)))) {
+        if (c)
+            free(c->path);
         free(c);
         return NULL;
     }
     set_defaults(c);
-    if (conf_read(f, &(struct conf_reader_ops){on_section, on_keyval, on_error}, &ld) < 0)
-        ERR(&ld, 0, "read error");
-    general_finish(&ld);
-    registrations_finish(&ld);
-    mappings_finish(&ld);
-    peers_finish(&ld);
-    char err[128];
-    if (realtime_conf_finish(&c->realtime, err, sizeof(err)) < 0)
-        ERR(&ld, c->realtime.line, "%s", err);
+    struct conf_doc own = {0};
+    char base[4096];
+    if (src->path) {
+        const char *slash = strrchr(src->path, '/');
+        snprintf(base, sizeof(base), "%.*s", slash ? (int)(slash - src->path) : 1, slash ? src->path : ".");
+        struct conf_text_opts o = {.basedir = base, .must_exist = true};
+        if (conf_read_doc(&ld, fs, src->path, &o, &own) < 0 && !c->src.n) {
+            conf_doc_free(&own);
+            config_free(c);
+            return NULL; /* not even read: nothing to probe */
+        }
+    }
+    const char *astdir = src->astdir ? src->astdir : find_asterisk_dir(&own);
+    char astabs[4096 + CONF_STR_MAX + 2];
+    if (astdir && *astdir && astdir[0] != '/' && src->path) {
+        /* asterisk_dir = relative to dundid's file, as keydir */
+        snprintf(astabs, sizeof(astabs), "%s/%.*s", base, CONF_STR_MAX, astdir);
+        astdir = astabs;
+    }
+    if (astdir && *astdir)
+        asterisk_read(&ld, fs, astdir);
+    if (src->path) {
+        ld.lenient = false;
+        ld.seen_general = ld.seen_mappings = false;
+        conf_apply_doc(&ld, &own);
+    }
+    conf_doc_free(&own);
+    finish(&ld);
     return c;
 }
 
-static struct config *parse(const char *path, struct config_diag *diag)
+/* One file held in memory: config_parse_stream's provider. */
+struct memfile {
+    const char *name;
+    const char *data;
+    size_t len;
+};
+
+static int mem_read(void *u, const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
 {
-    memset(diag, 0, sizeof(*diag));
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        diag_file(diag, path, ": cannot open: %s", strerror(errno));
-        diag->errors = 1;
-        return NULL;
+    const struct memfile *m = u;
+    if (strcmp(path, m->name)) {
+        snprintf(err, errlen, "cannot open: no such file");
+        return -2;
     }
-    struct config *c = parse_stream(f, path, diag);
-    fclose(f);
-    return c;
+    if (m->len > max) {
+        snprintf(err, errlen, "larger than %zu bytes", max);
+        return -1;
+    }
+    if (!(*data = malloc(m->len + 1))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(*data, m->data, m->len);
+    (*data)[m->len] = '\0';
+    *len = m->len;
+    return 0;
 }
 
 static struct config *checked(struct config *c, const struct config_diag *diag)
@@ -321,17 +480,52 @@ static struct config *checked(struct config *c, const struct config_diag *diag)
     return c;
 }
 
-struct config *config_parse(const char *path, struct config_diag *diag) { return checked(parse(path, diag), diag); }
+struct config *config_parse_src(const struct config_src *src, struct config_diag *diag)
+{
+    return checked(parse_src(src, diag), diag);
+}
+
+struct config *config_load_src(const struct config_src *src, struct config_diag *diag)
+{
+    struct config *c = parse_src(src, diag);
+    if (c)
+        config_probe(c, NULL, diag);
+    return checked(c, diag);
+}
+
+struct config *config_parse(const char *path, struct config_diag *diag)
+{
+    return config_parse_src(&(struct config_src){.path = path}, diag);
+}
 
 struct config *config_parse_stream(FILE *f, const char *name, struct config_diag *diag)
 {
-    memset(diag, 0, sizeof(*diag));
-    return checked(parse_stream(f, name, diag), diag);
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    struct memfile m = {name, NULL, 0};
+    do {
+        if (n == cap) {
+            char *b = cap < CONF_FILE_MAX_BYTES + 1 ? realloc(buf, cap ? cap * 2 : 4096) : NULL;
+            if (!b)
+                break;
+            buf = b;
+            cap = cap ? cap * 2 : 4096;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got);
+    m.data = buf ? buf : "";
+    m.len = n;
+    struct conf_fs fs = {mem_read, NULL, NULL, &m};
+    struct config *c = config_parse_src(&(struct config_src){.path = name, .fs = &fs}, diag);
+    free(buf);
+    return c;
 }
 
 struct config *config_reload(const char *path, const struct config *running, struct config_diag *diag)
 {
-    struct config *c = parse(path, diag);
+    struct config_src src = {.path = path, .astdir = running ? running->astdir_arg : NULL};
+    struct config *c = parse_src(&src, diag);
     if (c)
         config_probe(c, running, diag);
     return checked(c, diag);
@@ -352,6 +546,9 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->ncontexts; i++) {
         free(c->contexts[i].exten);
         free(c->contexts[i].ignorepat);
+        free(c->contexts[i].early);
+        free(c->contexts[i].include);
+        free(c->contexts[i].include_when);
     }
     free(c->reg.hep_allow);
     realtime_conf_free(&c->realtime);
@@ -359,5 +556,7 @@ void config_free(struct config *c)
     free(c->maps);
     free(c->contexts);
     free(c->path);
+    free(c->astdir_arg);
+    conf_srcmap_free(&c->src);
     free(c);
 }

@@ -23,17 +23,29 @@ enum section_kind {
 struct loader {
     struct config *c;
     struct config_diag *d;
-    const char *file;
     enum section_kind kind;
     size_t idx; /* peer or context index */
     bool seen_general, seen_mappings;
+    /* Reading an Asterisk file (-A): what Asterisk accepts with a warning or
+     * silently is a warning saying so; dundid's own file is strict. */
+    bool lenient;
 };
 
-void conf_diag_add(struct config_diag *d, const char *file, bool error, int line, const char *fmt, ...)
+/* Locations ("loc") are a file index << 20 | line in c->src; a file of the
+ * configuration without includes is file 0, so a loc is then its line. */
+void conf_diag_add(struct config_diag *d, const struct conf_srcmap *src, bool error, int loc, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* "FILE: [warning: ]reason": about a file, not one of its lines. */
+void conf_diag_file(struct config_diag *d, const char *file, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "line N" of the same file as loc, else "FILE:N". */
+const char *conf_at(const struct conf_srcmap *src, int loc, int other, char *buf, size_t len);
 
-#define ERR(ld, line, ...) conf_diag_add((ld)->d, (ld)->file, true, line, __VA_ARGS__)
-#define WARN(ld, line, ...) conf_diag_add((ld)->d, (ld)->file, false, line, __VA_ARGS__)
+/* An error in dundid's file; in an Asterisk file a warning that says the
+ * line is ignored, as Asterisk does. */
+void conf_err(struct loader *ld, int loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define ERR(ld, line, ...) conf_err(ld, line, __VA_ARGS__)
+#define WARN(ld, line, ...) conf_diag_add((ld)->d, &(ld)->c->src, false, line, __VA_ARGS__)
 
 /* One row per option whose value is checked the same way as others. */
 enum opt_type {
@@ -67,6 +79,19 @@ char *conf_field(char **s);
 /* A numeric address (no name lookup) with port into out. */
 bool conf_numeric_addr(const char *host, uint16_t port, struct dundi_addr *out);
 
+/* One file (and its includes) into doc, its problems into ld's diagnostics;
+ * conf_text_read's result. */
+int conf_read_doc(struct loader *ld, const struct conf_fs *fs, const char *path, const struct conf_text_opts *o,
+                  struct conf_doc *doc);
+/* Sections and keys of doc through the section handlers below. */
+void conf_apply_doc(struct loader *ld, const struct conf_doc *doc);
+
+/* An Asterisk folder (asterisk.c): asterisk.conf, then dundi.conf through
+ * the handlers, then extensions.conf's contexts (extensions.c). */
+void asterisk_read(struct loader *ld, const struct conf_fs *fs, const char *dir);
+/* extensions.conf's contexts into ld->c, then [globals] into dundi.conf's mappings. */
+void extensions_read(struct loader *ld, const struct conf_doc *doc);
+
 /* The sections (general.c, mappings.c, peers.c, contexts.c, registrations.c). */
 void general_key(struct loader *ld, const char *k, const char *v, int line);
 void general_finish(struct loader *ld);
@@ -79,6 +104,13 @@ void peer_key(struct loader *ld, const char *k, const char *v, int line);
 void peers_finish(struct loader *ld);
 void context_section(struct loader *ld, const char *name, int line);
 void context_key(struct loader *ld, const char *k, const char *v, int line);
+/* Sorts every context's extensions in Asterisk's order (pattern_order). */
+void contexts_finish(struct loader *ld);
+/* A new context named name (1..79 characters, not defined yet); NULL after
+ * an error was reported. */
+struct local_context *context_add(struct loader *ld, const char *name, int line);
+/* Add a pattern to v; false after an error was reported. */
+bool context_pattern(struct loader *ld, struct pattern **v, size_t *n, const char *text, int line);
 void registrations_key(struct loader *ld, const char *k, const char *v, int line);
 void registrations_finish(struct loader *ld);
 

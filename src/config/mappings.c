@@ -1,5 +1,6 @@
 /* [mappings]: DCONTEXT => LCONTEXT,WEIGHT,TECH,DEST[,OPTIONS]. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,7 +36,14 @@ static bool parse_fields(struct loader *ld, struct mapping *m, const char *k, co
         ERR(ld, line, "mapping '%s': bad local context '%s'", k, lctx);
         return false;
     }
-    if (!strncmp(weight, "${", 2)) {
+    char *wend;
+    long lw = ld->lenient ? strtol(weight, &wend, 10) : -1;
+    if (ld->lenient && wend != weight && lw >= 0 && lw <= 59999) {
+        /* Asterisk reads the leading number ("10x" is 10). */
+        if (*wend)
+            WARN(ld, line, "mapping '%s': weight '%s' is read as %ld, as Asterisk does", k, weight, lw);
+        m->weight = (int)lw;
+    } else if (!strncmp(weight, "${", 2)) {
         conf_copy(m->weight_expr, sizeof(m->weight_expr), weight);
     } else if (!conf_parse_int(weight, 0, 59999, &m->weight)) {
         ERR(ld, line, "mapping '%s': weight '%s' must be 0..59999 or ${VARIABLE}", k, weight);
@@ -65,7 +73,8 @@ static bool parse_fields(struct loader *ld, struct mapping *m, const char *k, co
 void mapping_key(struct loader *ld, const char *k, const char *v, int line)
 {
     struct config *c = ld->c;
-    struct mapping m = {.line = line};
+    struct mapping m = {.line = line, .asterisk = ld->lenient};
+    char at[4200];
 
     if (!conf_copy(m.dcontext, sizeof(m.dcontext), k) || !*k) {
         ERR(ld, line, "mapping: DUNDi context name must be 1..%d characters", CONF_NAME_MAX - 1);
@@ -76,8 +85,8 @@ void mapping_key(struct loader *ld, const char *k, const char *v, int line)
     /* The reference keeps one mapping per (dcontext, lcontext): the last wins. */
     for (size_t i = 0; i < c->nmaps; i++)
         if (!strcasecmp(c->maps[i].dcontext, m.dcontext) && !strcasecmp(c->maps[i].lcontext, m.lcontext)) {
-            WARN(ld, line, "mapping '%s' to '%s' replaces the one at line %d (as Asterisk does)", m.dcontext,
-                 m.lcontext[0] ? m.lcontext : "(none)", c->maps[i].line);
+            WARN(ld, line, "mapping '%s' to '%s' replaces the one at %s (as Asterisk does)", m.dcontext,
+                 m.lcontext[0] ? m.lcontext : "(none)", conf_at(&c->src, line, c->maps[i].line, at, sizeof(at)));
             c->maps[i] = m;
             return;
         }
@@ -88,7 +97,7 @@ void mapping_key(struct loader *ld, const char *k, const char *v, int line)
     c->maps[c->nmaps++] = m;
 }
 
-/* Every ${NAME} in a template must be one dundid can fill in. */
+/* Every ${NAME} (or ${NAME:offset:length}) in a template must be one dundid can fill in. */
 static void check_template(struct loader *ld, const struct mapping *m, const char *what, const char *tmpl)
 {
     for (const char *p = strstr(tmpl, "${"); p; p = strstr(p + 2, "${")) {
@@ -97,11 +106,13 @@ static void check_template(struct loader *ld, const struct mapping *m, const cha
             ERR(ld, m->line, "mapping '%s': unterminated ${ in %s", m->dcontext, what);
             return;
         }
-        if (!mapping_var_known(p + 2, (size_t)(end - p - 2)))
+        long off, len;
+        size_t nlen = var_split(p + 2, (size_t)(end - p - 2), &off, &len);
+        if (!mapping_var_known(p + 2, nlen))
             ERR(ld, m->line,
                 "mapping '%s': unknown variable ${%.*s} in %s (known: NUMBER, EID, SECRET, IPADDR, CONTACT, "
                 "CONTACTURI, REGISTRAR)",
-                m->dcontext, (int)(end - p - 2), p + 2, what);
+                m->dcontext, (int)nlen, p + 2, what);
     }
 }
 
@@ -110,10 +121,17 @@ void mappings_finish(struct loader *ld)
     struct config *c = ld->c;
     for (size_t i = 0; i < c->nmaps; i++) {
         struct mapping *m = &c->maps[i];
-        if (m->lcontext[0] && !config_find_context(c, m->lcontext) && !config_is_regcontext(c, m->lcontext))
+        bool known = !m->lcontext[0] || config_find_context(c, m->lcontext) || config_is_regcontext(c, m->lcontext);
+        ld->lenient = m->asterisk;
+        if (!known && m->asterisk)
+            WARN(ld, m->line,
+                 "mapping '%s': context '%s' is not in extensions.conf: Asterisk answers nothing from it, nor does dundid",
+                 m->dcontext, m->lcontext);
+        else if (!known)
             ERR(ld, m->line, "mapping '%s': unknown local context '%s' (define it as [context %s])", m->dcontext,
                 m->lcontext, m->lcontext);
         check_template(ld, m, "destination", m->dest);
         check_template(ld, m, "weight", m->weight_expr);
+        ld->lenient = false;
     }
 }

@@ -68,7 +68,9 @@ void peer_section(struct loader *ld, const char *name, const eid_t *e, int line)
     ld->kind = SEC_SKIP;
     for (size_t i = 0; i < c->npeers; i++)
         if (c->peers[i].wildcard == wild && eid_equal(&c->peers[i].eid, e)) {
-            ERR(ld, line, "peer [%s] is already defined at line %d", name, c->peers[i].line);
+            char at[4200];
+            ERR(ld, line, "peer [%s] is already defined at %s", name,
+                conf_at(&c->src, line, c->peers[i].line, at, sizeof(at)));
             return;
         }
     struct peer_conf *p = conf_grow(c->peers, c->npeers, sizeof(*p));
@@ -81,6 +83,7 @@ void peer_section(struct loader *ld, const char *name, const eid_t *e, int line)
     p->eid = *e;
     p->wildcard = wild;
     p->line = line;
+    p->asterisk = ld->lenient;
     p->port = DUNDI_PORT;
     p->autokill_ms = -1;
     p->addr_check = -1;
@@ -179,6 +182,25 @@ void peer_key(struct loader *ld, const char *k, const char *v, int line)
     }
 }
 
+/* An Asterisk peer Asterisk would discard (pbx_dundi's build_peer): said,
+ * and dropped from c->peers. */
+static bool discard(struct loader *ld, size_t *i, const char *pn, const char *why)
+{
+    struct config *c = ld->c;
+    struct peer_conf *p = &c->peers[*i];
+    if (!p->asterisk) {
+        ERR(ld, p->line, "peer [%s]: %s", pn, why);
+        return false;
+    }
+    WARN(ld, p->line, "peer [%s]: %s; Asterisk discards the peer, and so does dundid", pn, why);
+    free(p->include.v);
+    free(p->permit.v);
+    memmove(p, p + 1, (c->npeers - *i - 1) * sizeof(*p));
+    c->npeers--;
+    (*i)--;
+    return true;
+}
+
 void peers_finish(struct loader *ld)
 {
     struct config *c = ld->c;
@@ -187,12 +209,16 @@ void peers_finish(struct loader *ld)
         char name[EID_STR_LEN];
         const char *pn = p->wildcard ? "*" : eid_to_str(&p->eid, name);
         bool in = p->model & MODEL_INBOUND, out = p->model & MODEL_OUTBOUND;
-        if (p->model == MODEL_NONE && p->pcmodel == MODEL_NONE)
-            ERR(ld, p->line, "peer [%s]: neither model nor precache is set, so it could do nothing", pn);
-        if (in && (p->pcmodel & MODEL_OUTBOUND))
-            ERR(ld, p->line, "peer [%s]: model inbound/symmetric cannot be combined with precache outbound", pn);
-        if (out && (p->pcmodel & MODEL_INBOUND))
-            ERR(ld, p->line, "peer [%s]: model outbound/symmetric cannot be combined with precache inbound", pn);
+        if (p->model == MODEL_NONE && p->pcmodel == MODEL_NONE &&
+            discard(ld, &i, pn, "neither model nor precache is set, so it could do nothing"))
+            continue;
+        if (in && (p->pcmodel & MODEL_OUTBOUND) &&
+            discard(ld, &i, pn, "model inbound/symmetric cannot be combined with precache outbound"))
+            continue;
+        if (out && (p->pcmodel & MODEL_INBOUND) &&
+            discard(ld, &i, pn, "model outbound/symmetric cannot be combined with precache inbound"))
+            continue;
+        ld->lenient = p->asterisk;
         if (p->include.n && !out && !(p->pcmodel & MODEL_INBOUND))
             WARN(ld, p->line, "peer [%s]: include rules have no effect unless model is outbound or symmetric", pn);
         if (p->permit.n && !in && !(p->pcmodel & MODEL_OUTBOUND))
@@ -210,5 +236,6 @@ void peers_finish(struct loader *ld)
             ERR(ld, p->line, "peer [%s]: inkey without outkey (encryption needs both)", pn);
         else if (p->outkey[0] && !p->inkey[0])
             ERR(ld, p->line, "peer [%s]: outkey without inkey (encryption needs both)", pn);
+        ld->lenient = false;
     }
 }

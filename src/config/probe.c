@@ -20,8 +20,8 @@ struct probe {
     struct config_diag *d;
 };
 
-#define PERR(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, true, line, __VA_ARGS__)
-#define PWARN(pr, line, ...) conf_diag_add((pr)->d, (pr)->c->path, false, line, __VA_ARGS__)
+#define PERR(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, true, line, __VA_ARGS__)
+#define PWARN(pr, line, ...) conf_diag_add((pr)->d, &(pr)->c->src, false, line, __VA_ARGS__)
 
 /* Resolve host (name or literal) into addr with port: may block. */
 static int resolve(const char *host, uint16_t port, int family, struct dundi_addr *out, char *err, size_t errlen)
@@ -172,6 +172,34 @@ static void derive_ipaddr(struct probe *pr)
     ipaddr_from_interfaces(c, fam);
 }
 
+/* ${IPADDR} of Asterisk's mappings: pbx_dundi ignores bindaddr but for its
+ * family and takes the first address its host name resolves to (an IPv6
+ * one in brackets), loopback or not; nothing when it does not resolve. An
+ * ipaddr set in dundid's file counts for every mapping. A reload keeps
+ * what the start found, as for ipaddr. */
+static void derive_asterisk_ipaddr(struct probe *pr)
+{
+    struct config *c = pr->c;
+    const struct config *o = pr->prev;
+    int fam = c->bindaddr.ss.ss_family == AF_INET6 ? AF_INET6 : AF_INET;
+    char host[256], err[128], ip[INET6_ADDRSTRLEN];
+    struct dundi_addr a;
+
+    c->has_ipaddr_asterisk = true;
+    c->ipaddr_asterisk[0] = '\0';
+    if (!c->ipaddr_derived) {
+        memcpy(c->ipaddr_asterisk, c->ipaddr, sizeof(c->ipaddr_asterisk));
+    } else if (o && o->has_ipaddr_asterisk && o->ipaddr_derived && o->bindaddr.ss.ss_family == c->bindaddr.ss.ss_family) {
+        memcpy(c->ipaddr_asterisk, o->ipaddr_asterisk, sizeof(c->ipaddr_asterisk));
+    } else if (gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        if (resolve(host, 0, fam, &a, err, sizeof(err)) == 0) {
+            addr_ntop(&a, ip, sizeof(ip));
+            snprintf(c->ipaddr_asterisk, sizeof(c->ipaddr_asterisk), fam == AF_INET6 ? "[%s]" : "%s", ip);
+        }
+    }
+}
+
 /* The key folder: relative names are taken from the config file's folder. */
 static void keydir(const struct config *c, char *out, size_t len)
 {
@@ -215,8 +243,13 @@ static void load_keys(struct probe *pr)
                  crypto_strerror(err));
         if (!(p->outkey_priv = find_loaded(c, p->outkey, true)) &&
             !(p->outkey_priv = crypto_load_private(dir, p->outkey, &err)))
-            PERR(pr, p->line, "peer [%s]: outkey '%s': %s/%s.key: %s", pn, p->outkey, dir, p->outkey,
-                 crypto_strerror(err));
+            PERR(pr, p->line, "peer [%s]: outkey '%s': %s/%s.key: %s%s%s%s%s%s", pn, p->outkey, dir, p->outkey,
+                 crypto_strerror(err),
+                 err == CRYPTO_E_PASSPHRASE ? "; write it without one: openssl rsa -traditional -in " : "",
+                 err == CRYPTO_E_PASSPHRASE ? p->outkey : "",
+                 err == CRYPTO_E_PASSPHRASE ? ".key -out " : "", err == CRYPTO_E_PASSPHRASE ? p->outkey : "",
+                 err == CRYPTO_E_PASSPHRASE ? ".key.plain (asks for the passphrase), then mv it over the .key, mode 0600"
+                                            : "");
     }
 }
 
@@ -229,10 +262,16 @@ int config_probe(struct config *c, const struct config *prev, struct config_diag
     if (!c->has_eid) {
         if (eid_from_host(&c->eid) == 0)
             c->has_eid = true;
+        else if (c->asterisk_dir[0])
+            conf_diag_file(diag, c->asterisk_dir, true,
+                           "no entityid set (asterisk.conf [options], dundi.conf or dundid's [general]) and no "
+                           "network interface with a MAC address to take it from");
         else
             PERR(&pr, 1, "no entityid set and no network interface with a MAC address to take it from");
     }
     derive_ipaddr(&pr);
+    if (c->asterisk_dir[0])
+        derive_asterisk_ipaddr(&pr);
     struct reg_conf *r = &c->reg;
     if (r->hep_port && !r->has_hep)
         r->has_hep = probe_name(&pr, "hep", &r->hep_text, r->hep_port, &r->hep, prev ? &prev->reg.hep_text : NULL,

@@ -5,6 +5,8 @@
  * consumes exactly one number character, matching is a single linear walk.
  * Dashes are never significant: they are dropped from literals, from patterns
  * outside brackets, from class contents and from the number being matched.
+ * Characters compare case-sensitively, as in Asterisk; only the classes
+ * N, X and Z are letters of either case.
  */
 #include "dundid/pattern.h"
 
@@ -19,17 +21,6 @@ static void set_err(char *err, size_t errlen, const char *msg)
         n = errlen - 1;
     memcpy(err, msg, n);
     err[n] = '\0';
-}
-
-/* ASCII-only case folding: keeps matching independent of the C locale. */
-static unsigned char lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-static unsigned char upper(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 'a' + 'A') : c;
 }
 
 static void set_add(unsigned char *set, unsigned char c)
@@ -55,17 +46,10 @@ static bool set_empty(const unsigned char *set)
     return true;
 }
 
-/* Adds c in both cases, which makes all literal comparisons case-insensitive. */
-static void set_add_fold(unsigned char *set, unsigned char c)
-{
-    set_add(set, lower(c));
-    set_add(set, upper(c));
-}
-
 static void set_add_range(unsigned char *set, unsigned char lo, unsigned char hi)
 {
     for (unsigned c = lo; c <= hi; c++)
-        set_add_fold(set, (unsigned char)c);
+        set_add(set, (unsigned char)c);
 }
 
 /* Parses the class body starting just after '['. On success returns the
@@ -95,7 +79,7 @@ static size_t parse_class(const char *s, size_t j, unsigned char *set, const cha
             set_add_range(set, c, hi);
             j += 3;
         } else {
-            set_add_fold(set, c);
+            set_add(set, c);
             j++;
         }
     }
@@ -137,7 +121,7 @@ int pattern_compile(struct pattern *p, const char *text, char *err, size_t errle
             unsigned char c = (unsigned char)text[i];
             if (c == '-')
                 continue;
-            set_add_fold(p->set[n++], c);
+            set_add(p->set[n++], c);
         }
     } else {
         size_t i = 1;
@@ -170,7 +154,7 @@ int pattern_compile(struct pattern *p, const char *text, char *err, size_t errle
                 i = parse_class(text, i + 1, set, &why);
                 break;
             default:
-                set_add_fold(set, c);
+                set_add(set, c);
                 i++;
                 break;
             }
@@ -230,5 +214,65 @@ unsigned pattern_match(const struct pattern *p, const char *number)
         return PM_EXISTS | PM_CANMATCH | PM_MATCHMORE;
     default:
         return PM_EXISTS | PM_CANMATCH;
+    }
+}
+
+static unsigned set_count(const unsigned char *set)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < 32; i++)
+        n += (unsigned)__builtin_popcount(set[i]);
+    return n;
+}
+
+static unsigned set_min(const unsigned char *set)
+{
+    for (unsigned c = 0; c < 256; c++)
+        if (set_has(set, (unsigned char)c))
+            return c;
+    return 0;
+}
+
+/* Sort key of position i: a set by its size, then its lowest character;
+ * after the fixed positions '.', then '!', then the end (Asterisk's order). */
+static unsigned pos_key(const struct pattern *p, size_t i)
+{
+    if (i < p->nelem)
+        return set_count(p->set[i]) << 8 | set_min(p->set[i]);
+    return p->tail == '.' ? 0x18000u : p->tail == '!' ? 0x28000u : 0x30000u;
+}
+
+static int literal_cmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        while (*a == '-')
+            a++;
+        while (*b == '-')
+            b++;
+        if (*a != *b || !*a)
+            return (unsigned char)*a - (unsigned char)*b;
+    }
+}
+
+int pattern_order(const struct pattern *a, const struct pattern *b)
+{
+    bool pa = a->text[0] == '_', pb = b->text[0] == '_';
+    if (pa != pb)
+        return pa ? 1 : -1;
+    if (!pa)
+        return literal_cmp(a->text, b->text);
+    for (size_t i = 0;; i++) {
+        unsigned ka = pos_key(a, i), kb = pos_key(b, i);
+        if (ka != kb)
+            return ka < kb ? -1 : 1;
+        if (i >= a->nelem)
+            return 0; /* both at the same tail or end */
+        /* Same size and lowest character: the set with the lowest character
+         * the other lacks goes first. */
+        for (unsigned c = 0; c < 256; c++) {
+            bool ia = set_has(a->set[i], (unsigned char)c), ib = set_has(b->set[i], (unsigned char)c);
+            if (ia != ib)
+                return ia ? -1 : 1;
+        }
     }
 }

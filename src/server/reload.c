@@ -7,7 +7,7 @@
 
 int server_reload_file(struct server *s, struct config_diag *diag)
 {
-    log_notice("reloading %s", s->conf_path);
+    log_notice("reloading %s", s->conf_path ? s->conf_path : s->conf->asterisk_dir);
     /* Parsed, then probed without blocking the loop: no name lookups. */
     struct config *c = config_reload(s->conf_path, s->conf, diag);
     for (size_t i = 0; i < diag->n; i++) {

@@ -1,5 +1,6 @@
 /* libFuzzer target: dialplan patterns. The input is "PATTERN<NUL or \n>NUMBER";
- * compile the pattern and match the number against it. */
+ * compile the pattern and match the number against it; the number is also
+ * compiled as a pattern to check pattern_order() both ways. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,7 +8,7 @@
 
 #include "dundid/pattern.h"
 
-static struct pattern pat;
+static struct pattern pat, other;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* a complete match can always match */
         (void)pattern_match(&pat, "");
         (void)pattern_match(&pat, text);
+        /* The number as a second pattern: Asterisk's order must be antisymmetric. */
+        if (pattern_compile(&other, number, NULL, 0) == 0) {
+            int ab = pattern_order(&pat, &other), ba = pattern_order(&other, &pat);
+            if ((ab > 0) != (ba < 0) || (ab < 0) != (ba > 0) || pattern_order(&pat, &pat) != 0)
+                abort();
+        }
     } else if (err[0] == '\0') {
         abort(); /* failures must say why */
     }

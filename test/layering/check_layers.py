@@ -14,7 +14,7 @@ import sys
 
 ORDER = ["common", "dundi", "reg", "dialplan", "config", "answer", "net", "server", "ops", "tools", "."]
 OWNER = {  # headers with no .c of their own name
-    "conf_reader": "config", "conf_values": "common", "server_impl": "server", "ctl_cmds": "ops",
+    "conf_text": "config", "conf_values": "common", "server_impl": "server", "ctl_cmds": "ops",
     "procutil": "ops", "registrations": "server", "sipfeed": "reg", "net": "net", "counters": "ops",
     "config": "config",
 }

@@ -304,9 +304,10 @@ static void test_good_full(void)
         CHECK_STR(lc->name, "numbers");
         CHECK_INT(lc->line, 82);
         if (CHECK_INT_OK(lc->nexten, 3)) {
+            /* in Asterisk's order: literals, then patterns */
             CHECK_STR(lc->exten[0].text, "1001");
-            CHECK_STR(lc->exten[1].text, "_1XXX"); /* ",1,NoOp()" dropped */
-            CHECK_STR(lc->exten[2].text, "555-1212");
+            CHECK_STR(lc->exten[1].text, "555-1212");
+            CHECK_STR(lc->exten[2].text, "_1XXX"); /* ",1,NoOp()" dropped */
         }
         if (CHECK_INT_OK(lc->nignorepat, 1))
             CHECK_STR(lc->ignorepat[0].text, "9");
@@ -789,12 +790,12 @@ static const struct bad_case bad_cases[] = {
       "8: bad pattern '_[2-1]': reversed range in [ ] in pattern"}},
     {"bad-noequals.conf", {"3: expected 'key = value' or 'key => value'"}},
     {"bad-include.conf",
-     {"3: #include and #exec are not supported; merge the file in",
-      "4: #include and #exec are not supported; merge the file in"}},
-    /* keys under a rejected header are dropped, not applied to the previous section */
-    {"bad-template.conf",
-     {"3: section templates '[name](template)' are not supported",
-      "5: section templates '[name](template)' are not supported", "7: section header without ']'"}},
+     {"3: cannot include '/nonexistent/dundid-test/other.conf': cannot open: No such file or directory",
+      "4: warning: #exec /bin/true skipped: commands run only with 'execincludes = yes' in asterisk.conf [options]",
+      "5: a line starting with '#' is not a comment (comments start with ';')"}},
+    /* templates apply; keys under a rejected header are dropped, not applied
+     * to the previous section; the reading's problems come first */
+    {"bad-template.conf", {"7: section header without ']'", "4: unknown peer option 'colour'"}},
     {"bad-dup-peer.conf",
      {"6: peer [02:00:00:00:00:0A] is already defined at line 3", "10: peer [*] is already defined at line 8"}},
     {"bad-dup-context.conf", {"5: context 'A' is already defined at line 3"}},
@@ -832,7 +833,7 @@ static const struct bad_case bad_cases[] = {
       "8: register: 'maybe' must be yes or no", "9: ustothem: 'xyz' is not an EID",
       "10: permit: context name must be 1..79 characters"}},
     {"bad-contact.conf", {"3: department: longer than 79 characters"}},
-    {"bad-longline.conf", {"4: line too long"}},
+    {"bad-longline.conf", {"4: department: longer than 79 characters"}},
     {"bad-ops.conf",
      {"3: pidfile: 'run/dundid.pid' must be an absolute path shorter than 256 characters",
       "4: logfile: '' must be an absolute path shorter than 256 characters",
@@ -840,10 +841,10 @@ static const struct bad_case bad_cases[] = {
       "6: metrics: '127.0.0.1:0' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)",
       "7: metrics: '[::1:9520' must be IP:PORT (e.g. 127.0.0.1:9520 or [::1]:9520)"}},
     {"bad-multi.conf",
-     {"3: port: '99999' is not a port number (1..65535)", "4: ttl: '200' must be 1..119",
-      "5: unknown option 'bogus' in [general]", "6: warning: authdebug: Asterisk option with no effect in dundid; ignored",
+     {"16: expected 'key = value' or 'key => value'", "3: port: '99999' is not a port number (1..65535)",
+      "4: ttl: '200' must be 1..119", "5: unknown option 'bogus' in [general]",
+      "6: warning: authdebug: Asterisk option with no effect in dundid; ignored",
       "9: mapping 'e164': weight 'abc' must be 0..59999 or ${VARIABLE}", "11: bad pattern '_[1': unterminated [ in pattern",
-      "16: expected 'key = value' or 'key => value'",
       "8: mapping 'priv': unknown local context 'nosuch' (define it as [context nosuch])",
       "12: peer [02:00:00:00:00:02]: model inbound/symmetric cannot be combined with precache outbound",
       "15: peer [02:00:00:00:00:02]: host '-nohost.invalid' is not a host name or address"}},
@@ -931,7 +932,8 @@ static void test_bad_files(void)
 /* Line-length limit of the reader: 198 characters of content fit, 199 do not. */
 static void test_long_lines(void)
 {
-    char text[1024], path[64], want[200], value[256];
+    static char text[8192];
+    char path[64], want[200], value[4200];
     struct config_diag d;
 
     /* "phone = " is 8 characters; the value fills the rest. Contact fields hold 79. */
@@ -944,27 +946,30 @@ static void test_long_lines(void)
     config_free(c);
     config_diag_free(&d);
 
-    /* 198 characters of content (after comments and trimming) are accepted:
-     * "e164 => l,0,SIP," is 16 characters, the destination makes up the rest. */
-    memset(value, 'x', 198 - 16);
-    value[198 - 16] = '\0';
+    /* A destination of 255 characters (after comments and trimming) is taken. */
+    memset(value, 'x', 255);
+    value[255] = '\0';
     snprintf(text, sizeof(text), GEN "[mappings]\ne164 => l,0,SIP,%s   ; comment\n[context l]\n", value);
     c = load_text(text, &d, path, sizeof(path));
-    if (CHECK(c != NULL, "198-character line loads") && CHECK_INT_OK(c->nmaps, 1))
-        CHECK_INT(strlen(c->maps[0].dest), 198 - 16);
+    if (CHECK(c != NULL, "255-character destination loads") && CHECK_INT_OK(c->nmaps, 1))
+        CHECK_INT(strlen(c->maps[0].dest), 255);
     config_free(c);
     config_diag_free(&d);
 
-    /* one more character is too long */
-    memset(value, 'x', 198 - 16 + 1);
-    value[198 - 16 + 1] = '\0';
-    snprintf(text, sizeof(text), GEN "[mappings]\ne164 => l,0,SIP,%s\n[context l]\n", value);
-    c = load_text(text, &d, path, sizeof(path));
-    CHECK(c == NULL, "199-character line fails");
-    snprintf(want, sizeof(want), "%s:4: line too long", path);
-    if (CHECK_INT_OK(d.n, 1))
-        CHECK_STR(d.msg[0], want);
-    config_diag_free(&d);
+    /* 4095 characters of content are a line; one more is too long */
+    for (int n = 4095; n <= 4096; n++) {
+        memset(value, 'x', (size_t)n - 7);
+        value[n - 7] = '\0';
+        snprintf(text, sizeof(text), GEN "phone =%s\n", value);
+        c = load_text(text, &d, path, sizeof(path));
+        CHECK(c == NULL, "%d-character line fails", n);
+        snprintf(want, sizeof(want), "%s:3: %s", path,
+                 n == 4095 ? "'phone...': a key longer than 255 or a value longer than 1023 characters"
+                           : "line too long (more than 4095 characters)");
+        if (CHECK_INT_OK(d.n, 1))
+            CHECK_STR(d.msg[0], want);
+        config_diag_free(&d);
+    }
 }
 
 /* Lexical details of the reader beyond good-full.conf. */

@@ -93,6 +93,30 @@ static void test_expand(void)
         {"trailing $", "trailing $"},
         {"{NUMBER}", "{NUMBER}"},
         {"a}b", "a}b"},
+        /* ${VAR:offset:length} as Asterisk takes it */
+        {"${NUMBER:0:3}", "555"},
+        {"${NUMBER:3}", "1212"},
+        {"${NUMBER:-4}", "1212"},
+        {"${NUMBER:-4:2}", "12"},
+        {"${NUMBER:1:-1}", "55121"},
+        {"${NUMBER:2:-4}", "5"},
+        {"${NUMBER:2:-5}", ""},
+        {"${NUMBER:2:-50}", ""},
+        {"${NUMBER:-100}", "5551212"},
+        {"${NUMBER:-100:2}", "55"},
+        {"${NUMBER:7}", ""},
+        {"${NUMBER:100:2}", ""},
+        {"${NUMBER:0:0}", ""},
+        {"${NUMBER:}", "5551212"},
+        {"${NUMBER::3}", "5551212"},   /* no offset read: no length either */
+        {"${NUMBER:x}", "5551212"},
+        {"${NUMBER:1:x}", "551212"},
+        {"${NUMBER: 2: 2}", "51"},
+        {"${NUMBER:+2:+2}", "51"},
+        {"${NUMBER:99999999999999999999:1}", ""},
+        {"${NUMBER:-99999999999999999999}", "5551212"},
+        {"${NUMBER:0:-99999999999999999999}", ""},
+        {"${NUMBER:0:1}${NUMBER:-1}", "52"},
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         int n = mapping_expand(ok[i].tmpl, &v, out, sizeof(out));
@@ -102,7 +126,7 @@ static void test_expand(void)
 
     static const char *const bad[] = {
         "${FOO}", "x${NUMBER}${FOO}y", "${number}", "${Number}", "${}", "${NUMBER", "abc${", "${NUMBER}${EID",
-        "${ NUMBER}",
+        "${ NUMBER}", "${FOO:1}", "${number:0:1}", "${:1}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(mapping_expand(bad[i], &v, out, sizeof(out)) == -1, "expand \"%s\" must fail", bad[i]);
@@ -175,15 +199,15 @@ static void test_context_flags(void)
     CHECK_INT(I, 0x0008);
     if (CHECK(lc != NULL, "context t")) {
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-            uint16_t f = context_flags(lc, cases[i].number);
+            uint16_t f = context_flags(c, lc, cases[i].number);
             CHECK(f == cases[i].want, "context_flags(t, \"%s\") = 0x%04x, want 0x%04x", cases[i].number, f,
                   cases[i].want);
         }
     }
     lc = config_find_context(c, "empty");
     if (CHECK(lc != NULL, "context empty")) {
-        CHECK_INT(context_flags(lc, "1001"), 0);
-        CHECK_INT(context_flags(lc, ""), 0);
+        CHECK_INT(context_flags(c, lc, "1001"), 0);
+        CHECK_INT(context_flags(c, lc, ""), 0);
     }
     config_free(c);
 }
@@ -653,6 +677,44 @@ static void test_registrations(void)
     config_free(c);
 }
 
+/* dundid's own file: substrings, case-sensitive extensions, Asterisk's
+ * MATCHMORE order. */
+static void test_own_file_like_asterisk(void)
+{
+    struct config *c = load_text(GEN "[mappings]\n"
+                                     "priv => t,${NUMBER:0:1},SIP,${NUMBER:-3}@h\n"
+                                     "[context t]\n"
+                                     "exten => alice\n"
+                                     "exten => _NXXNXXXXXX\n"
+                                     "exten => _4X!\n");
+    if (!c)
+        return;
+    eid_t us = c->eid;
+    struct local_result r;
+    answer(c, "priv", "4123", &us, &r);
+    if (CHECK_INT_OK(r.n, 1)) {
+        CHECK_INT(r.answers[0].flags, DUNDI_FLAG_EXISTS | DUNDI_FLAG_CANMATCH); /* _4X! decides: no MATCHMORE */
+        CHECK_INT(r.answers[0].weight, 4);
+        CHECK_STR(r.answers[0].dest, "123@h");
+    }
+    answer(c, "priv", "ALICE", &us, &r);
+    CHECK_INT(r.n, 0);
+    CHECK_STR(r.hint_data, "A");
+    answer(c, "priv", "alice", &us, &r);
+    CHECK_INT(r.n, 1);
+    config_free(c);
+    static const char bad[] = GEN "[mappings]\npriv => t,${NUMBR:0:1},SIP,x\n[context t]\nexten => 1\n";
+    struct config_diag d;
+    FILE *f = fmemopen((void *)bad, sizeof(bad) - 1, "r");
+    if (CHECK(f != NULL, "fmemopen")) {
+        c = config_parse_stream(f, "x.conf", &d);
+        fclose(f);
+        CHECK(d.errors > 0, "${NUMBR:0:1} is an unknown variable");
+        config_free(c);
+        config_diag_free(&d);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -670,5 +732,6 @@ int main(int argc, char **argv)
     test_several_mappings();
     test_weights_and_limits();
     test_registrations();
+    test_own_file_like_asterisk();
     return test_summary("test_mapping");
 }

@@ -22,16 +22,21 @@ static const struct match_case match_cases[] = {
     { "1001", "1002", 0 },
     { "1001", "", C | M },
     { "1001", "1", C | M },
-    /* literals are case-insensitive and ignore dashes */
-    { "abc", "ABC", E | C },
-    { "ABC", "ab", C | M },
+    /* literals are case-sensitive (as Asterisk) and ignore dashes */
+    { "abc", "abc", E | C },
+    { "abc", "ABC", 0 },
+    { "ABC", "ab", 0 },
+    { "ABC", "AB", C | M },
+    { "8xyz", "8XYZ", 0 },
+    { "alice", "ALICE", 0 },
     { "555-1212", "5551212", E | C },
     { "555-1212", "555-1212", E | C },
     { "5551212", "555-12", C | M },
     { "555-1212", "5551213", 0 },
     /* a literal is not a pattern, so X means the letter X */
     { "1XXX", "1234", 0 },
-    { "1XXX", "1xxx", E | C },
+    { "1XXX", "1XXX", E | C },
+    { "1XXX", "1xxx", 0 },
     /* _1XXX */
     { "_1XXX", "1234", E | C },
     { "_1XXX", "1000", E | C },
@@ -90,16 +95,24 @@ static const struct match_case match_cases[] = {
     { "_[1-37]", "2", E | C },
     { "_[1-37]", "7", E | C },
     { "_[1-37]", "5", 0 },
-    { "_[a-c]1", "B1", E | C },
+    { "_[a-c]1", "b1", E | C },
+    { "_[a-c]1", "B1", 0 },
+    /* N, X and Z are classes in either case */
+    { "_nxz", "201", E | C },
+    { "_NXZ", "200", 0 },
     { "_[*#]X", "#5", E | C },
     { "_[-12]", "1", E | C },
     { "_[12-]", "2", E | C },
     { "_[X]", "X", E | C },
     { "_[X]", "5", 0 },
-    /* other characters match themselves, case-insensitively */
+    /* other characters match themselves, case-sensitively */
     { "_*XX#", "*12#", E | C },
-    { "_abcX", "ABC1", E | C },
-    { "_ABCX", "abc", C | M },
+    { "_abcX", "abc1", E | C },
+    { "_abcX", "ABC1", 0 },
+    { "_8ABC", "8ABC", E | C },
+    { "_8ABC", "8abc", 0 },
+    { "_8ABC", "8a", 0 },
+    { "_ABCX", "ABC", C | M },
     /* dashes in patterns (outside brackets) and in numbers are ignored */
     { "_NXX-XXXX", "5551212", E | C },
     { "_NXX-XXXX", "555-1212", E | C },
@@ -214,6 +227,40 @@ int main(void)
              && pattern_match(&p, NULL) == 0 && pattern_match(NULL, "1") == 0;
         if (!ok) {
             printf("FAIL: pattern=(api edge cases) number=- got=bad want=ok\n");
+            failed++;
+        } else {
+            passed++;
+        }
+    }
+
+    /* Asterisk's order of extensions (ext_cmp): each list is sorted. */
+    {
+        static const char *const sorted[][6] = {
+            {"1001", "555-1212", "8XYZ", "8xyz", "_1XXX", NULL},   /* literals first, bytewise */
+            {"_4X!", "_NXXNXXXXXX", NULL},                          /* '4' (1 char) before N (8) */
+            {"_1XX", "_1X.", "_1X!", "_1X", NULL},               /* a set < '.' < '!' < the end */
+            {"_[13]", "_[23]", "_N", "_Z", "_X", NULL},              /* size, then lowest char */
+            {"_[25]", "_[34]", NULL},                               /* equal key: lowest member first */
+        };
+        for (size_t i = 0; i < sizeof(sorted) / sizeof(sorted[0]); i++)
+            for (size_t j = 0; sorted[i][j] && sorted[i][j + 1]; j++) {
+                struct pattern a, b;
+                bool ok = pattern_compile(&a, sorted[i][j], err, sizeof(err)) == 0 &&
+                          pattern_compile(&b, sorted[i][j + 1], err, sizeof(err)) == 0 &&
+                          pattern_order(&a, &b) < 0 && pattern_order(&b, &a) > 0 && pattern_order(&a, &a) == 0;
+                if (!ok) {
+                    printf("FAIL: order %s before %s\n", sorted[i][j], sorted[i][j + 1]);
+                    failed++;
+                } else {
+                    passed++;
+                }
+            }
+        struct pattern a, b;
+        bool ok = pattern_compile(&a, "_X", err, sizeof(err)) == 0 && pattern_compile(&b, "_[0-9]", err, sizeof(err)) == 0 &&
+                  pattern_order(&a, &b) == 0 && pattern_compile(&b, "555-1212", err, sizeof(err)) == 0 &&
+                  pattern_compile(&a, "5551212", err, sizeof(err)) == 0 && pattern_order(&a, &b) == 0;
+        if (!ok) {
+            printf("FAIL: _X and _[0-9], 5551212 and 555-1212 take the same place\n");
             failed++;
         } else {
             passed++;
