@@ -20,4 +20,7 @@ bool dec_parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out);
 /* The same for min..max, after an optional '+' or '-'. */
 bool dec_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int hex_digit(char c);
+
 #endif

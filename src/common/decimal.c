@@ -51,3 +51,14 @@ bool dec_parse_i64(const char *s, size_t n, int64_t min, int64_t max, int64_t *o
     *out = v;
     return true;
 }
+
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

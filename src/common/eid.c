@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #endif
 #include "dundid/eid.h"
+#include "dundid/decimal.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -12,21 +13,10 @@
 
 #include <openssl/rand.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int eid_parse(eid_t *out, const char *s)
 {
     for (int i = 0; i < EID_LEN; i++) {
-        int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+        int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
         if (hi < 0 || lo < 0)
             return -1;
         out->b[i] = (uint8_t)(hi << 4 | lo);

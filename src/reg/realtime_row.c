@@ -206,22 +206,11 @@ static int decode_pjsip(const struct rt_field *f, struct rt_row *out)
     return rc == RT_ROW_UNREGISTERED || out->expires == 0 ? RT_ROW_UNREGISTERED : RT_ROW_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 size_t rt_field_unescape(const char *in, size_t len, char *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        int hi = i + 2 < len ? hexval(in[i + 1]) : -1, lo = hi >= 0 ? hexval(in[i + 2]) : -1;
+        int hi = i + 2 < len ? hex_digit(in[i + 1]) : -1, lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
         if (in[i] == '^' && lo >= 0) {
             out[n++] = (char)(hi * 16 + lo);
             i += 2;

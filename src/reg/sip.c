@@ -45,17 +45,6 @@ static bool is_alnum(char c)
     return is_alpha(c) || is_digit(c);
 }
 
-static int hex_val(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* RFC 3261 25.1 token characters. */
 static bool is_token(char c)
 {
@@ -368,9 +357,9 @@ static int uri_user(const char *uri, char *out, size_t cap)
     for (const char *p = u; p < ue; p++) {
         char ch = *p;
         if (ch == '%') {
-            if (span_len(p, ue) < 3 || hex_val(p[1]) < 0 || hex_val(p[2]) < 0)
+            if (span_len(p, ue) < 3 || hex_digit(p[1]) < 0 || hex_digit(p[2]) < 0)
                 return SIP_E_HEADER;
-            ch = (char)(hex_val(p[1]) * 16 + hex_val(p[2]));
+            ch = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
             /* the screening promise (no control characters) holds for decoded text too */
             if ((unsigned char)ch < 0x20 || ch == 0x7f)
                 return SIP_E_HEADER;
@@ -472,7 +461,7 @@ static int parse_via(struct cur *c, struct sip_msg *m)
     const char *h = c->p;
     if (at(c, '[')) {
         c->p++;
-        while (c->p < c->end && (hex_val(*c->p) >= 0 || *c->p == ':' || *c->p == '.'))
+        while (c->p < c->end && (hex_digit(*c->p) >= 0 || *c->p == ':' || *c->p == '.'))
             c->p++;
         if (!at(c, ']') || span_len(h, c->p) < 3)
             return SIP_E_HEADER;

@@ -101,8 +101,20 @@ static void test_i64(void)
         CHECK(!i64(bad[i], INT64_MIN, INT64_MAX, &v) && v == 12345, "'%s' refused", bad[i]);
 }
 
+/* Every byte against a model: 0-9, a-f and A-F, nothing else. */
+static void test_hex_digit(void)
+{
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int c = 0; c < 256; c++) {
+        const char *d = c ? strchr(digits, c) : NULL, *u = c ? strchr(upper, c) : NULL;
+        int want = d ? (int)(d - digits) : u ? 10 + (int)(u - upper) : -1;
+        CHECK(hex_digit((char)c) == want, "hex_digit(%d) = %d, want %d", c, hex_digit((char)c), want);
+    }
+}
+
 int main(void)
 {
+    test_hex_digit();
     test_span();
     test_u64_bounds();
     test_u64_syntax();
