@@ -291,9 +291,10 @@ class FaultCase(unittest.TestCase):
 # ====================================================================== packet loss
 
 
-def loss_run(case, name, relay=None, count=200):
+def loss_run(case, name, relay=None, count=200, min_share=0.97):
     """200 forwarded lookups of R's numbers through a lossy L<->R link. TTL 20
-    gives L a wait of 2000 + 200 x 19 ms: time for all five transmissions."""
+    gives L a wait of 2000 + 200 x 19 ms: time for all five transmissions.
+    min_share: the share that must carry R's answer."""
     c = case.lookups()
     numbers = ["%d" % (2000 + i % 1000) for i in range(count)]
     res = c.run(numbers, ttl=20, window=25, per_lookup_s=12.0)
@@ -315,7 +316,7 @@ def loss_run(case, name, relay=None, count=200):
                                            ls["retransmits"], rs["retransmits"], ls["timeouts"], drop))
     # With five transmissions each way inside the wait, a lookup fails only
     # if some packet is lost five times over (0.3^5): nearly all get through.
-    case.assertGreaterEqual(len(good), int(count * 0.97), "too few answered through retransmission")
+    case.assertGreaterEqual(len(good), int(count * min_share), "too few answered through retransmission")
     case.assertGreater(ls["retransmits"] + rs["retransmits"], 0, "the loss did not make anyone retransmit")
     case.assert_lag(name, ls)
     # Everything settles: no transaction is left behind on either side.
@@ -1059,7 +1060,12 @@ class NetnsLossTests(FaultCase):
     def test_loss_30pct_nftables(self):
         self.start("R", r_config())
         self.start("L", l_config())
-        loss_run(self, "loss 30% nftables netns")
+        # nft's drops cannot be seeded, so the share varies from run to run
+        # (193 to 200 of 200 in seven runs at 28-32 % drops): each transaction
+        # to R that times out (all five sends lost) makes R SUSPECT for about
+        # a second, and lookups then wait for it only briefly (passive failure
+        # detection). The seeded relay above keeps the 97 % bound.
+        loss_run(self, "loss 30% nftables netns", min_share=0.95)
         out = subprocess.run(["nft", "list", "ruleset"], capture_output=True, timeout=10).stdout.decode()
         counts = [int(n) for n in re.findall(r"counter packets (\d+)", out)]
         self.assertEqual(len(counts), 4, out)
