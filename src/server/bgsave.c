@@ -50,11 +50,14 @@ static void child(int fd, const char *path, long (*writer)(void *ctx, FILE *f), 
 static void finish(struct bgsave *b)
 {
     int status = 0;
-    while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR)
+    pid_t got;
+    while ((got = waitpid(b->pid, &status, 0)) < 0 && errno == EINTR)
         ;
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    bool ok = got == b->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     b->err[b->errlen] = '\0'; /* drain leaves room for it */
-    if (!ok && b->errlen == 0)
+    if (got != b->pid)
+        snprintf(b->err, sizeof(b->err), "waitpid: %s", strerror(errno));
+    else if (!ok && b->errlen == 0)
         snprintf(b->err, sizeof(b->err), "the writing process %s %d",
                  WIFSIGNALED(status) ? "was killed by signal" : "exited with",
                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
