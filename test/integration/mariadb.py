@@ -195,3 +195,16 @@ class Server:
             self.kill()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_with_user(user, password):
+    """A started private server with USER@localhost, for a test module's
+    setUpModule; unittest.SkipTest when MariaDB is not installed."""
+    import unittest
+    try:
+        server = Server()
+    except Unavailable as e:
+        raise unittest.SkipTest(str(e))
+    server.start()
+    server.sql("CREATE USER '%s'@'localhost' IDENTIFIED BY '%s';" % (user, password))
+    return server

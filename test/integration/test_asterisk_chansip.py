@@ -58,12 +58,7 @@ SERVER = None
 
 def setUpModule():
     global SERVER
-    try:
-        SERVER = mariadb.Server()
-    except mariadb.Unavailable as e:
-        raise unittest.SkipTest(str(e))
-    SERVER.start()
-    SERVER.sql("CREATE USER '%s'@'localhost' IDENTIFIED BY '%s';" % (DB_USER, DB_PASSWORD))
+    SERVER = mariadb.start_with_user(DB_USER, DB_PASSWORD)
 
 
 def tearDownModule():
