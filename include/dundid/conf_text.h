@@ -87,4 +87,7 @@ int conf_text_read(struct conf_doc *doc, struct conf_srcmap *map, const struct c
                    const struct conf_text_opts *o, conf_text_diag_fn diag, void *u);
 void conf_doc_free(struct conf_doc *doc);
 
+/* p without its leading and trailing blanks (the end is cut in place). */
+char *conf_trim(char *p);
+
 #endif

@@ -115,7 +115,7 @@ static bool add_item(struct st *s, size_t sec, uint32_t key, uint32_t val, int l
     return true;
 }
 
-static char *trim(char *p)
+char *conf_trim(char *p)
 {
     while (isspace((unsigned char)*p))
         p++;
@@ -180,7 +180,7 @@ static void section_line(struct st *s, char *line, int loc)
         return;
     }
     *end = '\0';
-    char *name = trim(line + 1), *opts = NULL;
+    char *name = conf_trim(line + 1), *opts = NULL;
     if (end[1] == '(') {
         opts = end + 2;
         char *close = strchr(opts, ')');
@@ -190,9 +190,9 @@ static void section_line(struct st *s, char *line, int loc)
             return;
         }
         *close = '\0';
-        if (*trim(close + 1))
+        if (*conf_trim(close + 1))
             SKIP(s, loc, "section [%s]: text after ')' ignored", name);
-    } else if (*trim(end + 1)) {
+    } else if (*conf_trim(end + 1)) {
         SKIP(s, loc, "section [%s]: text after ']' ignored", name);
     }
     if (s->nsecs >= MAX_SECTIONS) {
@@ -212,7 +212,7 @@ static void section_line(struct st *s, char *line, int loc)
     v[me] = (struct section){off, loc, false, -1, -1};
     s->cur = me;
     for (char *o = opts, *f; o && (f = strsep(&o, ","));) {
-        f = trim(f);
+        f = conf_trim(f);
         if (!strcmp(f, "!")) {
             s->secs[s->cur].tmpl = true;
         } else if (f[0] == '+') {
@@ -263,8 +263,8 @@ static void key_line(struct st *s, char *line, int loc)
     *eq = '\0';
     if (append)
         eq[-1] = '\0';
-    char *key = trim(line);
-    val = trim(val);
+    char *key = conf_trim(line);
+    val = conf_trim(val);
     if (!*key) {
         SKIP(s, loc, "no key before '='");
         return;
@@ -327,7 +327,7 @@ static void directive(struct st *s, char *line, int loc)
         arg++;
     if (*arg)
         *arg++ = '\0';
-    arg = trim(arg);
+    arg = conf_trim(arg);
     bool inc = !strcasecmp(word, "include"), tryinc = !strcasecmp(word, "tryinclude"), ex = !strcasecmp(word, "exec");
     if (!*word) {
         SKIP(s, loc, "a line starting with '#' is not a comment (comments start with ';')%s",
@@ -430,7 +430,7 @@ static void read_text(struct st *s, const char *name, char *data, size_t len, in
         char *cur = p;
         p += n + 1;
         strip_comments(cur, &in_block);
-        cur = trim(cur);
+        cur = conf_trim(cur);
         if (!*cur)
             continue;
         if (strlen(cur) > CONF_LINE_MAX) {

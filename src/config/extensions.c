@@ -15,6 +15,7 @@
 
 #include "dundid/conf_values.h"
 #include "dundid/template_vars.h"
+#include "dundid/conf_text.h"
 #include "load.h"
 
 #define GLOBALS_MAX 4096
@@ -108,12 +109,7 @@ static char *field(char **s)
     } else {
         *s = NULL;
     }
-    while (isspace((unsigned char)*f))
-        f++;
-    size_t n = strlen(f);
-    while (n && isspace((unsigned char)f[n - 1]))
-        f[--n] = '\0';
-    return f;
+    return conf_trim(f);
 }
 
 struct ctx_state {

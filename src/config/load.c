@@ -12,6 +12,7 @@
 
 #include "dundid/conf_values.h"
 #include "dundid/wire.h"
+#include "dundid/conf_text.h"
 #include "load.h"
 
 /* ---- diagnostics ---- */
@@ -219,12 +220,7 @@ char *conf_field(char **s)
     } else {
         *s = NULL;
     }
-    while (isspace((unsigned char)*f))
-        f++;
-    size_t n = strlen(f);
-    while (n && isspace((unsigned char)f[n - 1]))
-        f[--n] = '\0';
-    return f;
+    return conf_trim(f);
 }
 
 bool conf_numeric_addr(const char *host, uint16_t port, struct dundi_addr *out)
